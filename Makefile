@@ -1,0 +1,65 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Everything else is installed on demand: uv (from PyPI, into .tools/) when
+# it is not on PATH, Python 3.13 and the locked packages, and Debian's
+# chromium for the browser tests.
+
+SHELL := /bin/bash
+PORT ?= 8000
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := .venv/bin/python
+# `make test` also runs the suite on PostgreSQL when it answers here;
+# REQUIRE_POSTGRES=1 (set by .ci/run) makes a missing server a failure.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+REQUIRE_POSTGRES ?= 0
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install lint pytest pytest-sqlite pytest-postgres chromium clean
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: uv.lock pyproject.toml | $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen
+	touch $@
+
+install: .venv/.synced
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null || \
+	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; \
+	fi
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+pytest-sqlite: install chromium
+	DATABASE_URL= $(PY) -m pytest
+
+pytest-postgres: install chromium
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== pytest on PostgreSQL ($(TEST_DATABASE_URL))"; \
+	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest; \
+	elif [ "$(REQUIRE_POSTGRES)" = 1 ]; then \
+	  echo "PostgreSQL is required (REQUIRE_POSTGRES=1) but $(TEST_DATABASE_URL) does not answer" >&2; exit 1; \
+	else \
+	  echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): skipped (set REQUIRE_POSTGRES=1 to fail instead)"; \
+	fi
+
+test: lint pytest-sqlite pytest-postgres
+
+clean:
+	rm -rf .venv .tools staticfiles .pytest_cache .mypy_cache .ruff_cache

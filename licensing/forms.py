@@ -1,0 +1,231 @@
+"""The public republication request form and the catalogue search box."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Field, Fieldset, Layout, Row, Submit
+from django import forms
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum import get_cc_module
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from licensing.models import (
+    MAX_AUDIENCE_SIZE,
+    MAX_LONG_TEXT_LENGTH,
+    Article,
+    Extent,
+    RepublicationRequest,
+)
+
+# Requests further ahead than this are almost always a mistyped year.
+MAX_START_DAYS_AHEAD = 730
+
+
+class ArticleSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search articles by title"), required=False, max_length=200)
+
+
+def normalise_vat_number(*, country: str, number: str) -> str:
+    """Return the compact VAT number, or raise ValidationError if python-stdnum rejects it.
+
+    Countries python-stdnum has no VAT module for are accepted as typed
+    (letters and digits only), because we cannot check them offline.
+    """
+    module = get_cc_module(country.lower(), "vat") if country else None
+    if module is None:
+        compact = "".join(ch for ch in number if ch.isalnum()).upper()
+        if not 4 <= len(compact) <= 20:
+            raise forms.ValidationError(_("Enter the VAT number as it appears on your invoices."))
+        return compact
+    try:
+        return str(module.validate(number))
+    except StdnumValidationError as error:
+        raise forms.ValidationError(
+            _("This is not a valid VAT number for the country you chose (%(reason)s).")
+            % {"reason": str(error)}
+        ) from error
+
+
+class RepublicationRequestForm(forms.ModelForm):
+    outlet_website = forms.URLField(
+        label=_("Outlet website"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("The address where readers will find the republished article."),
+    )
+    accept_terms = forms.BooleanField(
+        label=_(
+            "I accept the republishing terms: credit the original publisher, link back to the "
+            "original, make no edits beyond those approved, and take the article down on request."
+        ),
+        error_messages={"required": _("You must accept the terms to send a request.")},
+    )
+
+    class Meta:
+        model = RepublicationRequest
+        fields = [
+            "contact_name",
+            "email",
+            "outlet_name",
+            "outlet_website",
+            "outlet_type",
+            "country",
+            "audience_size",
+            "vat_number",
+            "media",
+            "language",
+            "territory",
+            "start_date",
+            "duration",
+            "extent",
+            "word_count",
+            "include_images",
+            "edits",
+            "notes",
+        ]
+        labels = {
+            "contact_name": _("Your name"),
+            "email": _("Email address"),
+            "outlet_name": _("Outlet name"),
+            "outlet_type": _("Type of outlet"),
+            "country": _("Country of the outlet"),
+            "audience_size": _("Audience size (readers, viewers or listeners per month)"),
+            "vat_number": _("VAT number (optional)"),
+            "media": _("Medium"),
+            "language": _("Language of publication"),
+            "territory": _("Territory"),
+            "start_date": _("First publication date"),
+            "duration": _("Duration"),
+            "extent": _("Full text or excerpt"),
+            "word_count": _("Number of words (excerpts only)"),
+            "include_images": _("I also want to use the article's images"),
+            "edits": _("Planned edits or translation"),
+            "notes": _("Anything else we should know"),
+        }
+        help_texts = {
+            "email": _("We send the answer and the documents here."),
+            "vat_number": _("EU businesses: give it to have VAT reverse-charged."),
+            "word_count": _("Leave empty for a full-text request."),
+            "edits": _("For example: headline change, cuts for length, translation into French."),
+        }
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "extent": forms.RadioSelect,
+            "edits": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, article: Article, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.article = article
+        self.fields["start_date"].initial = timezone.localdate()
+        self.fields["extent"].initial = Extent.FULL_TEXT
+        self.fields["audience_size"].widget.attrs.update({"min": 1, "max": MAX_AUDIENCE_SIZE})
+        self.fields["word_count"].widget.attrs.update({"min": 1})
+        for name in ("edits", "notes"):
+            self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["outlet_name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["outlet_website"].widget.attrs["autocomplete"] = "url"
+        self.helper = FormHelper()
+        self.helper.form_id = "request-form"
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Who is asking"),
+                Row(
+                    Column("contact_name", css_class="col-md-6"),
+                    Column("email", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("outlet_name", css_class="col-md-6"),
+                    Column("outlet_website", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("outlet_type", css_class="col-md-6"),
+                    Column("country", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("audience_size", css_class="col-md-6"),
+                    Column("vat_number", css_class="col-md-6"),
+                ),
+            ),
+            Fieldset(
+                _("How you want to republish"),
+                Row(
+                    Column("media", css_class="col-md-6"), Column("language", css_class="col-md-6")
+                ),
+                Row(
+                    Column("territory", css_class="col-md-6"),
+                    Column("duration", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("start_date", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("extent", css_class="col-md-6"),
+                    Column("word_count", css_class="col-md-6"),
+                ),
+                "include_images",
+                "edits",
+                "notes",
+            ),
+            Fieldset(_("Terms"), Field("accept_terms")),
+            HTML('{% include "licensing/_form_promise.html" %}'),
+            Submit("submit", _("Send request"), css_class="btn-lg"),
+        )
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+    def clean_start_date(self) -> date:
+        start: date = self.cleaned_data["start_date"]
+        today = timezone.localdate()
+        if start < today:
+            raise forms.ValidationError(_("The start date cannot be in the past."))
+        if start > today + timedelta(days=MAX_START_DAYS_AHEAD):
+            raise forms.ValidationError(_("The start date must be within the next two years."))
+        return start
+
+    def clean_audience_size(self) -> int:
+        size: int = self.cleaned_data["audience_size"]
+        if size < 1:
+            raise forms.ValidationError(_("Enter an audience of at least 1."))
+        return size
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        extent, words = cleaned.get("extent"), cleaned.get("word_count")
+        if extent == Extent.EXCERPT and words is None and "word_count" not in self.errors:
+            self.add_error("word_count", _("Say how many words the excerpt will have."))
+        elif extent == Extent.FULL_TEXT and words is not None:
+            self.add_error(
+                "word_count",
+                _("Leave the word count empty for a full-text request, or choose excerpt."),
+            )
+        elif (
+            extent == Extent.EXCERPT
+            and words
+            and self.article.word_count
+            and words >= self.article.word_count
+        ):
+            self.add_error(
+                "word_count",
+                _("An excerpt must be shorter than the article (%(count)s words).")
+                % {"count": self.article.word_count},
+            )
+        vat, country = cleaned.get("vat_number", "").strip(), cleaned.get("country")
+        if vat and country:
+            try:
+                cleaned["vat_number"] = normalise_vat_number(country=str(country), number=vat)
+            except forms.ValidationError as error:
+                self.add_error("vat_number", error)
+        return cleaned
+
+    def request_details(self) -> dict[str, Any]:
+        """The cleaned values as RepublicationRequest.submit() takes them."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -1,0 +1,35 @@
+"""Gapless document numbering shared by every app (requests, invoices, licences)."""
+
+from django.db import models, transaction
+
+
+class DocumentSequence(models.Model):
+    """One counter row per document prefix and year, e.g. ("RR", 2026)."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="unique_sequence_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last_value}"
+
+
+def allocate_number(*, prefix: str, year: int, width: int) -> str:
+    """Return the next number such as RR-2026-00001, gapless within a year.
+
+    Must run inside the transaction that stores the numbered document: the
+    counter row stays locked until that transaction ends, so a rollback
+    gives the number back and concurrent callers wait instead of sharing it.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_number() must be called inside transaction.atomic()")
+    DocumentSequence.objects.get_or_create(prefix=prefix, year=year)
+    sequence = DocumentSequence.objects.select_for_update().get(prefix=prefix, year=year)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"{prefix}-{year}-{sequence.last_value:0{width}d}"
