@@ -57,6 +57,18 @@ class RepublicationRequestForm(forms.ModelForm):
         validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("The address where readers will find the republished article."),
     )
+    audience_size = forms.IntegerField(
+        label=_("Audience size (readers, viewers or listeners per month)"),
+        min_value=1,
+        max_value=MAX_AUDIENCE_SIZE,
+        error_messages={
+            "min_value": _("Enter an audience of at least 1."),
+            "max_value": _(
+                "That is more than the world's population: enter readers per month, "
+                "less than or equal to %(limit_value)s."
+            ),
+        },
+    )
     accept_terms = forms.BooleanField(
         label=_(
             "I accept the republishing terms: credit the original publisher, link back to the "
@@ -93,7 +105,6 @@ class RepublicationRequestForm(forms.ModelForm):
             "outlet_name": _("Outlet name"),
             "outlet_type": _("Type of outlet"),
             "country": _("Country of the outlet"),
-            "audience_size": _("Audience size (readers, viewers or listeners per month)"),
             "vat_number": _("VAT number (optional)"),
             "media": _("Medium"),
             "language": _("Language of publication"),
@@ -124,7 +135,6 @@ class RepublicationRequestForm(forms.ModelForm):
         self.article = article
         self.fields["start_date"].initial = timezone.localdate()
         self.fields["extent"].initial = Extent.FULL_TEXT
-        self.fields["audience_size"].widget.attrs.update({"min": 1, "max": MAX_AUDIENCE_SIZE})
         self.fields["word_count"].widget.attrs.update({"min": 1})
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
@@ -190,12 +200,6 @@ class RepublicationRequestForm(forms.ModelForm):
         if start > today + timedelta(days=MAX_START_DAYS_AHEAD):
             raise forms.ValidationError(_("The start date must be within the next two years."))
         return start
-
-    def clean_audience_size(self) -> int:
-        size: int = self.cleaned_data["audience_size"]
-        if size < 1:
-            raise forms.ValidationError(_("Enter an audience of at least 1."))
-        return size
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

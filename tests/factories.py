@@ -1,0 +1,68 @@
+"""Plain functions that build test data with sensible defaults."""
+
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+from django.utils import timezone
+
+from licensing.models import Article, RepublicationRequest
+
+_numbers = count(1)
+
+
+def make_article(**overrides: Any) -> Article:
+    n = next(_numbers)
+    values: dict[str, Any] = {
+        "title": f"Test article {n}",
+        "slug": f"test-article-{n}",
+        "standfirst": "A standfirst for testing.",
+        "author": "Test Author",
+        "published_at": timezone.now() - timedelta(days=n),
+        "canonical_url": f"https://news.example.org/articles/test-{n}",
+        "section": "News",
+        "language": "en",
+        "word_count": 800,
+        "has_images": True,
+    }
+    values.update(overrides)
+    article = Article(**values)
+    article.full_clean()
+    article.save()
+    return article
+
+
+def request_form_data(**overrides: Any) -> dict[str, Any]:
+    """A valid POST body for the request form, with the contract field names."""
+    data: dict[str, Any] = {
+        "contact_name": "Amira Haddad",
+        "email": "amira@outlet.example",
+        "outlet_name": "The Daily Example",
+        "outlet_website": "https://daily.example",
+        "outlet_type": "newspaper",
+        "country": "GB",
+        "audience_size": "250000",
+        "vat_number": "",
+        "media": "online",
+        "language": "en",
+        "territory": "worldwide",
+        "start_date": (timezone.localdate() + timedelta(days=7)).isoformat(),
+        "duration": "1y",
+        "extent": "full",
+        "word_count": "",
+        "include_images": "on",
+        "edits": "",
+        "notes": "",
+        "accept_terms": "on",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def make_request(article: Article, **overrides: Any) -> RepublicationRequest:
+    """A submitted request, stored through the same domain method the form uses."""
+    from licensing.forms import RepublicationRequestForm
+
+    form = RepublicationRequestForm(request_form_data(**overrides), article=article)
+    assert form.is_valid(), form.errors
+    return RepublicationRequest.submit(article=article, details=form.request_details())
