@@ -123,11 +123,38 @@ STORAGES = {
     },
 }
 
-# Console in development; EMAIL_URL (smtp://user:pass@host:587, ...) in production.
-if "EMAIL_URL" in env:
-    vars().update(env.email_url("EMAIL_URL"))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Console in development; EMAIL_URL in production (smtp+tls://user:pass@host:587,
+# smtps://..., consolemail://, filemail:///path). Django 6.1's MAILERS replaces
+# EMAIL_BACKEND, so the URL django-environ parses is mapped onto its options.
+def _mailer_from_url(url: str) -> dict[str, object]:
+    parsed = environ.Env.email_url_config(url)
+    options = {
+        "host": parsed.get("EMAIL_HOST"),
+        "port": parsed.get("EMAIL_PORT"),
+        "username": parsed.get("EMAIL_HOST_USER"),
+        "password": parsed.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": parsed.get("EMAIL_USE_TLS"),
+        "use_ssl": parsed.get("EMAIL_USE_SSL"),
+        "file_path": parsed.get("EMAIL_FILE_PATH"),
+        "timeout": 30,
+    }
+    backend = str(parsed["EMAIL_BACKEND"])
+    if not backend.endswith("smtp.EmailBackend"):
+        options = (
+            {"file_path": options["file_path"]}
+            if backend.endswith("filebased.EmailBackend")
+            else {}
+        )
+    return {
+        "BACKEND": backend,
+        "OPTIONS": {k: v for k, v in options.items() if v not in (None, "")},
+    }
+
+
+MAILERS = {
+    "default": _mailer_from_url(env.str("EMAIL_URL", default="consolemail://")),
+}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

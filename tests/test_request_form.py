@@ -78,7 +78,9 @@ def test_submit_stores_request_and_redirects_to_its_page(client: Client, article
 
 
 @pytest.mark.django_db(transaction=True)
-def test_submit_emails_requester_and_reviewers_after_commit(client: Client, article, settings) -> None:
+def test_submit_emails_requester_and_reviewers_after_commit(
+    client: Client, article, settings
+) -> None:
     settings.REVIEWERS_EMAIL = "desk@publisher.example"
     client.post(url_for(article), request_form_data())
     req = RepublicationRequest.objects.get()
@@ -92,7 +94,10 @@ def test_submit_emails_requester_and_reviewers_after_commit(client: Client, arti
 
 def test_second_request_gets_next_reference_and_updates_outlet(client: Client, article) -> None:
     client.post(url_for(article), request_form_data())
-    client.post(url_for(article), request_form_data(outlet_name="Renamed Daily", email="AMIRA@outlet.example"))
+    client.post(
+        url_for(article),
+        request_form_data(outlet_name="Renamed Daily", email="AMIRA@outlet.example"),
+    )
     references = sorted(RepublicationRequest.objects.values_list("reference", flat=True))
     year = timezone.localdate().year
     assert references == [f"RR-{year}-00001", f"RR-{year}-00002"]
@@ -184,7 +189,9 @@ def test_start_date_in_the_past_is_refused(client: Client, article) -> None:
     past = (today() - timedelta(days=1)).isoformat()
     response = client.post(url_for(article), request_form_data(start_date=past))
     assert response.status_code == 400
-    assert response.context["form"].errors["start_date"] == ["The start date cannot be in the past."]
+    assert response.context["form"].errors["start_date"] == [
+        "The start date cannot be in the past."
+    ]
     assert f'value="{past}"' in response.content.decode()
     assert RepublicationRequest.objects.count() == 0
 

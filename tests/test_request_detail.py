@@ -1,0 +1,67 @@
+"""/requests/<uuid>/: only the submitting browser and staff may see a request."""
+
+import uuid
+
+from django.test import Client
+
+from licensing.models import RepublicationRequest
+from tests.factories import make_request, request_form_data
+
+
+def submit(client: Client, article, **overrides) -> RepublicationRequest:
+    client.post(f"/articles/{article.slug}/republish/", request_form_data(**overrides))
+    return RepublicationRequest.objects.latest("id")
+
+
+def test_submitting_browser_sees_reference_status_article_and_answers(
+    client: Client, article
+) -> None:
+    req = submit(
+        client, article, extent="excerpt", word_count="120", territory="mena", language="ar"
+    )
+    response = client.get(f"/requests/{req.uuid}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert req.reference in html
+    assert ">Submitted<" in html
+    assert article.title in html
+    for shown in [
+        "Website or app",
+        "Arabic",
+        "Middle East and North Africa",
+        "Excerpt",
+        "120 words",
+        "1 year",
+        "The Daily Example",
+        "amira@outlet.example",
+        "250,000",
+    ]:
+        assert shown in html, shown
+
+
+def test_other_visitor_gets_404(client: Client, other_requester: Client, article) -> None:
+    req = submit(client, article)
+    assert other_requester.get(f"/requests/{req.uuid}/").status_code == 404
+
+
+def test_request_from_another_session_stays_hidden(client: Client, article) -> None:
+    theirs = make_request(article)
+    submit(client, article)
+    assert client.get(f"/requests/{theirs.uuid}/").status_code == 404
+
+
+def test_staff_may_see_any_request(staff_client: Client, article) -> None:
+    req = make_request(article)
+    assert staff_client.get(f"/requests/{req.uuid}/").status_code == 200
+
+
+def test_unknown_or_malformed_uuid_is_404(client: Client, db) -> None:
+    assert client.get(f"/requests/{uuid.uuid4()}/").status_code == 404
+    assert client.get("/requests/not-a-uuid/").status_code == 404
+
+
+def test_history_lists_the_submission(client: Client, article) -> None:
+    req = submit(client, article)
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert 'id="history-heading"' in html
+    assert html.count('class="list-group-item"') == 1
