@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from licensing.models import Article, Outlet, RepublicationRequest, StatusChange
+from licensing.models import (
+    RULE_HELP,
+    Article,
+    AutoApprovalRule,
+    Message,
+    Outlet,
+    PriceRule,
+    RepublicationRequest,
+    StatusChange,
+)
 
 
 @admin.register(Article)
@@ -32,6 +41,66 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("created_at", "sender", "author", "internal", "body")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Messages are written from the staff desk and the requester's page.
+        return False
+
+
+class RuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "outlet_type",
+        "media",
+        "extent",
+        "territory",
+        "min_audience",
+        "max_audience",
+        "fee_display",
+        "active",
+    ]
+    list_filter = ["active", "outlet_type", "media", "extent", "territory", "currency"]
+    search_fields = ["name"]
+    list_editable = ["active"]
+    fieldsets = [
+        (None, {"fields": ["name", "active"], "description": RULE_HELP}),
+        (
+            "Conditions (leave empty to match anything)",
+            {
+                "fields": [
+                    "outlet_type",
+                    "media",
+                    "extent",
+                    "territory",
+                    "min_audience",
+                    "max_audience",
+                ]
+            },
+        ),
+        ("Fee", {"fields": ["fee_minor", "currency"]}),
+    ]
+
+    @admin.display(description="Fee")
+    def fee_display(self, obj: PriceRule) -> str:
+        return obj.fee_display
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(RuleAdmin):
+    pass
+
+
+@admin.register(AutoApprovalRule)
+class AutoApprovalRuleAdmin(RuleAdmin):
+    pass
+
+
 @admin.register(RepublicationRequest)
 class RepublicationRequestAdmin(admin.ModelAdmin):
     list_display = [
@@ -42,12 +111,24 @@ class RepublicationRequestAdmin(admin.ModelAdmin):
         "media",
         "territory",
         "status",
+        "assignee",
         "created_at",
     ]
     list_filter = ["status", "outlet_type", "media", "territory", "extent", "created_at"]
     search_fields = ["reference", "outlet_name", "email", "contact_name", "article__title"]
-    list_select_related = ["article"]
-    readonly_fields = ["uuid", "reference", "status", "terms_accepted_at", "created_at"]
-    raw_id_fields = ["article", "outlet"]
+    list_select_related = ["article", "assignee"]
+    readonly_fields = [
+        "uuid",
+        "reference",
+        "status",
+        "terms_accepted_at",
+        "created_at",
+        "fee_minor",
+        "currency",
+        "quote_valid_until",
+        "suggested_fee_minor",
+        "decline_reason",
+    ]
+    raw_id_fields = ["article", "outlet", "requester", "assignee"]
     date_hierarchy = "created_at"
-    inlines = [StatusChangeInline]
+    inlines = [StatusChangeInline, MessageInline]

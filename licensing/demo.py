@@ -84,3 +84,51 @@ DEMO_ARTICLES: list[dict[str, object]] = [
         "republishable": False,
     },
 ]
+
+# A sensible demo rate card (GBP, net of VAT). Empty conditions match anything;
+# the most specific matching rule wins (see licensing.models.RULE_HELP).
+DEMO_PRICE_RULES: list[dict[str, object]] = [
+    {"name": "Base fee: any use", "fee_minor": 25000},
+    {"name": "Excerpt: any outlet", "extent": "excerpt", "fee_minor": 10000},
+    {"name": "NGO or charity", "outlet_type": "ngo", "fee_minor": 7500},
+    {"name": "NGO excerpt", "outlet_type": "ngo", "extent": "excerpt", "fee_minor": 4000},
+    {"name": "University or school", "outlet_type": "university", "fee_minor": 6000},
+    {"name": "Broadcaster", "outlet_type": "broadcaster", "fee_minor": 45000},
+    {
+        "name": "Small website (up to 100,000 a month)",
+        "outlet_type": "website",
+        "max_audience": 100_000,
+        "fee_minor": 15000,
+    },
+    {
+        "name": "Large newspaper in print (over 1 million)",
+        "outlet_type": "newspaper",
+        "media": "print",
+        "min_audience": 1_000_001,
+        "fee_minor": 60000,
+    },
+    {
+        "name": "Worldwide online, large audience (over 1 million)",
+        "media": "online",
+        "territory": "worldwide",
+        "min_audience": 1_000_001,
+        "fee_minor": 50000,
+    },
+]
+
+DEMO_AUTO_APPROVAL_RULES: list[dict[str, object]] = [
+    {
+        "name": "Small NGO excerpt (audience up to 10,000)",
+        "outlet_type": "ngo",
+        "extent": "excerpt",
+        "max_audience": 10_000,
+        "fee_minor": 2500,
+    },
+    {
+        "name": "Teaching excerpt for a class (audience up to 500)",
+        "outlet_type": "university",
+        "extent": "excerpt",
+        "max_audience": 500,
+        "fee_minor": 0,
+    },
+]

@@ -1,5 +1,6 @@
 """One function per email the licensing desk sends; text and HTML templates each."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -10,36 +11,89 @@ from django.urls import reverse
 from licensing.models import RepublicationRequest
 
 
-def _send(*, template: str, to: str, context: dict[str, Any]) -> None:
+def _send(*, template: str, to: Sequence[str], context: dict[str, Any]) -> None:
     context = {"PUBLISHER_NAME": settings.PUBLISHER_NAME, **context}
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=list(to))
     message.attach_alternative(html, "text/html")
     message.send()
 
 
-def send_request_received(request: RepublicationRequest) -> None:
-    """Acknowledge a new request to the requester, with the link to follow it."""
+def _to_requester(request: RepublicationRequest, template: str, **extra: Any) -> None:
     _send(
-        template="request_received",
-        to=request.email,
+        template=template,
+        to=[request.email],
         context={
             "req": request,
             "request_url": settings.PORTAL_BASE_URL + request.get_absolute_url(),
+            **extra,
         },
     )
+
+
+def _staff_url(request: RepublicationRequest) -> str:
+    return settings.PORTAL_BASE_URL + reverse("licensing:staff_request", args=[request.pk])
+
+
+def send_request_received(request: RepublicationRequest) -> None:
+    """Acknowledge a new request to the requester, with the link to follow it."""
+    _to_requester(request, "request_received")
 
 
 def send_new_request_to_reviewers(request: RepublicationRequest) -> None:
     """Tell the reviewers' shared address that a request is waiting."""
     _send(
         template="new_request_reviewers",
-        to=settings.REVIEWERS_EMAIL,
+        to=[settings.REVIEWERS_EMAIL],
+        context={"req": request, "staff_url": _staff_url(request)},
+    )
+
+
+def send_information_requested(request: RepublicationRequest) -> None:
+    question = request.public_messages().filter(sender="staff").last()
+    _to_requester(request, "information_requested", question=question)
+
+
+def send_request_approved(request: RepublicationRequest) -> None:
+    _to_requester(request, "request_approved")
+
+
+def send_request_declined(request: RepublicationRequest) -> None:
+    _to_requester(request, "request_declined")
+
+
+def send_reply_received(request: RepublicationRequest) -> None:
+    """The requester wrote: tell the assigned reviewer, or the shared address."""
+    assignee_email = request.assignee.email if request.assignee else ""
+    _send(
+        template="reply_received",
+        to=[assignee_email or settings.REVIEWERS_EMAIL],
         context={
             "req": request,
-            "admin_url": settings.PORTAL_BASE_URL
-            + reverse("admin:licensing_republicationrequest_change", args=[request.pk]),
+            "reply": request.public_messages().filter(sender="requester").last(),
+            "staff_url": _staff_url(request),
         },
+    )
+
+
+def send_overdue_reminder(requests: Sequence[RepublicationRequest], *, to: str) -> None:
+    """The daily list of requests waiting on staff past the response target."""
+    _send(
+        template="overdue_reminder",
+        to=[to],
+        context={
+            "requests": [(r, _staff_url(r)) for r in requests],
+            "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
+        },
+    )
+
+
+def send_magic_link(*, email: str, link: str) -> None:
+    """The single-use sign-in link for /account/."""
+    _send(
+        template="magic_link",
+        to=[email],
+        context={"link": link, "minutes": settings.SESAME_MAX_AGE // 60},
     )

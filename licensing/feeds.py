@@ -1,6 +1,7 @@
 """Reading a publisher's RSS 2.0 or Atom feed into catalogue entries."""
 
 import calendar
+import io
 import re
 import urllib.request
 from dataclasses import dataclass, fields
@@ -19,6 +20,13 @@ from licensing.models import Article, Language
 FETCH_TIMEOUT_SECONDS = 30
 MAX_FEED_BYTES = 20 * 1024 * 1024
 _TAGS = re.compile(r"<[^>]+>")
+# Tags that separate words; any other tag (<b>, <a>, <em>...) may sit inside a
+# word or before punctuation ("<em>Guardian</em>'s") and is removed without a gap.
+_BREAKING_TAGS = re.compile(
+    r"</?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]"
+    r"|header|hr|img|li|ol|p|pre|section|table|td|th|tr|ul)\b[^>]*>",
+    re.IGNORECASE,
+)
 # feedparser flags these when the XML is fine but the declared encoding or
 # content type is off; the entries are still trustworthy.
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -49,7 +57,7 @@ class ImportResult:
 
 
 def _text(html: str) -> str:
-    return " ".join(unescape(_TAGS.sub(" ", html or "")).split())
+    return " ".join(unescape(_TAGS.sub("", _BREAKING_TAGS.sub(" ", html or ""))).split())
 
 
 def read_feed_source(source: str) -> bytes:
@@ -57,13 +65,21 @@ def read_feed_source(source: str) -> bytes:
     if source.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(source, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked above)
-                return bytes(response.read(MAX_FEED_BYTES))
+                data = bytes(response.read(MAX_FEED_BYTES + 1))
         except (OSError, ValueError) as error:
             raise FeedError(f"Could not fetch {source}: {error}") from error
-    path = Path(source)
-    if not path.is_file():
-        raise FeedError(f"No such file: {source}")
-    return path.read_bytes()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FeedError(f"No such file: {source}")
+        try:
+            with path.open("rb") as file:
+                data = file.read(MAX_FEED_BYTES + 1)
+        except OSError as error:
+            raise FeedError(f"Could not read {source}: {error}") from error
+    if len(data) > MAX_FEED_BYTES:
+        raise FeedError(f"The feed is larger than {MAX_FEED_BYTES // (1024 * 1024)} MB.")
+    return data
 
 
 def _language(code: str) -> str:
@@ -73,10 +89,13 @@ def _language(code: str) -> str:
 
 def parse_feed(data: bytes) -> list[FeedEntry]:
     """Every entry of the feed, or FeedError if any part of it is unusable."""
-    parsed: Any = feedparser.parse(data)
+    # A stream, not bytes: feedparser tries bytes as a file name first, so a
+    # body such as b"/etc/passwd" or b"/dev/zero" would be read from local disk.
+    parsed: Any = feedparser.parse(io.BytesIO(data))
     if parsed.bozo and not isinstance(parsed.bozo_exception, _HARMLESS_BOZO):
         raise FeedError(f"The feed is not well-formed: {parsed.bozo_exception}")
-    if not parsed.version:
+    # An empty document has no "version" key at all.
+    if not parsed.get("version"):
         raise FeedError("This is not an RSS 2.0 or Atom feed.")
     feed_language = parsed.feed.get("language", "")
     is_url = URLValidator(schemes=["http", "https"])
@@ -106,7 +125,13 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
                 if when
                 else None,
                 section=_text(tags[0].get("term", ""))[:100] if tags else "",
-                language=_language(entry.get("language") or feed_language),
+                # RSS items may carry dc:language; Atom entries inherit xml:lang,
+                # which feedparser reports on the title.
+                language=_language(
+                    entry.get("language")
+                    or (entry.get("title_detail") or {}).get("language")
+                    or feed_language
+                ),
                 word_count=len(_text(content).split()) or None,
                 has_images=has_images,
             )
@@ -114,21 +139,33 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
     return entries
 
 
+def _save(article: Article, number: int, entry: FeedEntry) -> None:
+    try:
+        article.full_clean()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+        )
+        raise FeedError(f"Entry {number} ({entry.title!r}) is invalid: {problems}") from error
+    article.save()
+
+
 def import_entries(entries: list[FeedEntry]) -> ImportResult:
     """Create or update articles by canonical URL, all or nothing."""
     result = ImportResult()
     names = [f.name for f in fields(FeedEntry)]
     with transaction.atomic():
-        for entry in entries:
+        for number, entry in enumerate(entries, start=1):
             values = {name: getattr(entry, name) for name in names}
-            # A feed without full text must not erase a word count typed in the admin.
-            if values["word_count"] is None:
-                del values["word_count"]
+            # A feed without full text or dates must not erase a word count or
+            # publication date typed in the admin.
+            for name in ("word_count", "published_at"):
+                if values[name] is None:
+                    del values[name]
             article = Article.objects.filter(canonical_url=entry.canonical_url).first()
             if article is None:
                 article = Article(slug=Article.unique_slug_for(entry.title), **values)
-                article.full_clean()
-                article.save()
+                _save(article, number, entry)
                 result.created += 1
                 continue
             changed = [name for name, value in values.items() if getattr(article, name) != value]
@@ -137,7 +174,6 @@ def import_entries(entries: list[FeedEntry]) -> ImportResult:
                 continue
             for name in changed:
                 setattr(article, name, values[name])
-            article.full_clean()
-            article.save()
+            _save(article, number, entry)
             result.updated += 1
     return result

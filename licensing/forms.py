@@ -1,6 +1,7 @@
 """The public republication request form and the catalogue search box."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -17,8 +18,13 @@ from licensing.models import (
     MAX_LONG_TEXT_LENGTH,
     Article,
     Extent,
+    Medium,
+    OutletType,
     RepublicationRequest,
+    RequestStatus,
+    Territory,
 )
+from portal.money import currency_choices
 
 # Requests further ahead than this are almost always a mistyped year.
 MAX_START_DAYS_AHEAD = 730
@@ -135,6 +141,8 @@ class RepublicationRequestForm(forms.ModelForm):
         self.article = article
         self.fields["start_date"].initial = timezone.localdate()
         self.fields["extent"].initial = Extent.FULL_TEXT
+        # A radio group needs no empty "---------" option.
+        self.fields["extent"].choices = Extent.choices  # type: ignore[attr-defined]
         self.fields["word_count"].widget.attrs.update({"min": 1})
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
@@ -233,3 +241,121 @@ class RepublicationRequestForm(forms.ModelForm):
     def request_details(self) -> dict[str, Any]:
         """The cleaned values as RepublicationRequest.submit() takes them."""
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class EstimateForm(forms.Form):
+    """The fields the rate card looks at, all optional: the estimate sharpens as they fill."""
+
+    outlet_type = forms.ChoiceField(choices=OutletType.choices, required=False)
+    media = forms.ChoiceField(choices=Medium.choices, required=False)  # type: ignore[assignment]
+    extent = forms.ChoiceField(choices=Extent.choices, required=False)
+    territory = forms.ChoiceField(choices=Territory.choices, required=False)
+    audience_size = forms.IntegerField(min_value=1, max_value=MAX_AUDIENCE_SIZE, required=False)
+
+    def as_request(self) -> RepublicationRequest:
+        """An unsaved request carrying what was chosen, for the pricing rules to match."""
+        values = {
+            name: (self.cleaned_data.get(name) if name not in self.errors else None)
+            for name in self.fields
+        }
+        return RepublicationRequest(
+            outlet_type=values["outlet_type"] or "",
+            media=values["media"] or "",
+            extent=values["extent"] or "",
+            territory=values["territory"] or "",
+            audience_size=values["audience_size"] or 0,
+        )
+
+
+# --- Staff ---------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any status"), *RequestStatus.choices], required=False
+    )
+    outlet_type = forms.ChoiceField(
+        label="Outlet type", choices=[("", "Any type"), *OutletType.choices], required=False
+    )
+    media = forms.ChoiceField(  # type: ignore[assignment]
+        label="Medium", choices=[("", "Any medium"), *Medium.choices], required=False
+    )
+    assignee = forms.ChoiceField(label="Assignee", required=False)
+
+    def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            ("me", "Assigned to me"),
+            ("none", "Unassigned"),
+            *reviewers,
+        ]
+
+
+class ApproveForm(forms.Form):
+    fee = forms.DecimalField(
+        label="Fee",
+        min_value=Decimal(0),
+        max_value=Decimal("1000000"),
+        max_digits=9,
+        decimal_places=2,
+        help_text="Net of VAT. 0 approves free of charge (recorded as deliberate).",
+    )
+    currency = forms.ChoiceField(label="Currency")
+    validity_days = forms.IntegerField(
+        label="Quote valid for (days)", min_value=1, max_value=365, initial=30
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (sent to the requester)",
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+class AskForInformationForm(forms.Form):
+    message = forms.CharField(
+        label="Question for the requester",
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+class InternalNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note (never shown to the requester)",
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(  # type: ignore[var-annotated]
+        label="Assign to", queryset=None, required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = reviewers  # type: ignore[attr-defined]
+
+
+# --- Requesters ----------------------------------------------------------
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"),
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+class MagicLinkForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)

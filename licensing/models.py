@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -15,9 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from portal.models import allocate_number
+from portal.money import format_money
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 MAX_NAME_LENGTH = 200
 MAX_LONG_TEXT_LENGTH = 5000
@@ -171,6 +173,29 @@ class RequestStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
+class WaitingOn(models.TextChoices):
+    STAFF = "staff", _("Our desk")
+    REQUESTER = "requester", _("The requester")
+    NOBODY = "nobody", _("Nobody")
+
+
+# Which side must act next in each status: drives the queue's "whose turn".
+WAITING_BY_STATUS = {
+    RequestStatus.SUBMITTED: WaitingOn.STAFF,
+    RequestStatus.INFO_REQUESTED: WaitingOn.REQUESTER,
+    RequestStatus.AWAITING_PAYMENT: WaitingOn.REQUESTER,
+}
+OPEN_STATUSES = {
+    RequestStatus.SUBMITTED,
+    RequestStatus.INFO_REQUESTED,
+    RequestStatus.AWAITING_PAYMENT,
+}
+
+
+class TransitionNotAllowed(Exception):
+    """The request's current status does not allow this action."""
+
+
 class RepublicationRequest(models.Model):
     """One outlet asking to republish one article.
 
@@ -214,11 +239,42 @@ class RepublicationRequest(models.Model):
     notes = models.TextField(blank=True, max_length=MAX_LONG_TEXT_LENGTH)
     terms_accepted_at = models.DateTimeField()
 
+    # The requester's account (magic-link sign-in), one per email address.
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="republication_requests",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
+    )
+    waiting_on = models.CharField(
+        max_length=10, choices=WaitingOn, default=WaitingOn.STAFF, editable=False
+    )
+    waiting_since = models.DateTimeField(default=timezone.now, editable=False)
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The rate card's suggestion at submission, and what the reviewer approved.
+    suggested_fee_minor = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    suggested_currency = models.CharField(max_length=3, blank=True, editable=False)
+    fee_minor = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    currency = models.CharField(max_length=3, blank=True, editable=False)
+    quote_valid_until = models.DateField(null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decline_reason = models.TextField(blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("review_request", "Can review, message, approve and decline requests")]
         constraints = [
             # An excerpt says how long it is; a full-text request does not.
             models.CheckConstraint(
@@ -232,7 +288,15 @@ class RepublicationRequest(models.Model):
                 condition=models.Q(status__in=RequestStatus.values), name="request_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="request_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="request_status_idx"),
+            # The staff queue: newest waiting first, optionally within a status.
+            models.Index(fields=["-waiting_since", "-id"], name="request_queue_idx"),
+            models.Index(
+                fields=["status", "-waiting_since", "-id"], name="request_queue_status_idx"
+            ),
+            models.Index(fields=["email"], name="request_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.outlet_name}"
@@ -243,7 +307,7 @@ class RepublicationRequest(models.Model):
     @classmethod
     def submit(cls, *, article: Article, details: dict[str, Any]) -> RepublicationRequest:
         """Store a new request, remember the outlet, and email both sides on commit."""
-        from licensing import tasks
+        from licensing import pricing, tasks
 
         with transaction.atomic():
             outlet_fields = {
@@ -262,10 +326,15 @@ class RepublicationRequest(models.Model):
             request = cls(
                 article=article,
                 outlet=outlet,
+                requester=requester_account(details["email"]),
                 terms_accepted_at=now,
+                waiting_since=now,
                 reference=allocate_number(prefix="RR", year=timezone.localdate(now).year, width=5),
                 **details,
             )
+            suggestion = pricing.suggest_fee(request)
+            if suggestion is not None:
+                request.suggested_fee_minor, request.suggested_currency = suggestion
             request.full_clean()
             request.save()
             request.status_changes.create(
@@ -277,7 +346,324 @@ class RepublicationRequest(models.Model):
             transaction.on_commit(
                 lambda: tasks.send_request_submitted_emails.enqueue(request_id=request_id)
             )
+            rule = pricing.matching_auto_approval_rule(request)
+            if rule is not None:
+                request.approve(
+                    actor=None,
+                    fee_minor=rule.fee_minor,
+                    currency=rule.currency,
+                    validity_days=settings.DEFAULT_QUOTE_VALIDITY_DAYS,
+                    note=f"Approved automatically by the rule “{rule.name}”.",
+                )
         return request
+
+    # --- Transitions -----------------------------------------------------
+    # Each locks the row, checks the current status, writes, records a
+    # StatusChange and queues its email for after the commit.
+
+    def _lock(self) -> RepublicationRequest:
+        return type(self).objects.select_for_update().get(pk=self.pk)
+
+    def _move(
+        self,
+        *,
+        allowed_from: set[str],
+        to: str,
+        actor: User | None,
+        note: str,
+        action: str,
+        **fields: Any,
+    ) -> RepublicationRequest:
+        """Lock, check and apply one transition; must run inside transaction.atomic()."""
+        locked = self._lock()
+        if locked.status not in allowed_from:
+            raise TransitionNotAllowed(
+                f"Cannot {action} request {locked.reference}: it is now "
+                f"“{locked.get_status_display()}”."
+            )
+        now = timezone.now()
+        from_status = locked.status
+        locked.status = to
+        locked.waiting_on = WAITING_BY_STATUS.get(RequestStatus(to), WaitingOn.NOBODY)
+        locked.waiting_since = now
+        if actor is not None and locked.first_response_at is None:
+            locked.first_response_at = now
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        locked.status_changes.create(
+            from_status=from_status, to_status=to, actor=actor, note=note, created_at=now
+        )
+        self.refresh_from_db()
+        return locked
+
+    def _after_commit(self, task: Any) -> None:
+        request_id = self.pk
+        transaction.on_commit(lambda: task.enqueue(request_id=request_id))
+
+    def approve(
+        self,
+        *,
+        actor: User | None,
+        fee_minor: int,
+        currency: str,
+        validity_days: int,
+        note: str = "",
+    ) -> None:
+        """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
+        from billing.invoicing import bill_approved_request
+        from licensing import tasks
+
+        if fee_minor < 0:
+            raise ValueError("A fee cannot be negative.")
+        if currency not in settings.PORTAL_CURRENCIES:
+            raise ValueError(f"Currency {currency} is not accepted.")
+        with transaction.atomic():
+            valid_until = timezone.localdate() + timedelta(days=validity_days)
+            if fee_minor == 0:
+                note = note or "Approved with a zero fee, deliberately: no invoice."
+                to = RequestStatus.LICENSED
+            else:
+                note = note or f"Approved at {format_money(fee_minor, currency)} (net of VAT)."
+                to = RequestStatus.AWAITING_PAYMENT
+            locked = self._move(
+                allowed_from={RequestStatus.SUBMITTED},
+                to=to,
+                actor=actor,
+                note=note,
+                action="approve",
+                fee_minor=fee_minor,
+                currency=currency,
+                quote_valid_until=valid_until if fee_minor else None,
+                decided_at=timezone.now(),
+            )
+            if fee_minor:
+                bill_approved_request(
+                    reference=locked.reference,
+                    description=f"Licence to republish “{locked.article.title}”"[:500],
+                    buyer_name=locked.outlet_name,
+                    buyer_email=locked.email,
+                    amount_minor=fee_minor,
+                    currency=currency,
+                    valid_until=valid_until,
+                )
+            self._after_commit(tasks.send_request_approved_email)
+
+    def decline(self, *, actor: User, reason: str) -> None:
+        from licensing import tasks
+
+        with transaction.atomic():
+            self._move(
+                allowed_from={RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED},
+                to=RequestStatus.DECLINED,
+                actor=actor,
+                note=reason,
+                action="decline",
+                decline_reason=reason,
+                decided_at=timezone.now(),
+            )
+            self._after_commit(tasks.send_request_declined_email)
+
+    def ask_for_information(self, *, actor: User, message: str) -> None:
+        from licensing import tasks
+
+        with transaction.atomic():
+            self._move(
+                allowed_from={RequestStatus.SUBMITTED},
+                to=RequestStatus.INFO_REQUESTED,
+                actor=actor,
+                note=message,
+                action="ask for information on",
+            )
+            self.messages.create(author=actor, sender=Sender.STAFF, body=message)
+            self._after_commit(tasks.send_information_requested_email)
+
+    def reply(self, *, body: str) -> None:
+        """The requester writes; an answer to an information request hands it back to staff."""
+        from licensing import tasks
+
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status not in OPEN_STATUSES:
+                raise TransitionNotAllowed(
+                    f"Request {locked.reference} is closed (“{locked.get_status_display()}”)."
+                )
+            if locked.status == RequestStatus.INFO_REQUESTED:
+                self._move(
+                    allowed_from={RequestStatus.INFO_REQUESTED},
+                    to=RequestStatus.SUBMITTED,
+                    actor=None,
+                    note="The requester replied.",
+                    action="reply to",
+                )
+            self.messages.create(author=None, sender=Sender.REQUESTER, body=body)
+            self._after_commit(tasks.send_reply_received_email)
+
+    def withdraw(self, *, actor: User | None = None) -> None:
+        with transaction.atomic():
+            self._move(
+                allowed_from=set(OPEN_STATUSES),
+                to=RequestStatus.WITHDRAWN,
+                actor=actor,
+                note="Withdrawn by the requester.",
+                action="withdraw",
+            )
+
+    def assign(self, *, actor: User, assignee: User | None) -> None:
+        with transaction.atomic():
+            locked = self._lock()
+            locked.assignee = assignee
+            locked.save(update_fields=["assignee", "updated_at"])
+            who = assignee.get_username() if assignee else "nobody"
+            self.messages.create(
+                author=actor, sender=Sender.STAFF, internal=True, body=f"Assigned to {who}."
+            )
+            self.refresh_from_db()
+
+    def add_internal_note(self, *, actor: User, body: str) -> None:
+        self.messages.create(author=actor, sender=Sender.STAFF, internal=True, body=body)
+
+    # --- Reading ---------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def fee_display(self) -> str:
+        return format_money(self.fee_minor, self.currency)
+
+    @property
+    def suggested_fee_display(self) -> str:
+        return format_money(self.suggested_fee_minor, self.suggested_currency)
+
+    def public_messages(self) -> models.QuerySet[Message]:
+        return self.messages.filter(internal=False)
+
+
+def requester_account(email: str) -> User:
+    """The requester's account for this email (created on first request), for magic links."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    email = email.strip().lower()
+    user, created = user_model.objects.get_or_create(
+        username=email[:150], defaults={"email": email}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+class Sender(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    STAFF = "staff", _("Staff")
+
+
+class Message(models.Model):
+    """The conversation on a request; internal notes are for staff eyes only."""
+
+    request = models.ForeignKey(
+        RepublicationRequest, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.CharField(max_length=10, choices=Sender)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=MAX_LONG_TEXT_LENGTH)
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender} on {self.request_id}"
+
+
+class RuleConditions(models.Model):
+    """Conditions shared by price rules and auto-approval rules; empty means any."""
+
+    name = models.CharField(max_length=200)
+    outlet_type = models.CharField(max_length=20, choices=OutletType, blank=True)
+    media = models.CharField("medium", max_length=20, choices=Medium, blank=True)
+    extent = models.CharField(max_length=10, choices=Extent, blank=True)
+    territory = models.CharField(max_length=20, choices=Territory, blank=True)
+    min_audience = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Audience band: at least this many (inclusive)."
+    )
+    max_audience = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Audience band: at most this many (inclusive)."
+    )
+    fee_minor = models.PositiveIntegerField(
+        "fee (minor units)", help_text="Net fee in pence or cents: 15000 is 150.00."
+    )
+    currency = models.CharField(max_length=3, default="GBP")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.fee_display}"
+
+    @property
+    def fee_display(self) -> str:
+        return format_money(self.fee_minor, self.currency)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.currency not in settings.PORTAL_CURRENCIES:
+            raise ValidationError({"currency": f"Use one of {settings.PORTAL_CURRENCIES}."})
+        if (
+            self.min_audience is not None
+            and self.max_audience is not None
+            and self.min_audience > self.max_audience
+        ):
+            raise ValidationError({"max_audience": "The band's maximum is below its minimum."})
+
+    @property
+    def specificity(self) -> int:
+        """How many conditions the rule sets; the audience band counts as one."""
+        set_fields = [self.outlet_type, self.media, self.extent, self.territory]
+        band = self.min_audience is not None or self.max_audience is not None
+        return sum(1 for value in set_fields if value) + int(band)
+
+    def matches(self, request: RepublicationRequest) -> bool:
+        return (
+            (not self.outlet_type or self.outlet_type == request.outlet_type)
+            and (not self.media or self.media == request.media)
+            and (not self.extent or self.extent == request.extent)
+            and (not self.territory or self.territory == request.territory)
+            and (self.min_audience is None or request.audience_size >= self.min_audience)
+            and (self.max_audience is None or request.audience_size <= self.max_audience)
+        )
+
+
+RULE_HELP = (
+    "Each condition left empty matches anything. When several active rules match a "
+    "request, the most specific wins: the one with the most conditions set (outlet type, "
+    "medium, extent, territory, audience band); among equally specific rules the lowest "
+    "fee wins, so the requester is never quoted more than a rule allows."
+)
+
+
+class PriceRule(RuleConditions):
+    """One line of the rate card: a suggested fee for requests matching its conditions."""
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "price rule"
+
+
+class AutoApprovalRule(RuleConditions):
+    """Requests matching an active rule are approved at once at its fee, with no reviewer."""
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "auto-approval rule"
 
 
 class StatusChange(models.Model):
@@ -302,5 +688,5 @@ class StatusChange(models.Model):
 
     @property
     def actor_label(self) -> str:
-        user: AbstractBaseUser | None = self.actor
+        user: User | None = self.actor
         return user.get_username() if user else "requester or system"

@@ -10,8 +10,32 @@ from licensing import emails
 from licensing.models import RepublicationRequest
 
 
+def _request(request_id: int) -> RepublicationRequest:
+    return RepublicationRequest.objects.select_related("article", "assignee").get(pk=request_id)
+
+
 @task
 def send_request_submitted_emails(*, request_id: int) -> None:
-    request = RepublicationRequest.objects.select_related("article").get(pk=request_id)
+    request = _request(request_id)
     emails.send_request_received(request)
     emails.send_new_request_to_reviewers(request)
+
+
+@task
+def send_information_requested_email(*, request_id: int) -> None:
+    emails.send_information_requested(_request(request_id))
+
+
+@task
+def send_request_approved_email(*, request_id: int) -> None:
+    emails.send_request_approved(_request(request_id))
+
+
+@task
+def send_request_declined_email(*, request_id: int) -> None:
+    emails.send_request_declined(_request(request_id))
+
+
+@task
+def send_reply_received_email(*, request_id: int) -> None:
+    emails.send_reply_received(_request(request_id))

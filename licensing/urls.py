@@ -1,13 +1,25 @@
 from django.urls import path
 
-from licensing import views
+from licensing.views import account, public, staff
 
 app_name = "licensing"
 
 urlpatterns = [
-    path("articles/", views.article_list, name="article_list"),
-    path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
-    path("articles/<slug:slug>/republish/", views.request_form, name="request_form"),
-    path("republish/", views.republish_redirect, name="republish_redirect"),
-    path("requests/<uuid:uuid>/", views.request_detail, name="request_detail"),
+    path("articles/", public.article_list, name="article_list"),
+    path("articles/<slug:slug>/", public.article_detail, name="article_detail"),
+    path("articles/<slug:slug>/republish/", public.request_form, name="request_form"),
+    path("articles/<slug:slug>/estimate/", public.estimate, name="estimate"),
+    path("republish/", public.republish_redirect, name="republish_redirect"),
+    path("requests/<uuid:uuid>/", public.request_detail, name="request_detail"),
+    path("requests/<uuid:uuid>/reply/", public.request_reply, name="request_reply"),
+    path("requests/<uuid:uuid>/withdraw/", public.request_withdraw, name="request_withdraw"),
+    path("account/", account.account, name="account"),
+    path("account/login/", account.account_login, name="account_login"),
+    path("account/magic/", account.account_magic, name="account_magic"),
+    path("account/logout/", account.account_logout, name="account_logout"),
+    path("staff/", staff.queue, name="staff_queue"),
+    path("staff/requests/<int:pk>/", staff.request_page, name="staff_request"),
+    path(
+        "staff/requests/<int:pk>/<slug:action>/", staff.request_action, name="staff_request_action"
+    ),
 ]

@@ -26,6 +26,19 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+PORTAL_CURRENCIES = env.list("PORTAL_CURRENCIES", default=["GBP", "EUR", "USD"])
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default=PORTAL_CURRENCIES[0])
+# Requests waiting on staff longer than this many working days are flagged
+# in the queue and chased by `manage.py remind_reviewers`.
+RESPONSE_TARGET_WORKING_DAYS = env.int("RESPONSE_TARGET_WORKING_DAYS", default=2)
+# Public holidays that do not count as working days (python-holidays country code).
+WORKING_DAYS_COUNTRY = env.str("WORKING_DAYS_COUNTRY", default="GB")
+DEFAULT_QUOTE_VALIDITY_DAYS = env.int("DEFAULT_QUOTE_VALIDITY_DAYS", default=30)
+
+# Magic links for requesters (django-sesame): short-lived and single use.
+SESAME_MAX_AGE = env.int("MAGIC_LINK_MAX_AGE", default=15 * 60)
+SESAME_ONE_TIME = True
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
@@ -43,6 +56,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_include_bootstrap",
     "django_countries",
+    "django_ratelimit",
     "portal",
     "billing",
     "licensing",
@@ -99,8 +113,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL = "/staff/"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
@@ -157,6 +175,11 @@ MAILERS = {
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate limits (django-ratelimit) count in the cache; production uses Redis
+# (CACHE_URL=redis://...). The per-process memory cache is fine for the demo.
+RATELIMIT_USE_CACHE = "default"
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,11 +1,11 @@
 """Named fixtures shared by the whole suite."""
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from licensing.models import Article
-from tests.factories import make_article
+from licensing.models import Article, RepublicationRequest
+from tests.factories import make_article, make_request
 
 
 @pytest.fixture
@@ -18,15 +18,34 @@ def article(db: None) -> Article:
     )
 
 
-@pytest.fixture
-def staff_user(db: None) -> User:
-    return User.objects.create_user("reviewer", "reviewer@example.com", "pw-for-tests", is_staff=True)
+def _member_of(group: str, username: str) -> User:
+    user = User.objects.create_user(
+        username, f"{username}@publisher.example", "pw-for-tests", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 @pytest.fixture
-def staff_client(staff_user: User) -> Client:
+def reviewer(db: None) -> User:
+    """A member of the Reviewers group (created by a data migration)."""
+    return _member_of("Reviewers", "reviewer")
+
+
+@pytest.fixture
+def second_reviewer(db: None) -> User:
+    return _member_of("Reviewers", "second-reviewer")
+
+
+@pytest.fixture
+def finance(db: None) -> User:
+    return _member_of("Finance", "finance")
+
+
+@pytest.fixture
+def reviewer_client(reviewer: User) -> Client:
     client = Client()
-    client.force_login(staff_user)
+    client.force_login(reviewer)
     return client
 
 
@@ -36,6 +55,26 @@ def superuser(db: None) -> User:
 
 
 @pytest.fixture
+def submitted(article: Article) -> RepublicationRequest:
+    """A request just sent by amira@outlet.example, waiting on staff."""
+    return make_request(article)
+
+
+@pytest.fixture
+def requester(client: Client, submitted: RepublicationRequest) -> Client:
+    """The browser of the requester who sent `submitted`, signed in to their account."""
+    assert submitted.requester is not None
+    client.force_login(submitted.requester)
+    return client
+
+
+@pytest.fixture
 def other_requester() -> Client:
     """A second browser: no session, so none of the first browser's requests."""
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # PBKDF2's deliberate slowness buys nothing in tests that create users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from licensing.models import Article, RepublicationRequest
+from licensing.models import Article, AutoApprovalRule, PriceRule, RepublicationRequest
 
 _numbers = count(1)
 
@@ -66,3 +66,49 @@ def make_request(article: Article, **overrides: Any) -> RepublicationRequest:
     form = RepublicationRequestForm(request_form_data(**overrides), article=article)
     assert form.is_valid(), form.errors
     return RepublicationRequest.submit(article=article, details=form.request_details())
+
+
+def make_price_rule(**overrides: Any) -> PriceRule:
+    """An active rate-card line; no conditions (matches anything) unless given."""
+    values: dict[str, Any] = {"name": "Rule", "fee_minor": 25000, "currency": "GBP"}
+    values.update(overrides)
+    rule = PriceRule(**values)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def make_auto_approval_rule(**overrides: Any) -> AutoApprovalRule:
+    values: dict[str, Any] = {"name": "Auto", "fee_minor": 0, "currency": "GBP"}
+    values.update(overrides)
+    rule = AutoApprovalRule(**values)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def make_request_in(
+    article: Article, status: str, *, actor: Any, **overrides: Any
+) -> RepublicationRequest:
+    """A request brought to `status` through its transitions.
+
+    Expired and revoked have no transition yet (the billing issue adds them),
+    so those are set directly.
+    """
+    req = make_request(article, **overrides)
+    if status == "info_requested":
+        req.ask_for_information(actor=actor, message="Which edition?")
+    elif status == "awaiting_payment":
+        req.approve(actor=actor, fee_minor=10000, currency="GBP", validity_days=30)
+    elif status == "licensed":
+        req.approve(actor=actor, fee_minor=0, currency="GBP", validity_days=30)
+    elif status == "declined":
+        req.decline(actor=actor, reason="Not for this outlet.")
+    elif status == "withdrawn":
+        req.withdraw()
+    elif status in {"expired", "revoked"}:
+        RepublicationRequest.objects.filter(pk=req.pk).update(status=status, waiting_on="nobody")
+    else:
+        assert status == "submitted", status
+    req.refresh_from_db()
+    return req

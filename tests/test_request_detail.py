@@ -50,9 +50,9 @@ def test_request_from_another_session_stays_hidden(client: Client, article) -> N
     assert client.get(f"/requests/{theirs.uuid}/").status_code == 404
 
 
-def test_staff_may_see_any_request(staff_client: Client, article) -> None:
+def test_staff_may_see_any_request(reviewer_client: Client, article) -> None:
     req = make_request(article)
-    assert staff_client.get(f"/requests/{req.uuid}/").status_code == 200
+    assert reviewer_client.get(f"/requests/{req.uuid}/").status_code == 200
 
 
 def test_unknown_or_malformed_uuid_is_404(client: Client, db) -> None:

@@ -4,18 +4,22 @@ import os
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from licensing.demo import DEMO_ARTICLES
-from licensing.models import Article
+from licensing.demo import DEMO_ARTICLES, DEMO_AUTO_APPROVAL_RULES, DEMO_PRICE_RULES
+from licensing.models import Article, AutoApprovalRule, PriceRule
 
 DEMO_STAFF_USERNAME = "staff"
 DEMO_STAFF_PASSWORD = "republish-demo"  # noqa: S105 (printed on purpose: a local demo account)
 
 
 class Command(BaseCommand):
-    help = "Load the demo articles (including the seed article) and a staff account."
+    help = (
+        "Load the demo articles (including the seed article), rate card, auto-approval "
+        "rules and a staff account."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_STAFF_PASSWORD", DEMO_STAFF_PASSWORD)
@@ -27,16 +31,30 @@ class Command(BaseCommand):
                     canonical_url=values["canonical_url"], defaults=defaults
                 )
                 created += was_created
+            for model, rules in (
+                (PriceRule, DEMO_PRICE_RULES),
+                (AutoApprovalRule, DEMO_AUTO_APPROVAL_RULES),
+            ):
+                for rule in rules:
+                    model.objects.update_or_create(
+                        name=rule["name"], defaults={"currency": "GBP", **rule}
+                    )
             user, _ = get_user_model().objects.get_or_create(
                 username=DEMO_STAFF_USERNAME,
                 defaults={"email": "staff@example.com", "is_staff": True, "is_superuser": True},
             )
-            # The demo account's password is reset each run so the printed
-            # credentials are always the ones that work.
+            # The demo account's password and rights are reset each run so the
+            # printed credentials always sign in to the admin.
+            user.is_active = user.is_staff = user.is_superuser = True
             user.set_password(password)
             user.save()
+            user.groups.add(Group.objects.get(name="Reviewers"))
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {len(DEMO_ARTICLES)} articles ({created} new).")
+            self.style.SUCCESS(
+                f"Demo data ready: {len(DEMO_ARTICLES)} articles ({created} new), "
+                f"{len(DEMO_PRICE_RULES)} price rules, "
+                f"{len(DEMO_AUTO_APPROVAL_RULES)} auto-approval rules."
+            )
         )
         self.stdout.write(
             f"Staff sign-in: /accounts/login/ (or /admin/) "

@@ -1,0 +1,77 @@
+"""Requester accounts: magic-link sign-in (django-sesame) and the list of their requests."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
+from sesame.utils import get_query_string, get_user
+
+from licensing import emails
+from licensing.forms import MagicLinkForm
+from licensing.models import RepublicationRequest
+
+# Enough for a person who mistypes; too few to probe addresses or flood inboxes.
+MAGIC_LINK_RATE_PER_IP = "10/h"
+MAGIC_LINK_RATE_PER_EMAIL = "3/h"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_login(request: HttpRequest) -> HttpResponse:
+    form = MagicLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        limited = is_ratelimited(
+            request, group="magic-link-ip", key="ip", rate=MAGIC_LINK_RATE_PER_IP, increment=True
+        ) or is_ratelimited(
+            request,
+            group="magic-link-email",
+            key=lambda group, req: email,
+            rate=MAGIC_LINK_RATE_PER_EMAIL,
+            increment=True,
+        )
+        if limited:
+            form.add_error(None, _("Too many sign-in links requested. Try again in an hour."))
+            return render(request, "licensing/account_login.html", {"form": form}, status=429)
+        # Only requester accounts (made by a request, no password) get links;
+        # the answer is the same either way, so nobody can test addresses.
+        user = (
+            get_user_model()
+            .objects.filter(email__iexact=email, is_staff=False, is_active=True)
+            .exclude(republication_requests=None)
+            .first()
+        )
+        if user is not None and not user.has_usable_password():
+            link = settings.PORTAL_BASE_URL + reverse("licensing:account_magic")
+            emails.send_magic_link(email=email, link=link + get_query_string(user))
+        return render(request, "licensing/account_link_sent.html", {"email": email})
+    return render(request, "licensing/account_login.html", {"form": form})
+
+
+@require_safe
+def account_magic(request: HttpRequest) -> HttpResponse:
+    """Follow a magic link: valid once, for a short time (SESAME_MAX_AGE)."""
+    user = get_user(request)
+    if user is None:
+        return render(request, "licensing/account_link_invalid.html", status=400)
+    login(request, user, backend="sesame.backends.ModelBackend")
+    return redirect("licensing:account")
+
+
+@require_safe
+def account(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("licensing:account_login")
+    requests = RepublicationRequest.objects.filter(requester=request.user).select_related("article")
+    return render(request, "licensing/account.html", {"requests": requests})
+
+
+@require_POST
+def account_logout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("home")

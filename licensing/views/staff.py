@@ -1,0 +1,245 @@
+"""The reviewers' desk: the queue at /staff/ and one request at /staff/requests/<id>/."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from licensing.forms import (
+    ApproveForm,
+    AskForInformationForm,
+    AssignForm,
+    DeclineForm,
+    InternalNoteForm,
+    QueueFilterForm,
+)
+from licensing.models import (
+    OPEN_STATUSES,
+    RepublicationRequest,
+    RequestStatus,
+    TransitionNotAllowed,
+)
+from licensing.response_target import overdue_cutoff
+from licensing.views.access import reviewer_required
+from portal.money import to_major, to_minor
+
+QUEUE_PAGE_SIZE = 25
+# The queue shows only what a row needs, so 100,000 requests stay cheap.
+QUEUE_COLUMNS = [
+    "id",
+    "reference",
+    "status",
+    "outlet_name",
+    "outlet_type",
+    "email",
+    "media",
+    "territory",
+    "suggested_fee_minor",
+    "suggested_currency",
+    "waiting_on",
+    "waiting_since",
+    "created_at",
+    "article__title",
+    "assignee__username",
+]
+
+
+def reviewers() -> QuerySet[Any]:
+    """Active users who may review: via a group, a direct permission, or superuser."""
+    perm = Q(groups__permissions__codename="review_request") | Q(
+        user_permissions__codename="review_request"
+    )
+    return (
+        get_user_model()
+        .objects.filter(perm | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
+    queue = RepublicationRequest.objects.select_related("article", "assignee").only(*QUEUE_COLUMNS)
+    if not form.is_valid():
+        return queue.order_by("-waiting_since", "-id")
+    data = form.cleaned_data
+    for name in ("status", "outlet_type", "media"):
+        if data[name]:
+            queue = queue.filter(**{name: data[name]})
+    if data["assignee"] == "me":
+        queue = queue.filter(assignee=request.user.pk)
+    elif data["assignee"] == "none":
+        queue = queue.filter(assignee__isnull=True)
+    elif data["assignee"]:
+        queue = queue.filter(assignee=data["assignee"])
+    if query := data["q"].strip():
+        queue = queue.filter(
+            Q(reference__iexact=query)
+            | Q(outlet_name__icontains=query)
+            | Q(email__iexact=query)
+            | Q(article__title__icontains=query)
+        )
+    return queue.order_by("-waiting_since", "-id")
+
+
+@reviewer_required
+@require_safe
+def queue(request: HttpRequest) -> HttpResponse:
+    choices = [(str(user.pk), user.get_username()) for user in reviewers()]
+    form = QueueFilterForm(request.GET, reviewers=choices)
+    page = Paginator(_filtered_queue(request, form), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    counts = dict(
+        RepublicationRequest.objects.order_by().values_list("status").annotate(n=Count("id"))
+    )
+    status_counts = [(value, label, counts.get(value, 0)) for value, label in RequestStatus.choices]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "status_counts": status_counts,
+        "cutoff": overdue_cutoff(),
+        "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
+        "querystring": query.urlencode(),
+    }
+    return render(request, "licensing/staff/queue.html", context)
+
+
+def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "") -> dict[str, Any]:
+    """The forms the request's status allows; the one being posted is bound to the data."""
+    allowed: dict[str, Callable[..., forms.Form]] = {
+        "note": InternalNoteForm,
+        "assign": lambda *args, **kwargs: AssignForm(*args, reviewers=reviewers(), **kwargs),
+    }
+    if req.status == RequestStatus.SUBMITTED:
+        allowed |= {"approve": ApproveForm, "ask": AskForInformationForm}
+    if req.status in {RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}:
+        allowed["decline"] = DeclineForm
+    initial: dict[str, dict[str, Any]] = {
+        "approve": {
+            "fee": to_major(req.suggested_fee_minor)
+            if req.suggested_fee_minor is not None
+            else None,
+            "currency": req.suggested_currency or settings.DEFAULT_CURRENCY,
+            "validity_days": settings.DEFAULT_QUOTE_VALIDITY_DAYS,
+        },
+        "assign": {"assignee": req.assignee_id},
+    }
+    # No form prefix: each action is its own <form>, and the field names are
+    # a contract (fee, currency, validity_days, reason, message).
+    return {
+        name: factory(data if name == action else None, initial=initial.get(name))
+        for name, factory in allowed.items()
+    }
+
+
+def _render_detail(
+    request: HttpRequest, req: RepublicationRequest, action_forms: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    earlier = (
+        # Earlier only: ids grow with submission time.
+        RepublicationRequest.objects.filter(email=req.email, pk__lt=req.pk)
+        .select_related("article")
+        .order_by("-created_at")[:20]
+    )
+    context = {
+        "req": req,
+        "forms": action_forms,
+        "earlier": earlier,
+        "thread": req.messages.select_related("author"),
+        "history": req.status_changes.select_related("actor"),
+        "is_open": req.status in OPEN_STATUSES,
+    }
+    return render(request, "licensing/staff/request.html", context, status=status)
+
+
+def _get(pk: int) -> RepublicationRequest:
+    return get_object_or_404(
+        RepublicationRequest.objects.select_related("article", "outlet", "assignee"), pk=pk
+    )
+
+
+@reviewer_required
+@require_safe
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _get(pk)
+    return _render_detail(request, req, _action_forms(req))
+
+
+def _approve(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.approve(
+        actor=user,
+        fee_minor=to_minor(data["fee"]),
+        currency=data["currency"],
+        validity_days=data["validity_days"],
+    )
+    return f"Approved {req.reference}."
+
+
+def _decline(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.decline(actor=user, reason=data["reason"])
+    return f"Declined {req.reference}; the requester has been told why."
+
+
+def _ask(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.ask_for_information(actor=user, message=data["message"])
+    return f"Question sent; {req.reference} now waits on the requester."
+
+
+def _assign(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.assign(actor=user, assignee=data["assignee"])
+    return f"Assigned {req.reference} to {data['assignee'] or 'nobody'}."
+
+
+def _note(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.add_internal_note(actor=user, body=data["body"])
+    return "Internal note added."
+
+
+ACTIONS: dict[str, Callable[[RepublicationRequest, User, dict[str, Any]], str]] = {
+    "approve": _approve,
+    "decline": _decline,
+    "ask": _ask,
+    "assign": _assign,
+    "note": _note,
+}
+
+
+@reviewer_required
+@require_POST
+def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404("No such action")
+    req = _get(pk)
+    if action == "assign" and "me" in request.POST:
+        req.assign(actor=request.user, assignee=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"{req.reference} is assigned to you.")
+        return redirect("licensing:staff_request", pk=pk)
+    action_forms = _action_forms(req, request.POST, action)
+    form = action_forms.get(action)
+    if form is None:
+        messages.error(
+            request,
+            f"This action is not possible: {req.reference} is now “{req.get_status_display()}”.",
+        )
+        return redirect("licensing:staff_request", pk=pk)
+    if not form.is_valid():
+        return _render_detail(request, req, action_forms, status=400)
+    try:
+        done = ACTIONS[action](req, request.user, form.cleaned_data)  # type: ignore[arg-type]
+    except TransitionNotAllowed as error:
+        # Someone else acted first: say what happened instead of failing.
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect("licensing:staff_request", pk=pk)

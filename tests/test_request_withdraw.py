@@ -1,0 +1,40 @@
+"""POST /requests/<uuid>/withdraw/: the requester cancels while it is not yet licensed."""
+
+import pytest
+from django.test import Client
+
+from licensing.models import StatusChange
+
+
+@pytest.mark.parametrize("state", ["submitted", "info_requested", "awaiting_payment"])
+def test_withdraw_while_open(requester: Client, submitted, reviewer, state) -> None:
+    if state == "info_requested":
+        submitted.ask_for_information(actor=reviewer, message="Audience?")
+    elif state == "awaiting_payment":
+        submitted.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
+    response = requester.post(f"/requests/{submitted.uuid}/withdraw/", follow=True)
+    submitted.refresh_from_db()
+    assert submitted.status == "withdrawn"
+    assert "Your request was withdrawn." in response.content.decode()
+    assert ">Withdrawn<" in response.content.decode()
+    assert "Withdraw this request" not in response.content.decode()
+
+
+def test_withdraw_after_licence_is_refused(requester: Client, submitted, reviewer) -> None:
+    submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    changes = StatusChange.objects.count()
+    response = requester.post(f"/requests/{submitted.uuid}/withdraw/", follow=True)
+    submitted.refresh_from_db()
+    assert submitted.status == "licensed"
+    assert StatusChange.objects.count() == changes
+    assert "Cannot withdraw request" in response.content.decode()
+
+
+def test_withdraw_needs_post(requester: Client, submitted) -> None:
+    assert requester.get(f"/requests/{submitted.uuid}/withdraw/").status_code == 405
+
+
+def test_stranger_cannot_withdraw(other_requester: Client, submitted) -> None:
+    assert other_requester.post(f"/requests/{submitted.uuid}/withdraw/").status_code == 404
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
