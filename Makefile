@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 REQUIRE_POSTGRES ?= 0
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install lint pytest pytest-sqlite pytest-postgres chromium clean
+.PHONY: run test install lint pytest-sqlite pytest-postgres chromium bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -63,3 +63,8 @@ test: lint pytest-sqlite pytest-postgres
 
 clean:
 	rm -rf .venv .tools staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# Performance figures (PostgreSQL on 127.0.0.1 required): the staff queue with
+# 100,000 requests, next to a baseline measured in the same run.
+bench: install
+	$(PY) bench/staff_queue.py
