@@ -9,8 +9,11 @@ from django.utils import timezone
 
 
 @cache
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
+def _holidays(region: str, year: int) -> holidays.HolidayBase:
+    # "GB-ENG": a country code and an optional subdivision, whose regional
+    # bank holidays (Easter Monday, August) only count with the subdivision.
+    country, _, subdivision = region.partition("-")
+    return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
 
 
 def is_working_day(day: date) -> bool:

@@ -31,8 +31,9 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default=PORTAL_CURRENCIES[0])
 # Requests waiting on staff longer than this many working days are flagged
 # in the queue and chased by `manage.py remind_reviewers`.
 RESPONSE_TARGET_WORKING_DAYS = env.int("RESPONSE_TARGET_WORKING_DAYS", default=2)
-# Public holidays that do not count as working days (python-holidays country code).
-WORKING_DAYS_COUNTRY = env.str("WORKING_DAYS_COUNTRY", default="GB")
+# Public holidays that do not count as working days: a python-holidays country
+# code with an optional subdivision ("GB-ENG", "FR", "US-NY").
+WORKING_DAYS_COUNTRY = env.str("WORKING_DAYS_COUNTRY", default="GB-ENG")
 DEFAULT_QUOTE_VALIDITY_DAYS = env.int("DEFAULT_QUOTE_VALIDITY_DAYS", default=30)
 
 # Magic links for requesters (django-sesame): short-lived and single use.

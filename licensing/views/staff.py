@@ -68,19 +68,21 @@ def reviewers() -> QuerySet[Any]:
 
 def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
     queue = RepublicationRequest.objects.select_related("article", "assignee").only(*QUEUE_COLUMNS)
-    if not form.is_valid():
-        return queue.order_by("-waiting_since", "-id")
+    # A bad value shows as its field's error; the other filters still apply,
+    # so the list never contradicts the filters displayed above it.
+    form.is_valid()
     data = form.cleaned_data
     for name in ("status", "outlet_type", "media"):
-        if data[name]:
+        if data.get(name):
             queue = queue.filter(**{name: data[name]})
-    if data["assignee"] == "me":
+    assignee = data.get("assignee")
+    if assignee == "me":
         queue = queue.filter(assignee=request.user.pk)
-    elif data["assignee"] == "none":
+    elif assignee == "none":
         queue = queue.filter(assignee__isnull=True)
-    elif data["assignee"]:
-        queue = queue.filter(assignee=data["assignee"])
-    if query := data["q"].strip():
+    elif assignee:
+        queue = queue.filter(assignee=assignee)
+    if query := data.get("q", "").strip():
         queue = queue.filter(
             Q(reference__iexact=query)
             | Q(outlet_name__icontains=query)
