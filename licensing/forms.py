@@ -139,6 +139,10 @@ class RepublicationRequestForm(forms.ModelForm):
     def __init__(self, *args: Any, article: Article, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.article = article
+        self.fields["country"].choices = [  # type: ignore[attr-defined]
+            ("", _("- Select a country -")),
+            *list(self.fields["country"].choices)[1:],  # type: ignore[attr-defined]
+        ]
         self.fields["start_date"].initial = timezone.localdate()
         self.fields["extent"].initial = Extent.FULL_TEXT
         # A radio group needs no empty "---------" option.
@@ -152,6 +156,9 @@ class RepublicationRequestForm(forms.ModelForm):
         self.fields["outlet_website"].widget.attrs["autocomplete"] = "url"
         self.helper = FormHelper()
         self.helper.form_id = "request-form"
+        # Our field is named "media", which crispy would otherwise print as
+        # form media (a second, unlabelled Medium select).
+        self.helper.include_media = False
         self.helper.layout = Layout(
             Fieldset(
                 _("Who is asking"),
