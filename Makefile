@@ -47,7 +47,7 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 pytest-sqlite: install chromium
-	DATABASE_URL= $(PY) -m pytest
+	env -u DATABASE_URL $(PY) -m pytest
 
 pytest-postgres: install chromium
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
