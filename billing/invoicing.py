@@ -2,32 +2,28 @@
 
 from datetime import date
 
-from billing.models import Quote
+from billing.models import Buyer, Invoice
 
 
 def bill_approved_request(
     *,
     reference: str,
     description: str,
-    buyer_name: str,
-    buyer_email: str,
+    buyer: Buyer,
     amount_minor: int,
     currency: str,
-    valid_until: date,
-) -> Quote:
-    """Record the approved fee for the request `reference`.
+    due_on: date,
+) -> Invoice:
+    """Issue the invoice for an approved request's net fee (VAT added as due).
 
-    Runs inside the caller's transaction, so a failed approval leaves no quote.
+    Runs inside the caller's transaction, so a failed approval leaves no
+    invoice and gives its number back.
     """
-    quote = Quote(
+    return Invoice.issue(
         reference=reference,
         description=description,
-        buyer_name=buyer_name,
-        buyer_email=buyer_email,
+        buyer=buyer,
         amount_minor=amount_minor,
         currency=currency,
-        valid_until=valid_until,
+        due_on=due_on,
     )
-    quote.full_clean()
-    quote.save()
-    return quote

@@ -1,31 +1,428 @@
-"""Quotes, and later invoices, credit notes and payments.
+"""Invoices, credit notes and payments.
 
 `billing` never imports `licensing`: it knows documents and amounts, not
-articles. The request reference is carried as plain text.
+articles. The request reference is carried as plain text. An issued
+invoice is never edited or deleted: it is voided by a credit note.
 """
 
-from django.db import models
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing import signals
+from billing.vat import VatTreatment, vat_amount, vat_for
+from portal.models import allocate_number
+from portal.money import format_money
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
-class Quote(models.Model):
-    """The fee a reviewer approved, valid until a date; the invoice follows it."""
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
 
+
+class InvoiceStateError(Exception):
+    """The invoice's status does not allow this operation."""
+
+
+@dataclass(frozen=True)
+class Buyer:
+    name: str
+    contact: str
+    email: str
+    country: str
+    vat_number: str = ""
+
+
+class Invoice(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(max_length=20, unique=True, editable=False)
     reference = models.CharField(max_length=20, db_index=True, help_text="Request reference")
     description = models.CharField(max_length=500)
-    buyer_name = models.CharField(max_length=200)
-    buyer_email = models.EmailField()
-    amount_minor = models.PositiveIntegerField(help_text="Net fee in minor units (pence, cents)")
+    status = models.CharField(max_length=10, choices=InvoiceStatus, default=InvoiceStatus.OPEN)
     currency = models.CharField(max_length=3)
-    valid_until = models.DateField()
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    # Frozen at issue: later changes to settings or the outlet never rewrite an invoice.
+    seller = models.JSONField()
+    bank_details = models.JSONField()
+    buyer_name = models.CharField(max_length=200)
+    buyer_contact = models.CharField(max_length=200)
+    buyer_email = models.EmailField()
+    buyer_country = models.CharField(max_length=2)
+    buyer_vat_number = models.CharField(max_length=20, blank=True)
+    vat_treatment = models.CharField(max_length=20, choices=VatTreatment)
+    vat_note = models.CharField(max_length=200, blank=True)
+    net_minor = models.PositiveIntegerField()
+    vat_minor = models.PositiveIntegerField()
+    total_minor = models.PositiveIntegerField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-issued_on", "-number"]
+        permissions = [("record_payment", "Can record bank transfers and see finance pages")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(amount_minor__gt=0), name="quote_fee_positive"
+                condition=models.Q(total_minor=models.F("net_minor") + models.F("vat_minor")),
+                name="invoice_total_is_net_plus_vat",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "issued_on"], name="invoice_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total_display(self) -> str:
+        return format_money(self.total_minor, self.currency)
+
+    @property
+    def net_display(self) -> str:
+        return format_money(self.net_minor, self.currency)
+
+    @property
+    def vat_display(self) -> str:
+        return format_money(self.vat_minor, self.currency)
+
+    @property
+    def paid_minor(self) -> int:
+        return int(self.payments.aggregate(total=Sum("amount_minor"))["total"] or 0)
+
+    @property
+    def due_minor(self) -> int:
+        return max(self.total_minor - self.paid_minor, 0)
+
+    @property
+    def due_display(self) -> str:
+        return format_money(self.due_minor, self.currency)
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        reference: str,
+        description: str,
+        buyer: Buyer,
+        amount_minor: int,
+        currency: str,
+        due_on: date,
+    ) -> Invoice:
+        """Issue an invoice for one net amount, with VAT as the buyer's country requires.
+
+        Runs inside the caller's transaction when there is one, so the number
+        is only used if the caller's work commits too.
+        """
+        vat = vat_for(country=buyer.country, vat_number=buyer.vat_number)
+        line_vat = vat_amount(amount_minor, vat.rate)
+        with transaction.atomic():
+            today = timezone.localdate()
+            invoice = cls(
+                number=allocate_number(prefix="INV", year=today.year, width=6),
+                reference=reference,
+                description=description[:500],
+                currency=currency,
+                issued_on=today,
+                due_on=due_on,
+                seller=dict(settings.SELLER),
+                bank_details=dict(settings.BANK_DETAILS),
+                buyer_name=buyer.name,
+                buyer_contact=buyer.contact,
+                buyer_email=buyer.email,
+                buyer_country=buyer.country,
+                buyer_vat_number=buyer.vat_number,
+                vat_treatment=vat.treatment,
+                vat_note=vat.note,
+                net_minor=amount_minor,
+                vat_minor=line_vat,
+                total_minor=amount_minor + line_vat,
+            )
+            invoice.full_clean()
+            invoice.save()
+            invoice.lines.create(
+                description=description[:500],
+                quantity=1,
+                unit_net_minor=amount_minor,
+                net_minor=amount_minor,
+                vat_rate=vat.rate,
+                vat_minor=line_vat,
+                total_minor=amount_minor + line_vat,
+            )
+        return invoice
+
+    def _lock(self) -> Invoice:
+        return type(self).objects.select_for_update().get(pk=self.pk)
+
+    def record_payment(
+        self,
+        *,
+        method: str,
+        amount_minor: int,
+        currency: str,
+        received_on: date,
+        provider_reference: str = "",
+        recorded_by: User | None = None,
+    ) -> Payment:
+        """Record money received; the invoice is paid once payments cover its total.
+
+        Money for a void invoice is still recorded (it arrived) and flagged
+        for refund, and never revives the invoice.
+        """
+        with transaction.atomic():
+            locked = self._lock()
+            payment = locked.payments.create(
+                method=method,
+                amount_minor=amount_minor,
+                currency=currency,
+                received_on=received_on,
+                provider_reference=provider_reference,
+                recorded_by=recorded_by,
+                flagged_for_refund=locked.status == InvoiceStatus.VOID,
+            )
+            if locked.status == InvoiceStatus.OPEN and locked.paid_minor >= locked.total_minor:
+                locked.mark_paid()
+            self.refresh_from_db()
+        return payment
+
+    def mark_paid(self) -> None:
+        """The only way an invoice becomes paid; tells listeners once, on commit."""
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status == InvoiceStatus.PAID:
+                return
+            if locked.status != InvoiceStatus.OPEN:
+                raise InvoiceStateError(f"Invoice {locked.number} is {locked.status}.")
+            locked.status = InvoiceStatus.PAID
+            locked.paid_at = timezone.now()
+            locked.save(update_fields=["status", "paid_at"])
+            invoice_id = locked.pk
+            transaction.on_commit(
+                lambda: signals.invoice_paid.send(
+                    sender=Invoice, invoice=Invoice.objects.get(pk=invoice_id)
+                )
+            )
+            self.refresh_from_db()
+
+    def void(self, *, reason: str) -> CreditNote:
+        """Cancel an open invoice with a credit note for its full amount."""
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status != InvoiceStatus.OPEN:
+                raise InvoiceStateError(
+                    f"Only an open invoice can be voided; {locked.number} is {locked.status}."
+                )
+            note = CreditNote.issue(
+                invoice=locked,
+                kind=CreditNoteKind.VOID,
+                reason=reason,
+                amount_minor=locked.total_minor,
+            )
+            locked.status = InvoiceStatus.VOID
+            locked.voided_at = timezone.now()
+            locked.save(update_fields=["status", "voided_at"])
+            invoice_id = locked.pk
+            transaction.on_commit(
+                lambda: signals.invoice_voided.send(
+                    sender=Invoice, invoice=Invoice.objects.get(pk=invoice_id)
+                )
+            )
+            self.refresh_from_db()
+        return note
+
+    def refund(self, *, amount_minor: int, reason: str, provider_reference: str = "") -> CreditNote:
+        """Record money returned to the buyer with a credit note (the invoice stays paid)."""
+        with transaction.atomic():
+            locked = self._lock()
+            return CreditNote.issue(
+                invoice=locked,
+                kind=CreditNoteKind.REFUND,
+                reason=reason,
+                amount_minor=amount_minor,
+                provider_reference=provider_reference,
+            )
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    description = models.CharField(max_length=500)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_net_minor = models.PositiveIntegerField()
+    net_minor = models.PositiveIntegerField()
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_minor = models.PositiveIntegerField()
+    total_minor = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CreditNoteKind(models.TextChoices):
+    VOID = "void", "Cancellation"
+    REFUND = "refund", "Refund"
+
+
+class CreditNote(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    kind = models.CharField(max_length=10, choices=CreditNoteKind)
+    reason = models.TextField()
+    issued_on = models.DateField()
+    net_minor = models.PositiveIntegerField()
+    vat_minor = models.PositiveIntegerField()
+    total_minor = models.PositiveIntegerField()
+    provider_reference = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total_minor=models.F("net_minor") + models.F("vat_minor")),
+                name="credit_note_total_is_net_plus_vat",
+            ),
+            # A provider's refund is credited once, however often it is reported.
+            models.UniqueConstraint(
+                fields=["provider_reference"],
+                condition=~models.Q(provider_reference=""),
+                name="unique_credit_note_provider_reference",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Quote for {self.reference}"
+        return self.number
+
+    @property
+    def total_display(self) -> str:
+        return format_money(self.total_minor, self.invoice.currency)
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        invoice: Invoice,
+        kind: str,
+        reason: str,
+        amount_minor: int,
+        provider_reference: str = "",
+    ) -> CreditNote:
+        """Credit `amount_minor` (gross) of `invoice`, split into net and VAT in its proportion."""
+        if not 0 < amount_minor <= invoice.total_minor:
+            raise InvoiceStateError("A credit note must be for a positive amount up to the total.")
+        vat = (
+            invoice.vat_minor
+            if amount_minor == invoice.total_minor
+            else round(amount_minor * invoice.vat_minor / invoice.total_minor)
+        )
+        today = timezone.localdate()
+        note = cls(
+            number=allocate_number(prefix="CN", year=today.year, width=6),
+            invoice=invoice,
+            kind=kind,
+            reason=reason,
+            issued_on=today,
+            net_minor=amount_minor - vat,
+            vat_minor=vat,
+            total_minor=amount_minor,
+            provider_reference=provider_reference,
+        )
+        note.full_clean()
+        note.save()
+        return note
+
+
+class PaymentMethod(models.TextChoices):
+    STRIPE = "stripe", "Card (Stripe)"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+
+
+class Payment(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=PaymentMethod)
+    amount_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    received_on = models.DateField()
+    provider_reference = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    flagged_for_refund = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="payment_positive"),
+            # One card payment per provider reference (Checkout Session or payment intent).
+            models.UniqueConstraint(
+                fields=["method", "provider_reference"],
+                condition=models.Q(method="stripe"),
+                name="unique_stripe_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {format_money(self.amount_minor, self.currency)}"
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount_minor, self.currency)
+
+
+class CheckoutSession(models.Model):
+    """A Stripe Checkout Session opened for an invoice, reused while it is open."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="checkout_sessions")
+    session_id = models.CharField(max_length=255, unique=True)
+    url = models.URLField(max_length=2000)
+    status = models.CharField(max_length=20, default="open")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event id we have acted on, once (the unique column is the guard)."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class PaymentProblem(models.Model):
+    """Something finance must look at: an amount mismatch, money for a void invoice, a failure."""
+
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
+    )
+    kind = models.CharField(max_length=50)
+    detail = models.TextField()
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail[:60]}"

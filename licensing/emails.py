@@ -97,3 +97,12 @@ def send_magic_link(*, email: str, link: str) -> None:
         to=[email],
         context={"link": link, "minutes": settings.SESAME_MAX_AGE // 60},
     )
+
+
+def send_quote_reminder(request: RepublicationRequest) -> None:
+    """A few days before the quote lapses, unpaid."""
+    _to_requester(request, "quote_reminder")
+
+
+def send_quote_expired(request: RepublicationRequest) -> None:
+    _to_requester(request, "quote_expired")

@@ -268,6 +268,15 @@ class RepublicationRequest(models.Model):
     quote_valid_until = models.DateField(null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     decline_reason = models.TextField(blank=True, editable=False)
+    invoice = models.OneToOneField(
+        "billing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="republication_request",
+        editable=False,
+    )
+    quote_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -412,6 +421,7 @@ class RepublicationRequest(models.Model):
     ) -> None:
         """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
         from billing.invoicing import bill_approved_request
+        from billing.models import Buyer
         from licensing import tasks
 
         if fee_minor < 0:
@@ -438,15 +448,24 @@ class RepublicationRequest(models.Model):
                 decided_at=timezone.now(),
             )
             if fee_minor:
-                bill_approved_request(
+                locked.invoice = bill_approved_request(
                     reference=locked.reference,
-                    description=f"Licence to republish “{locked.article.title}”"[:500],
-                    buyer_name=locked.outlet_name,
-                    buyer_email=locked.email,
+                    description=(
+                        f"Licence to republish “{locked.article.title}” ({locked.reference})"
+                    ),
+                    buyer=Buyer(
+                        name=locked.outlet_name,
+                        contact=locked.contact_name,
+                        email=locked.email,
+                        country=str(locked.country),
+                        vat_number=locked.vat_number,
+                    ),
                     amount_minor=fee_minor,
                     currency=currency,
-                    valid_until=valid_until,
+                    due_on=valid_until,
                 )
+                locked.save(update_fields=["invoice", "updated_at"])
+                self.refresh_from_db()
             self._after_commit(tasks.send_request_approved_email)
 
     def decline(self, *, actor: User, reason: str) -> None:
@@ -499,15 +518,63 @@ class RepublicationRequest(models.Model):
             self.messages.create(author=None, sender=Sender.REQUESTER, body=body)
             self._after_commit(tasks.send_reply_received_email)
 
-    def withdraw(self, *, actor: User | None = None) -> None:
+    def withdraw(self, *, actor: User | None = None, note: str = "") -> None:
+        """The requester withdraws, or staff cancel; an unpaid invoice is voided."""
         with transaction.atomic():
-            self._move(
+            locked = self._move(
                 allowed_from=set(OPEN_STATUSES),
                 to=RequestStatus.WITHDRAWN,
                 actor=actor,
-                note="Withdrawn by the requester.",
+                note=note or ("Cancelled by staff." if actor else "Withdrawn by the requester."),
                 action="withdraw",
             )
+            locked._void_open_invoice(reason=f"Request {locked.reference} withdrawn.")
+
+    def expire(self) -> None:
+        """The quote's validity passed unpaid: the request expires, its invoice is voided."""
+        from licensing import tasks
+
+        with transaction.atomic():
+            locked = self._move(
+                allowed_from={RequestStatus.AWAITING_PAYMENT},
+                to=RequestStatus.EXPIRED,
+                actor=None,
+                note=f"Quote expired unpaid on {self.quote_valid_until}.",
+                action="expire",
+            )
+            locked._void_open_invoice(reason=f"Quote for {locked.reference} expired unpaid.")
+            self._after_commit(tasks.send_quote_expired_email)
+
+    def mark_licensed(self, *, note: str) -> bool:
+        """Payment arrived: awaiting_payment becomes licensed, once.
+
+        Returns False, changing nothing, when the request is already licensed,
+        so repeated payment notifications are harmless.
+        """
+        with transaction.atomic():
+            if self._lock().status == RequestStatus.LICENSED:
+                return False
+            self._move(
+                allowed_from={RequestStatus.AWAITING_PAYMENT},
+                to=RequestStatus.LICENSED,
+                actor=None,
+                note=note,
+                action="license",
+            )
+        return True
+
+    def _void_open_invoice(self, *, reason: str) -> None:
+        from billing.models import InvoiceStateError, InvoiceStatus
+
+        if self.invoice is None or self.invoice.status != InvoiceStatus.OPEN:
+            return
+        try:
+            self.invoice.void(reason=reason)
+        except InvoiceStateError as error:
+            # Paid between our read and the invoice's lock: the payment wins.
+            raise TransitionNotAllowed(
+                f"Request {self.reference} has just been paid; it can no longer be cancelled."
+            ) from error
 
     def assign(self, *, actor: User, assignee: User | None) -> None:
         with transaction.atomic():

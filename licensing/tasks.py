@@ -39,3 +39,8 @@ def send_request_declined_email(*, request_id: int) -> None:
 @task
 def send_reply_received_email(*, request_id: int) -> None:
     emails.send_reply_received(_request(request_id))
+
+
+@task
+def send_quote_expired_email(*, request_id: int) -> None:
+    emails.send_quote_expired(_request(request_id))

@@ -40,6 +40,29 @@ DEFAULT_QUOTE_VALIDITY_DAYS = env.int("DEFAULT_QUOTE_VALIDITY_DAYS", default=30)
 SESAME_MAX_AGE = env.int("MAGIC_LINK_MAX_AGE", default=15 * 60)
 SESAME_ONE_TIME = True
 
+# The seller printed on invoices and credit notes, frozen into each at issue.
+SELLER = {
+    "name": env.str("SELLER_NAME", default=f"{PUBLISHER_NAME} Ltd"),
+    "address": env.str(
+        "SELLER_ADDRESS", default="Example House\n1 Example Street\nLondon EC1A 1AA"
+    ),
+    "country": env.str("SELLER_COUNTRY", default="GB"),
+    "company_number": env.str("SELLER_COMPANY_NUMBER", default="00000000"),
+    "vat_number": env.str("SELLER_VAT_NUMBER", default="GB000000000"),
+    "email": env.str("SELLER_EMAIL", default="accounts@example.com"),
+}
+# Where bank transfers go; the invoice number is the payment reference.
+BANK_DETAILS = {
+    "account_name": env.str("BANK_ACCOUNT_NAME", default=SELLER["name"]),
+    "bank_name": env.str("BANK_NAME", default="Example Bank plc"),
+    "sort_code": env.str("BANK_SORT_CODE", default="00-00-00"),
+    "account_number": env.str("BANK_ACCOUNT_NUMBER", default="00000000"),
+    "iban": env.str("BANK_IBAN", default="GB00EXAM00000000000000"),
+    "bic": env.str("BANK_BIC", default="EXAMGB2L"),
+}
+UK_VAT_RATE = env.str("UK_VAT_RATE", default="20")  # percent, read as Decimal by billing.vat
+QUOTE_REMINDER_DAYS_BEFORE = env.int("QUOTE_REMINDER_DAYS_BEFORE", default=3)
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from billing.models import Quote
+from billing.models import Invoice
 from licensing import pricing
 from licensing.models import AutoApprovalRule, PriceRule, RepublicationRequest
 from tests.factories import make_auto_approval_rule, make_price_rule, make_request
@@ -143,7 +143,7 @@ def test_matching_auto_approval_rule_approves_at_its_fee(article) -> None:
         None,
     )
     assert "Small NGOs, excerpts" in change.note
-    assert Quote.objects.get().amount_minor == 2500
+    assert Invoice.objects.get().net_minor == 2500
 
 
 def test_zero_fee_auto_approval_licenses_at_once(article) -> None:
@@ -156,7 +156,7 @@ def test_zero_fee_auto_approval_licenses_at_once(article) -> None:
         ("submitted", None),
         ("licensed", None),
     ]
-    assert Quote.objects.count() == 0
+    assert Invoice.objects.count() == 0
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client, TestCase
 from django.utils import timezone
 
-from billing.models import Quote
+from billing.models import Invoice
 from licensing.models import Message, RepublicationRequest, StatusChange
 from tests.factories import make_article, make_price_rule, make_request, make_request_in
 
@@ -54,7 +54,7 @@ def snapshot(req: RepublicationRequest) -> tuple:
         req.decline_reason,
         StatusChange.objects.filter(request=req).count(),
         Message.objects.filter(request=req).count(),
-        Quote.objects.count(),
+        Invoice.objects.count(),
         len(mail.outbox),
     )
 
@@ -216,8 +216,8 @@ def test_approve_with_a_fee_asks_for_payment(
     assert (submitted.fee_minor, submitted.currency) == (25000, "GBP")
     valid_until = timezone.localdate() + timedelta(days=14)
     assert submitted.quote_valid_until == valid_until
-    quote = Quote.objects.get()
-    assert (quote.reference, quote.amount_minor, quote.currency, quote.valid_until) == (
+    quote = Invoice.objects.get()
+    assert (quote.reference, quote.net_minor, quote.currency, quote.due_on) == (
         submitted.reference,
         25000,
         "GBP",
@@ -255,7 +255,7 @@ def test_approve_with_zero_fee_licenses_deliberately(
     assert submitted.waiting_on == "nobody"
     assert submitted.fee_minor == 0
     assert submitted.quote_valid_until is None
-    assert Quote.objects.count() == 0
+    assert Invoice.objects.count() == 0
     change = submitted.status_changes.last()
     assert change is not None
     assert (change.to_status, change.actor) == ("licensed", reviewer)
@@ -285,7 +285,7 @@ def test_decline_sends_the_reason(reviewer_client: Client, reviewer, submitted) 
     [email] = mail.outbox
     assert email.to == ["amira@outlet.example"]
     assert reason in email.body
-    assert Quote.objects.count() == 0
+    assert Invoice.objects.count() == 0
 
 
 def test_decline_after_asking_for_information(reviewer_client: Client, reviewer, article) -> None:
@@ -475,7 +475,7 @@ def test_approving_twice_changes_nothing_the_second_time(
     response = act(reviewer_client, submitted, "approve", APPROVE_OK, follow=True)
     assert "is now “Awaiting payment”" in response.content.decode()
     assert snapshot(submitted) == before
-    assert Quote.objects.count() == 1
+    assert Invoice.objects.count() == 1
 
 
 # --- Access ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connection, connections
 from django.utils import timezone
 
-from billing.models import Quote
+from billing.models import Invoice
 from licensing.models import (
     Message,
     RepublicationRequest,
@@ -125,8 +125,8 @@ def test_approve_with_a_fee(reviewer, submitted) -> None:
     assert (submitted.fee_minor, submitted.currency) == (15000, "EUR")
     assert submitted.quote_valid_until == LATER.date() + timedelta(days=30)
     assert submitted.decided_at == LATER
-    quote = Quote.objects.get()
-    assert (quote.reference, quote.amount_minor, quote.currency) == (
+    quote = Invoice.objects.get()
+    assert (quote.reference, quote.net_minor, quote.currency) == (
         submitted.reference,
         15000,
         "EUR",
@@ -145,7 +145,7 @@ def test_approve_with_zero_fee_licenses(reviewer, submitted) -> None:
         waiting_on="nobody",
     )
     assert submitted.quote_valid_until is None
-    assert Quote.objects.count() == 0
+    assert Invoice.objects.count() == 0
 
 
 @pytest.mark.parametrize("status", ["submitted", "info_requested"])
@@ -224,7 +224,7 @@ def state(req: RepublicationRequest) -> tuple:
         fresh.decline_reason,
         fresh.status_changes.count(),
         fresh.messages.count(),
-        Quote.objects.count(),
+        Invoice.objects.count(),
     )
 
 
@@ -326,4 +326,4 @@ def test_concurrent_approve_and_decline_one_wins(article, reviewer, second_revie
     winner = next(name for name, outcome in outcomes.items() if outcome == "done")
     assert req.status == {"approve": "awaiting_payment", "decline": "declined"}[winner]
     assert req.status_changes.exclude(to_status="submitted").count() == 1
-    assert Quote.objects.count() == (1 if winner == "approve" else 0)
+    assert Invoice.objects.count() == (1 if winner == "approve" else 0)

@@ -17,7 +17,12 @@ GROUPS = {
     "Finance": [
         ("licensing", "view_republicationrequest"),
         ("licensing", "view_outlet"),
-        ("billing", "view_quote"),
+        ("billing", "record_payment"),
+        ("billing", "view_invoice"),
+        ("billing", "view_creditnote"),
+        ("billing", "view_payment"),
+        ("billing", "view_paymentproblem"),
+        ("billing", "change_paymentproblem"),
     ],
 }
 

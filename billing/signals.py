@@ -1,0 +1,8 @@
+"""What billing tells the rest of the portal; licensing listens, billing never calls it."""
+
+from django.dispatch import Signal
+
+# Sent on commit when an invoice becomes paid; kwargs: invoice.
+invoice_paid = Signal()
+# Sent on commit when an open invoice is voided by a credit note; kwargs: invoice.
+invoice_voided = Signal()

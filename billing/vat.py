@@ -1,0 +1,65 @@
+"""VAT on our invoices: the seller is in the UK (configurable rate).
+
+UK buyers pay UK VAT; EU businesses with a VAT number valid for their
+country account for it themselves (reverse charge); everyone else is
+outside the scope of UK VAT.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+
+class VatTreatment(models.TextChoices):
+    STANDARD = "standard", "UK VAT"
+    REVERSE_CHARGE = "reverse_charge", "Reverse charge"
+    OUTSIDE_SCOPE = "outside_scope", "Outside the scope of UK VAT"
+
+
+REVERSE_CHARGE_NOTE = "Reverse charge: customer to account for VAT"
+OUTSIDE_SCOPE_NOTE = "Outside the scope of UK VAT"
+# stdnum's EU member-state prefixes: Greece uses EL on VAT numbers.
+_VAT_PREFIX = {"GR": "EL"}
+
+
+@dataclass(frozen=True)
+class Vat:
+    treatment: str
+    rate: Decimal
+    note: str
+
+
+def valid_eu_vat_number(*, country: str, number: str) -> bool:
+    """A VAT number that python-stdnum accepts and that belongs to `country`."""
+    prefix = _VAT_PREFIX.get(country, country)
+    compact = "".join(ch for ch in number if ch.isalnum()).upper()
+    if not compact.startswith(prefix):
+        compact = prefix + compact
+    try:
+        eu_vat.validate(compact)
+    except StdnumValidationError:
+        return False
+    return compact[:2] == prefix
+
+
+def vat_for(*, country: str, vat_number: str) -> Vat:
+    """How VAT applies to a buyer in `country` (ISO code) with an optional VAT number."""
+    if country == "GB":
+        return Vat(VatTreatment.STANDARD, Decimal(settings.UK_VAT_RATE), "")
+    prefix = _VAT_PREFIX.get(country, country)
+    if (
+        prefix.lower() in eu_vat.MEMBER_STATES
+        and vat_number
+        and valid_eu_vat_number(country=country, number=vat_number)
+    ):
+        return Vat(VatTreatment.REVERSE_CHARGE, Decimal(0), REVERSE_CHARGE_NOTE)
+    return Vat(VatTreatment.OUTSIDE_SCOPE, Decimal(0), OUTSIDE_SCOPE_NOTE)
+
+
+def vat_amount(net_minor: int, rate: Decimal) -> int:
+    """VAT on one line, rounded half-up to the minor unit."""
+    return int((Decimal(net_minor) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,49 @@
+"""manage.py expire_quotes: daily. Expire unpaid quotes past validity; remind before.
+
+Expiry voids the invoice with a credit note. The reminder goes once,
+QUOTE_REMINDER_DAYS_BEFORE days before the quote lapses.
+"""
+
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from licensing.emails import send_quote_reminder
+from licensing.models import RepublicationRequest, RequestStatus, TransitionNotAllowed
+
+
+class Command(BaseCommand):
+    help = "Expire unpaid quotes past their validity and remind requesters before they lapse."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = timezone.localdate()
+        awaiting = RepublicationRequest.objects.filter(status=RequestStatus.AWAITING_PAYMENT)
+        expired = 0
+        for req in awaiting.filter(quote_valid_until__lt=today):
+            try:
+                req.expire()
+                expired += 1
+            except TransitionNotAllowed:
+                continue  # paid or withdrawn since the query: nothing to do
+        reminded = 0
+        horizon = today + timedelta(days=settings.QUOTE_REMINDER_DAYS_BEFORE)
+        due_soon = awaiting.filter(
+            quote_valid_until__gte=today,
+            quote_valid_until__lte=horizon,
+            quote_reminder_sent_at__isnull=True,
+        ).select_related("article", "invoice")
+        for req in due_soon:
+            with transaction.atomic():
+                # The update is the guard: a second run the same day sends nothing.
+                claimed = RepublicationRequest.objects.filter(
+                    pk=req.pk, quote_reminder_sent_at__isnull=True
+                ).update(quote_reminder_sent_at=timezone.now())
+                if claimed:
+                    transaction.on_commit(partial(send_quote_reminder, req))
+                    reminded += 1
+        self.stdout.write(f"{expired} quotes expired, {reminded} reminders sent.")
