@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licensing.views import account, public, staff
+from licensing.views import account, documents, payment, public, staff
 
 app_name = "licensing"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("requests/<uuid:uuid>/", public.request_detail, name="request_detail"),
     path("requests/<uuid:uuid>/reply/", public.request_reply, name="request_reply"),
     path("requests/<uuid:uuid>/withdraw/", public.request_withdraw, name="request_withdraw"),
+    path("requests/<uuid:uuid>/pay/", payment.pay_by_card, name="pay_by_card"),
+    path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
+    path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
     path("account/", account.account, name="account"),
     path("account/login/", account.account_login, name="account_login"),
     path("account/magic/", account.account_magic, name="account_magic"),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("licensing.urls")),
+    path("", include("billing.urls")),
 ]
 
 handler404 = "portal.views.page_not_found"

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -125,11 +126,17 @@ def estimate(request: HttpRequest, slug: str) -> HttpResponse:
 def _render_request_page(
     request: HttpRequest, req: RepublicationRequest, reply_form: ReplyForm, status: int = 200
 ) -> HttpResponse:
+    invoice = req.invoice
     context = {
         "req": req,
         "history": req.status_changes.all(),
         "thread": req.public_messages(),
         "reply_form": reply_form,
+        "invoice": invoice,
+        "credit_notes": invoice.credit_notes.all() if invoice else [],
+        "stripe_enabled": bool(settings.STRIPE_SECRET_KEY),
+        # Back from Stripe Checkout: the redirect proves nothing; the webhook does.
+        "checkout_returned": request.GET.get("checkout") == "success",
     }
     return render(request, "licensing/request_detail.html", context, status=status)
 
@@ -137,7 +144,7 @@ def _render_request_page(
 @require_safe
 def request_detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
     req = requester_request_or_404(
-        request, uuid, RepublicationRequest.objects.select_related("article", "outlet")
+        request, uuid, RepublicationRequest.objects.select_related("article", "outlet", "invoice")
     )
     return _render_request_page(request, req, ReplyForm())
 
