@@ -29,28 +29,27 @@ class OutletAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "website"]
 
 
-class StatusChangeInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """History and messages are written by the transitions and the desk, never in the admin."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self.fields
+
+
+class StatusChangeInline(ReadOnlyInline):
     model = StatusChange
     fields = ("created_at", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        # The history is written by the transitions only.
-        return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     model = Message
     fields = ("created_at", "sender", "author", "internal", "body")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        # Messages are written from the staff desk and the requester's page.
-        return False
 
 
 class RuleAdmin(admin.ModelAdmin):
