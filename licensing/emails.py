@@ -8,20 +8,33 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from licensing.models import RepublicationRequest
+from licensing.models import Licence, RepublicationRequest
 
 
-def _send(*, template: str, to: Sequence[str], context: dict[str, Any]) -> None:
+def _send(
+    *,
+    template: str,
+    to: Sequence[str],
+    context: dict[str, Any],
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> None:
     context = {"PUBLISHER_NAME": settings.PUBLISHER_NAME, **context}
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=list(to))
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     message.send()
 
 
-def _to_requester(request: RepublicationRequest, template: str, **extra: Any) -> None:
+def _to_requester(
+    request: RepublicationRequest,
+    template: str,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    **extra: Any,
+) -> None:
     _send(
         template=template,
         to=[request.email],
@@ -30,6 +43,7 @@ def _to_requester(request: RepublicationRequest, template: str, **extra: Any) ->
             "request_url": settings.PORTAL_BASE_URL + request.get_absolute_url(),
             **extra,
         },
+        attachments=attachments,
     )
 
 
@@ -106,3 +120,21 @@ def send_quote_reminder(request: RepublicationRequest) -> None:
 
 def send_quote_expired(request: RepublicationRequest) -> None:
     _to_requester(request, "quote_expired")
+
+
+def send_licence_issued(licence: Licence, *, pdf: bytes) -> None:
+    """The licence, attached, with its number and the link to the request page."""
+    _to_requester(
+        licence.request,
+        "licence_issued",
+        attachments=[(f"{licence.number}.pdf", pdf, "application/pdf")],
+        licence=licence,
+    )
+
+
+def send_licence_revoked(licence: Licence) -> None:
+    _to_requester(licence.request, "licence_revoked", licence=licence)
+
+
+def send_licence_expired(licence: Licence) -> None:
+    _to_requester(licence.request, "licence_expired", licence=licence)

@@ -366,3 +366,16 @@ class ReplyForm(forms.Form):
 
 class MagicLinkForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
+
+
+class VerifyForm(forms.Form):
+    number = forms.RegexField(
+        label=_("Licence number"),
+        regex=r"^\s*[Ll][Ii][Cc]-\d{4}-\d{6}\s*$",
+        max_length=30,
+        help_text=_("As printed on the licence, for example LIC-2026-000042."),
+        error_messages={"invalid": _("A licence number looks like LIC-2026-000042.")},
+    )
+
+    def clean_number(self) -> str:
+        return str(self.cleaned_data["number"]).strip().upper()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -447,7 +447,9 @@ class RepublicationRequest(models.Model):
                 quote_valid_until=valid_until if fee_minor else None,
                 decided_at=timezone.now(),
             )
-            if fee_minor:
+            if not fee_minor:
+                Licence.issue(locked)
+            else:
                 locked.invoice = bill_approved_request(
                     reference=locked.reference,
                     description=(
@@ -554,14 +556,32 @@ class RepublicationRequest(models.Model):
         with transaction.atomic():
             if self._lock().status == RequestStatus.LICENSED:
                 return False
-            self._move(
+            locked = self._move(
                 allowed_from={RequestStatus.AWAITING_PAYMENT},
                 to=RequestStatus.LICENSED,
                 actor=None,
                 note=note,
                 action="license",
             )
+            Licence.issue(locked)
         return True
+
+    def revoke(self, *, actor: User, reason: str) -> None:
+        """Withdraw a granted licence; verification says so from now on."""
+        from licensing import tasks
+
+        with transaction.atomic():
+            locked = self._move(
+                allowed_from={RequestStatus.LICENSED},
+                to=RequestStatus.REVOKED,
+                actor=actor,
+                note=reason,
+                action="revoke",
+            )
+            Licence.objects.filter(request=locked).update(
+                status=LicenceStatus.REVOKED, revoked_at=timezone.now(), revoke_reason=reason
+            )
+            self._after_commit(tasks.send_licence_revoked_email)
 
     def _void_open_invoice(self, *, reason: str) -> None:
         from billing.models import InvoiceStateError, InvoiceStatus
@@ -757,3 +777,189 @@ class StatusChange(models.Model):
     def actor_label(self) -> str:
         user: User | None = self.actor
         return user.get_username() if user else "requester or system"
+
+
+class LicenceStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class Licence(models.Model):
+    """What the requester may do, exactly as approved: frozen at issue, verifiable by anyone."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    request = models.OneToOneField(
+        RepublicationRequest, on_delete=models.PROTECT, related_name="licence"
+    )
+    status = models.CharField(max_length=10, choices=LicenceStatus, default=LicenceStatus.VALID)
+    publisher_name = models.CharField(max_length=200)
+    # Licensee: outlet and contact (the email is private; never shown on /verify/).
+    licensee_name = models.CharField(max_length=MAX_NAME_LENGTH)
+    licensee_contact = models.CharField(max_length=MAX_NAME_LENGTH)
+    licensee_email = models.EmailField()
+    licensee_website = models.URLField(max_length=500)
+    licensee_country = CountryField()
+    # The article, as it was when licensed.
+    article_title = models.CharField(max_length=300)
+    article_author = models.CharField(max_length=200, blank=True)
+    article_url = models.URLField(max_length=500)
+    article_published_on = models.DateField(null=True, blank=True)
+    article_language = models.CharField(max_length=8, choices=Language, default=Language.ENGLISH)
+    # The scope granted.
+    media = models.CharField("medium", max_length=20, choices=Medium)
+    language = models.CharField(max_length=8, choices=Language)
+    territory = models.CharField(max_length=20, choices=Territory)
+    extent = models.CharField(max_length=10, choices=Extent)
+    word_count = models.PositiveIntegerField(null=True, blank=True)
+    include_images = models.BooleanField(default=False)
+    edits_allowed = models.TextField(blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty: perpetual.")
+    attribution = models.TextField()
+    fee_minor = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    invoice_number = models.CharField(max_length=20, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expired_on = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.TextField(blank=True)
+    pdf = models.FileField(upload_to="licences/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["status", "end_date"], name="licence_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("licensing:verify", args=[self.number])
+
+    @property
+    def verify_url(self) -> str:
+        return settings.PORTAL_BASE_URL + self.get_absolute_url()
+
+    @property
+    def fee_display(self) -> str:
+        return format_money(self.fee_minor, self.currency) if self.currency else ""
+
+    @property
+    def attribution_html(self) -> str:
+        """The snippet the licensee pastes beside the republished article."""
+        from django.utils.html import format_html
+
+        return str(
+            format_html(
+                '<p class="republished-licence">{} <a href="{}">{}</a></p>',
+                self.attribution,
+                self.article_url,
+                _("Read the original article."),
+            )
+        )
+
+    @classmethod
+    def issue(cls, request: RepublicationRequest) -> Licence:
+        """The licence for a request that has just become licensed; exactly one per request.
+
+        Runs inside the transition's transaction; the PDF is rendered after commit.
+        """
+        from licensing import tasks
+
+        existing = cls.objects.filter(request=request).first()
+        if existing is not None:
+            return existing
+        today = timezone.localdate()
+        start = max(request.start_date, today)
+        months = Duration(request.duration).months
+        number = allocate_number(prefix="LIC", year=today.year, width=6)
+        publisher = settings.PUBLISHER_NAME
+        article = request.article
+        licence = cls(
+            number=number,
+            request=request,
+            publisher_name=publisher,
+            licensee_name=request.outlet_name,
+            licensee_contact=request.contact_name,
+            licensee_email=request.email,
+            licensee_website=request.outlet_website,
+            licensee_country=request.country,
+            article_title=article.title,
+            article_author=article.author,
+            article_url=article.canonical_url,
+            article_published_on=(
+                timezone.localdate(article.published_at) if article.published_at else None
+            ),
+            article_language=article.language,
+            media=request.media,
+            language=request.language,
+            territory=request.territory,
+            extent=request.extent,
+            word_count=request.word_count,
+            include_images=request.include_images,
+            edits_allowed=request.edits,
+            start_date=start,
+            end_date=_add_months(start, months) if months else None,
+            attribution=(
+                f"This article was originally published by {publisher} and is republished "
+                f"under licence {number}."
+            ),
+            fee_minor=request.fee_minor or 0,
+            currency=request.currency,
+            invoice_number=request.invoice.number if request.invoice else "",
+        )
+        licence.full_clean(exclude=["pdf"])
+        licence.save()
+        licence_id = licence.pk
+        transaction.on_commit(lambda: tasks.deliver_licence.enqueue(licence_id=licence_id))
+        return licence
+
+    def render_pdf(self) -> bytes:
+        from licensing.pdf import render_licence_pdf
+
+        return render_licence_pdf(self)
+
+    def store_pdf(self) -> bytes:
+        """Render, store and fingerprint the PDF (after commit, from a task)."""
+        import hashlib
+
+        from django.core.files.base import ContentFile
+
+        data = self.render_pdf()
+        if self.pdf:
+            self.pdf.delete(save=False)
+        self.pdf.save(f"{self.number}.pdf", ContentFile(data), save=False)
+        self.pdf_sha256 = hashlib.sha256(data).hexdigest()
+        self.save(update_fields=["pdf", "pdf_sha256"])
+        return data
+
+    def pdf_bytes(self) -> bytes:
+        """The stored PDF, re-rendered and stored again if the file went missing."""
+        if self.pdf.name and self.pdf.storage.exists(self.pdf.name):
+            with self.pdf.open("rb") as stored:
+                return bytes(stored.read())
+        return self.store_pdf()
+
+    def status_words(self) -> str:
+        """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""
+        from django.utils.formats import date_format
+
+        if self.status == LicenceStatus.REVOKED and self.revoked_at:
+            return _("Revoked on %(date)s") % {
+                "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
+            }
+        day = self.expired_on or self.end_date
+        if self.status == LicenceStatus.EXPIRED and day is not None:
+            return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
+        return str(_("Valid"))

@@ -44,3 +44,25 @@ def send_reply_received_email(*, request_id: int) -> None:
 @task
 def send_quote_expired_email(*, request_id: int) -> None:
     emails.send_quote_expired(_request(request_id))
+
+
+@task
+def deliver_licence(*, licence_id: int) -> None:
+    """Render and store the licence PDF, then email it to the licensee."""
+    from licensing.models import Licence
+
+    licence = Licence.objects.select_related("request__article").get(pk=licence_id)
+    pdf = licence.store_pdf()
+    emails.send_licence_issued(licence, pdf=pdf)
+
+
+@task
+def send_licence_revoked_email(*, request_id: int) -> None:
+    emails.send_licence_revoked(_request(request_id).licence)
+
+
+@task
+def send_licence_expired_email(*, licence_id: int) -> None:
+    from licensing.models import Licence
+
+    emails.send_licence_expired(Licence.objects.select_related("request").get(pk=licence_id))

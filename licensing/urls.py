@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licensing.views import account, documents, payment, public, staff
+from licensing.views import account, documents, licences, payment, public, staff, verify
 
 app_name = "licensing"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("requests/<uuid:uuid>/pay/", payment.pay_by_card, name="pay_by_card"),
     path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
+    path("licences/<uuid:uuid>/pdf", licences.licence_pdf, name="licence_pdf"),
+    path("verify/", verify.verify_form, name="verify_form"),
+    path("verify/<str:number>/", verify.verify, name="verify"),
     path("account/", account.account, name="account"),
     path("account/login/", account.account_login, name="account_login"),
     path("account/magic/", account.account_magic, name="account_magic"),

@@ -128,6 +128,7 @@ def _render_request_page(
 ) -> HttpResponse:
     invoice = req.invoice
     context = {
+        "licence": getattr(req, "licence", None),
         "req": req,
         "history": req.status_changes.all(),
         "thread": req.public_messages(),
