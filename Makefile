@@ -12,8 +12,11 @@ PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 REQUIRE_POSTGRES ?= 0
 CHROMIUM ?= /usr/bin/chromium
+# DejaVu Sans, embedded in licence PDFs; the portal reads the same variable.
+LICENCE_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
+LICENCE_FONTS := $(LICENCE_FONT_DIR)/DejaVuSans.ttf $(LICENCE_FONT_DIR)/DejaVuSans-Bold.ttf
 
-.PHONY: run test install lint pytest-sqlite pytest-postgres chromium bench clean
+.PHONY: run test install lint pytest-sqlite pytest-postgres chromium fonts bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -25,7 +28,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 install: .venv/.synced
 
-run: install
+run: install fonts
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
@@ -40,16 +43,27 @@ chromium:
 	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; \
 	fi
 
+fonts:
+	@if ! ls $(LICENCE_FONTS) >/dev/null 2>&1; then \
+	  echo "Installing Debian's fonts-dejavu-core for the licence PDFs"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q fonts-dejavu-core >/dev/null || \
+	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-dejavu-core; }; \
+	  ls $(LICENCE_FONTS) >/dev/null || \
+	  { echo "LICENCE_FONT_DIR=$(LICENCE_FONT_DIR) lacks DejaVu Sans: point it at the fonts" >&2; exit 1; }; \
+	fi
+
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest-sqlite: install chromium
+pytest-sqlite: install chromium fonts
 	env -u DATABASE_URL $(PY) -m pytest
 
-pytest-postgres: install chromium
+pytest-postgres: install chromium fonts
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== pytest on PostgreSQL ($(TEST_DATABASE_URL))"; \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest; \

@@ -7,6 +7,7 @@ invoice is never edited or deleted: it is voided by a credit note.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -15,12 +16,15 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
 from billing import signals
 from billing.vat import VatTreatment, vat_amount, vat_for
 from portal.models import allocate_number
 from portal.money import format_money
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -177,8 +181,9 @@ class Invoice(models.Model):
     ) -> Payment:
         """Record money received; the invoice is paid once payments cover its total.
 
-        Money for a void invoice is still recorded (it arrived) and flagged
-        for refund, and never revives the invoice.
+        Money for an invoice no longer open (void, or already paid) is still
+        recorded (it arrived) and flagged for refund, and never revives a void
+        invoice.
         """
         with transaction.atomic():
             locked = self._lock()
@@ -189,7 +194,7 @@ class Invoice(models.Model):
                 received_on=received_on,
                 provider_reference=provider_reference,
                 recorded_by=recorded_by,
-                flagged_for_refund=locked.status == InvoiceStatus.VOID,
+                flagged_for_refund=locked.status != InvoiceStatus.OPEN,
             )
             if locked.status == InvoiceStatus.OPEN and locked.paid_minor >= locked.total_minor:
                 locked.mark_paid()
@@ -208,11 +213,7 @@ class Invoice(models.Model):
             locked.paid_at = timezone.now()
             locked.save(update_fields=["status", "paid_at"])
             invoice_id = locked.pk
-            transaction.on_commit(
-                lambda: signals.invoice_paid.send(
-                    sender=Invoice, invoice=Invoice.objects.get(pk=invoice_id)
-                )
-            )
+            transaction.on_commit(lambda: _announce(signals.invoice_paid, invoice_id))
             self.refresh_from_db()
 
     def void(self, *, reason: str) -> CreditNote:
@@ -232,25 +233,49 @@ class Invoice(models.Model):
             locked.status = InvoiceStatus.VOID
             locked.voided_at = timezone.now()
             locked.save(update_fields=["status", "voided_at"])
+            # A part-payment received before the cancellation must go back too.
+            locked.payments.update(flagged_for_refund=True)
             invoice_id = locked.pk
-            transaction.on_commit(
-                lambda: signals.invoice_voided.send(
-                    sender=Invoice, invoice=Invoice.objects.get(pk=invoice_id)
-                )
-            )
+            transaction.on_commit(lambda: _announce(signals.invoice_voided, invoice_id))
             self.refresh_from_db()
         return note
 
     def refund(self, *, amount_minor: int, reason: str, provider_reference: str = "") -> CreditNote:
-        """Record money returned to the buyer with a credit note (the invoice stays paid)."""
+        """Record money returned to the buyer with a credit note (the invoice stays paid).
+
+        Credit notes never add up to more than the invoice: a void invoice is
+        already credited in full.
+        """
         with transaction.atomic():
             locked = self._lock()
+            credited = locked.credit_notes.aggregate(total=Sum("total_minor"))["total"] or 0
+            if locked.status == InvoiceStatus.VOID or amount_minor > locked.total_minor - credited:
+                raise InvoiceStateError(
+                    f"Invoice {locked.number} has {locked.total_minor - credited} left to credit."
+                )
             return CreditNote.issue(
                 invoice=locked,
                 kind=CreditNoteKind.REFUND,
                 reason=reason,
                 amount_minor=amount_minor,
                 provider_reference=provider_reference,
+            )
+
+
+def _announce(signal: Signal, invoice_id: int) -> None:
+    """Tell listeners after commit; a failing listener is logged, never undoes the payment.
+
+    The money is in and committed by now: an exception here would only turn
+    the caller's answer (a webhook's 200) into a 500 and a pointless retry.
+    """
+    invoice = Invoice.objects.get(pk=invoice_id)
+    for receiver, result in signal.send_robust(sender=Invoice, invoice=invoice):
+        if isinstance(result, Exception):
+            logger.error(
+                "Listener %r failed for invoice %s",
+                receiver,
+                invoice.number,
+                exc_info=(type(result), result, result.__traceback__),
             )
 
 
@@ -324,10 +349,9 @@ class CreditNote(models.Model):
         """Credit `amount_minor` (gross) of `invoice`, split into net and VAT in its proportion."""
         if not 0 < amount_minor <= invoice.total_minor:
             raise InvoiceStateError("A credit note must be for a positive amount up to the total.")
-        vat = (
-            invoice.vat_minor
-            if amount_minor == invoice.total_minor
-            else round(amount_minor * invoice.vat_minor / invoice.total_minor)
+        # Integer half-up, like every other amount: float round() is banker's rounding.
+        vat = (amount_minor * invoice.vat_minor * 2 + invoice.total_minor) // (
+            2 * invoice.total_minor
         )
         today = timezone.localdate()
         note = cls(
@@ -384,13 +408,24 @@ class Payment(models.Model):
         return format_money(self.amount_minor, self.currency)
 
 
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PROCESSING = "processing", "Completed, payment processing"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Payment failed"
+    EXPIRED = "expired", "Expired"
+
+
 class CheckoutSession(models.Model):
     """A Stripe Checkout Session opened for an invoice, reused while it is open."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="checkout_sessions")
     session_id = models.CharField(max_length=255, unique=True)
     url = models.URLField(max_length=2000)
-    status = models.CharField(max_length=20, default="open")
+    amount_minor = models.PositiveIntegerField(default=0, help_text="What the session charges")
+    status = models.CharField(max_length=20, choices=CheckoutStatus, default=CheckoutStatus.OPEN)
+    # Known once the session completes; a charge.refunded event names only this.
+    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError as StdnumValidationError
 
 
 class VatTreatment(models.TextChoices):
@@ -33,26 +32,29 @@ class Vat:
     note: str
 
 
-def valid_eu_vat_number(*, country: str, number: str) -> bool:
-    """A VAT number that python-stdnum accepts and that belongs to `country`."""
+def vat_id(*, country: str, number: str) -> str:
+    """The number as an EU VAT identifier, with its country prefix: DE136695976, EL094259216."""
     prefix = _VAT_PREFIX.get(country, country)
     compact = "".join(ch for ch in number if ch.isalnum()).upper()
+    if prefix != country and compact.startswith(country):
+        compact = compact.removeprefix(country)
     if not compact.startswith(prefix):
         compact = prefix + compact
-    try:
-        eu_vat.validate(compact)
-    except StdnumValidationError:
-        return False
-    return compact[:2] == prefix
+    return compact
+
+
+def valid_eu_vat_number(*, country: str, number: str) -> bool:
+    """A VAT number that python-stdnum accepts for `country`: one from elsewhere fails."""
+    return bool(eu_vat.is_valid(vat_id(country=country, number=number)))
 
 
 def vat_for(*, country: str, vat_number: str) -> Vat:
     """How VAT applies to a buyer in `country` (ISO code) with an optional VAT number."""
     if country == "GB":
         return Vat(VatTreatment.STANDARD, Decimal(settings.UK_VAT_RATE), "")
-    prefix = _VAT_PREFIX.get(country, country)
+    # stdnum lists member states by ISO code (gr), though Greek numbers carry EL.
     if (
-        prefix.lower() in eu_vat.MEMBER_STATES
+        country.lower() in eu_vat.MEMBER_STATES
         and vat_number
         and valid_eu_vat_number(country=country, number=vat_number)
     ):

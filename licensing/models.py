@@ -468,7 +468,8 @@ class RepublicationRequest(models.Model):
                 )
                 locked.save(update_fields=["invoice", "updated_at"])
                 self.refresh_from_db()
-            self._after_commit(tasks.send_request_approved_email)
+                # Free approvals get the licence email instead (Licence.issue queues it).
+                self._after_commit(tasks.send_request_approved_email)
 
     def decline(self, *, actor: User, reason: str) -> None:
         from licensing import tasks
@@ -586,8 +587,13 @@ class RepublicationRequest(models.Model):
     def _void_open_invoice(self, *, reason: str) -> None:
         from billing.models import InvoiceStateError, InvoiceStatus
 
-        if self.invoice is None or self.invoice.status != InvoiceStatus.OPEN:
+        if self.invoice is None or self.invoice.status == InvoiceStatus.VOID:
             return
+        if self.invoice.status == InvoiceStatus.PAID:
+            # Paid, and the licence is on its way (invoice_paid runs on commit): the payment wins.
+            raise TransitionNotAllowed(
+                f"Request {self.reference} has just been paid; it can no longer be cancelled."
+            )
         try:
             self.invoice.void(reason=reason)
         except InvoiceStateError as error:

@@ -86,3 +86,15 @@ def other_requester() -> Client:
 def fast_password_hashing(settings) -> None:
     # PBKDF2's deliberate slowness buys nothing in tests that create users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def stripe_stub(httpserver, settings):
+    """Stripe keys set and the stripe library pointed at a local stub of the API."""
+    from tests.stripe_stub import WEBHOOK_SECRET, StripeStub
+
+    stub = StripeStub(httpserver)
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = stub.url
+    return stub

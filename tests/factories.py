@@ -112,3 +112,63 @@ def make_request_in(
         assert status == "submitted", status
     req.refresh_from_db()
     return req
+
+
+def make_invoiced_request(
+    article: Article,
+    *,
+    actor: Any,
+    fee_minor: int = 10000,
+    currency: str = "GBP",
+    **overrides: Any,
+) -> RepublicationRequest:
+    """A request approved at a fee, so billing issued its invoice through the real flow."""
+    req = make_request(article, **overrides)
+    req.approve(actor=actor, fee_minor=fee_minor, currency=currency, validity_days=30)
+    req.refresh_from_db()
+    return req
+
+
+def make_invoice(
+    *,
+    amount_minor: int = 25000,
+    currency: str = "GBP",
+    country: str = "GB",
+    vat_number: str = "",
+    name: str = "The Daily Example",
+    reference: str = "RR-2026-00001",
+    description: str = "Licence to republish “Test article” (RR-2026-00001)",
+) -> Any:
+    """An invoice issued by billing on its own (no request), 250.00 GBP net to a UK buyer."""
+    from billing.models import Buyer, Invoice
+
+    return Invoice.issue(
+        reference=reference,
+        description=description,
+        buyer=Buyer(
+            name=name,
+            contact="Amira Haddad",
+            email="amira@outlet.example",
+            country=country,
+            vat_number=vat_number,
+        ),
+        amount_minor=amount_minor,
+        currency=currency,
+        due_on=timezone.localdate() + timedelta(days=30),
+    )
+
+
+def approved_request(
+    article: Article,
+    *,
+    actor: Any = None,
+    fee_minor: int = 25000,
+    currency: str = "GBP",
+    validity_days: int = 30,
+    **overrides: Any,
+) -> RepublicationRequest:
+    """A request approved at a fee (awaiting payment, invoice issued); 250.00 GBP by default."""
+    req = make_request(article, **overrides)
+    req.approve(actor=actor, fee_minor=fee_minor, currency=currency, validity_days=validity_days)
+    req.refresh_from_db()
+    return req

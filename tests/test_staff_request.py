@@ -261,9 +261,11 @@ def test_approve_with_zero_fee_licenses_deliberately(
     assert (change.to_status, change.actor) == ("licensed", reviewer)
     assert "deliberately" in change.note
     assert "deliberately" in page(reviewer_client, submitted)
+    # One email: the licence itself (a free approval needs no separate quote).
     [email] = mail.outbox
     assert email.to == ["amira@outlet.example"]
-    assert "no fee" in email.body
+    assert submitted.licence.number in email.subject
+    assert email.attachments[0][0] == f"{submitted.licence.number}.pdf"
 
 
 def test_decline_sends_the_reason(reviewer_client: Client, reviewer, submitted) -> None:

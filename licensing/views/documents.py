@@ -1,13 +1,52 @@
-"""Invoice and credit note PDF downloads (being built)."""
+"""Invoice and credit note PDF downloads: for the request's requester, reviewers and finance."""
 
 from uuid import UUID
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from billing.models import CreditNote, Invoice
+from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from licensing.models import RepublicationRequest
+from licensing.views.access import requester_request_or_404
+
+FINANCE_PERMISSION = "billing.view_invoice"
 
 
+@require_safe
+@never_cache
 def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    raise Http404("Not built yet")
+    invoice = get_object_or_404(Invoice, uuid=uuid)
+    req = _request_allowed_to_see(request, invoice)
+    pay_url = settings.PORTAL_BASE_URL + req.get_absolute_url() if req else ""
+    return _pdf_response(render_invoice_pdf(invoice, pay_url=pay_url), invoice.number)
 
 
+@require_safe
+@never_cache
 def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    raise Http404("Not built yet")
+    note = get_object_or_404(CreditNote.objects.select_related("invoice"), uuid=uuid)
+    _request_allowed_to_see(request, note.invoice)
+    return _pdf_response(render_credit_note_pdf(note), note.number)
+
+
+def _request_allowed_to_see(request: HttpRequest, invoice: Invoice) -> RepublicationRequest | None:
+    """The invoice's request if this visitor may see it (finance may see any invoice); else 404."""
+    req = RepublicationRequest.objects.filter(invoice=invoice).first()
+    if request.user.is_authenticated and request.user.has_perm(FINANCE_PERMISSION):
+        return req
+    if req is None:
+        raise Http404("No such invoice")
+    return requester_request_or_404(request, req.uuid)
+
+
+def _pdf_response(pdf: bytes, number: str) -> HttpResponse:
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": content_disposition_header(True, f"{number}.pdf")},
+    )

@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from billing.models import Payment
 from licensing.forms import (
     ApproveForm,
     AskForInformationForm,
@@ -30,7 +31,7 @@ from licensing.models import (
 )
 from licensing.response_target import overdue_cutoff
 from licensing.views.access import reviewer_required
-from portal.money import to_major, to_minor
+from portal.money import format_money, to_major, to_minor
 
 QUEUE_PAGE_SIZE = 25
 # The queue shows only what a row needs, so 100,000 requests stay cheap.
@@ -154,8 +155,20 @@ def _render_detail(
         .select_related("article")
         .order_by("-created_at")[:20]
     )
+    invoice, invoice_due = req.invoice, ""
+    if invoice is not None:
+        # Three queries whatever the number of payments and credit notes.
+        prefetch_related_objects(
+            [invoice],
+            Prefetch("payments", queryset=Payment.objects.select_related("recorded_by")),
+            "credit_notes",
+        )
+        paid = sum(payment.amount_minor for payment in invoice.payments.all())
+        invoice_due = format_money(max(invoice.total_minor - paid, 0), invoice.currency)
     context = {
         "req": req,
+        "invoice": invoice,
+        "invoice_due": invoice_due,
         "forms": action_forms,
         "earlier": earlier,
         "thread": req.messages.select_related("author"),

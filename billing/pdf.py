@@ -1,0 +1,541 @@
+"""Invoice and credit note PDFs: pure functions of the document, same object, same bytes.
+
+Creation date and document id come from the document itself (reportlab's
+invariant mode), so a PDF can be re-rendered, compared and hashed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import timezone
+from django_countries import countries
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
+from billing.vat import VatTreatment, vat_id
+from portal.money import format_money
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 18 * mm
+TOP_MARGIN = 16 * mm
+BOTTOM_MARGIN = 20 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+INK = colors.HexColor("#1f2328")
+MUTED = colors.HexColor("#59636e")
+RULE = colors.HexColor("#c9d1d9")
+SHADE = colors.HexColor("#f3f5f7")
+PAID_GREEN = colors.HexColor("#1a7f37")
+VOID_RED = colors.HexColor("#b42318")
+
+# Built-in Type 1 fonts for now: scripts beyond Latin-1 come with the licence PDFs' fonts.
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+
+BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11, textColor=MUTED)
+LABEL = ParagraphStyle("label", parent=SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
+SELLER = ParagraphStyle("seller", parent=BODY, fontName=BOLD, fontSize=11, leading=14)
+TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=22, leading=26)
+NUMBER = ParagraphStyle("number", parent=BODY, fontName=BOLD, fontSize=13, leading=16)
+HEADING = ParagraphStyle(
+    "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4
+)
+
+GRID = [
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ("FONTSIZE", (0, 0), (-1, -1), 9),
+    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+    ("FONTNAME", (0, 0), (-1, 0), BOLD),
+    ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+    ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("TOPPADDING", (0, 0), (-1, -1), 4),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+]
+PLAIN = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+    ("TOPPADDING", (0, 0), (-1, -1), 0),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+]
+
+
+def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "") -> bytes:
+    """The invoice as an A4 PDF; `pay_url` is the requester's page, where card payment lives."""
+    lines = list(invoice.lines.all())
+    stamp = None
+    if invoice.status == InvoiceStatus.PAID:
+        stamp = _Stamp("PAID", PAID_GREEN)
+    elif invoice.status == InvoiceStatus.VOID:
+        stamp = _Stamp("VOID", VOID_RED)
+    meta = [
+        ("Invoice number", invoice.number),
+        ("Issue date", _day(invoice.issued_on)),
+        ("Due date", _day(invoice.due_on)),
+        ("Request reference", invoice.reference),
+    ]
+    story: list[Flowable] = [
+        _header("Invoice", invoice.number, invoice.seller, meta, stamp),
+        Spacer(1, 6 * mm),
+        _parties(invoice),
+        Spacer(1, 6 * mm),
+        _lines_table(invoice, lines),
+        Spacer(1, 4 * mm),
+        _vat_and_totals(invoice, lines),
+        *_status_section(invoice),
+        *_how_to_pay(invoice, pay_url=pay_url),
+    ]
+    return _build(
+        story,
+        title=f"Invoice {invoice.number}",
+        subject=f"{invoice.reference}: {invoice.description}",
+        keywords=[invoice.number, invoice.reference, str(invoice.uuid)],
+        seller=invoice.seller,
+        document_number=invoice.number,
+        created_on=invoice.issued_on,
+    )
+
+
+def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
+    """The credit note as an A4 PDF, naming the invoice it credits and why."""
+    invoice = credit_note.invoice
+    currency = invoice.currency
+    kind = CreditNoteKind(credit_note.kind)
+    meta = [
+        ("Credit note number", credit_note.number),
+        ("Issue date", _day(credit_note.issued_on)),
+        ("Credits invoice", invoice.number),
+        ("Invoice date", _day(invoice.issued_on)),
+        ("Request reference", invoice.reference),
+        ("Kind", kind.label),
+    ]
+    if credit_note.provider_reference:
+        meta.append(("Refund reference", credit_note.provider_reference))
+    total = format_money(credit_note.total_minor, currency)
+    if kind == CreditNoteKind.VOID:
+        effect = f"This credit note cancels invoice {invoice.number} in full: nothing is due on it."
+    else:
+        effect = f"This credit note records a refund of {total} against invoice {invoice.number}."
+    amounts = Table(
+        [
+            ["Description", "Net", "VAT", "Total"],
+            [
+                _para(f"Credit against invoice {invoice.number}: {invoice.description}"),
+                format_money(credit_note.net_minor, currency),
+                format_money(credit_note.vat_minor, currency),
+                total,
+            ],
+            [f"Total credited ({currency})", "", "", total],
+        ],
+        colWidths=[CONTENT_WIDTH - 90 * mm, 29 * mm, 29 * mm, 32 * mm],
+        style=TableStyle(
+            [
+                *GRID,
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("SPAN", (0, -1), (2, -1)),
+                ("ALIGN", (0, -1), (0, -1), "LEFT"),
+                ("FONTNAME", (0, -1), (-1, -1), BOLD),
+                ("BACKGROUND", (0, -1), (-1, -1), SHADE),
+            ]
+        ),
+    )
+    story: list[Flowable] = [
+        _header("Credit note", credit_note.number, invoice.seller, meta, None),
+        Spacer(1, 6 * mm),
+        _parties(invoice),
+        Spacer(1, 5 * mm),
+        _label("Reason"),
+        _para(credit_note.reason),
+        Spacer(1, 5 * mm),
+        amounts,
+        Spacer(1, 4 * mm),
+        _para(effect),
+    ]
+    if invoice.vat_note:
+        story += [Spacer(1, 1 * mm), _para(f"VAT: {invoice.vat_note}.", SMALL)]
+    return _build(
+        story,
+        title=f"Credit note {credit_note.number}",
+        subject=f"{invoice.reference}: credit against {invoice.number}",
+        keywords=[credit_note.number, invoice.number, invoice.reference, str(credit_note.uuid)],
+        seller=invoice.seller,
+        document_number=credit_note.number,
+        created_on=credit_note.issued_on,
+    )
+
+
+# --- Building blocks -------------------------------------------------------
+
+
+def _para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
+    """Plain text as a Paragraph: escaped, so names like "<b>x</b> & Co" print literally."""
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _label(text: str) -> Paragraph:
+    return Paragraph(escape(text.upper()), LABEL)
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{rate.normalize():f}%"
+
+
+def _country(code: str) -> str:
+    return str(countries.name(code)) or code
+
+
+def _prefixed(label: str, value: object) -> str:
+    return f"{label}: {value}" if value else ""
+
+
+class _Stamp(Flowable):
+    """A rubber-stamp mark (PAID, VOID) beside the document's title."""
+
+    def __init__(self, text: str, colour: colors.Color) -> None:
+        super().__init__()
+        self.text, self.colour = text, colour
+        self.width, self.height = 30 * mm, 18 * mm
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.translate(self.width / 2, self.height / 2)
+        canvas.rotate(10)
+        canvas.setStrokeColor(self.colour)
+        canvas.setFillColor(self.colour)
+        canvas.setLineWidth(2.2)
+        canvas.roundRect(-13 * mm, -5.5 * mm, 26 * mm, 11 * mm, 2 * mm, stroke=1, fill=0)
+        canvas.setFont(BOLD, 19)
+        canvas.drawCentredString(0, -2.4 * mm, self.text)
+        canvas.restoreState()
+
+
+def _header(
+    kind: str,
+    number: str,
+    seller: dict[str, Any],
+    meta: Sequence[tuple[str, str]],
+    stamp: Flowable | None,
+) -> Table:
+    title = [
+        _para(str(seller.get("name", "")), SELLER),
+        Spacer(1, 3 * mm),
+        _para(kind, TITLE),
+        _para(number, NUMBER),
+    ]
+    meta_table = Table(
+        [[_para(label, SMALL), _para(value)] for label, value in meta],
+        colWidths=[31 * mm, 47 * mm],
+        style=TableStyle([*PLAIN, ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]),
+    )
+    stamp_width = 36 * mm
+    return Table(
+        [[title, stamp or "", meta_table]],
+        colWidths=[CONTENT_WIDTH - stamp_width - 78 * mm, stamp_width, 78 * mm],
+        style=TableStyle(
+            [
+                *PLAIN,
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("VALIGN", (1, 0), (1, 0), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        ),
+    )
+
+
+def _party_block(title: str, lines: Iterable[str]) -> list[Flowable]:
+    return [_label(title), *(_para(line) for line in lines if line)]
+
+
+def _parties(invoice: Invoice) -> Table:
+    seller = invoice.seller
+    seller_lines = [
+        str(seller.get("name", "")),
+        str(seller.get("address", "")),
+        _country(str(seller.get("country", ""))),
+        _prefixed("Company number", seller.get("company_number")),
+        _prefixed("VAT number", seller.get("vat_number")),
+        str(seller.get("email", "")),
+    ]
+    buyer_vat = invoice.buyer_vat_number
+    if buyer_vat and invoice.vat_treatment == VatTreatment.REVERSE_CHARGE:
+        buyer_vat = vat_id(country=invoice.buyer_country, number=buyer_vat)
+    buyer_lines = [
+        invoice.buyer_name,
+        _prefixed("Attn.", invoice.buyer_contact),
+        invoice.buyer_email,
+        _country(invoice.buyer_country),
+        _prefixed("VAT number", buyer_vat),
+    ]
+    half = CONTENT_WIDTH / 2
+    return Table(
+        [[_party_block("From", seller_lines), _party_block("Bill to", buyer_lines)]],
+        colWidths=[half - 2 * mm, half + 2 * mm],
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (1, 0), (1, 0), 0.4, RULE),
+                ("BACKGROUND", (1, 0), (1, 0), SHADE),
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("LEFTPADDING", (1, 0), (1, 0), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        ),
+    )
+
+
+def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
+    money = 28 * mm
+    rows: list[list[Any]] = [["Description", "Net", "VAT rate", "VAT", "Total"]]
+    for line in lines:
+        description = line.description
+        if line.quantity != 1:
+            unit = format_money(line.unit_net_minor, invoice.currency)
+            description = f"{description} ({line.quantity} x {unit})"
+        rows.append(
+            [
+                _para(description),
+                format_money(line.net_minor, invoice.currency),
+                _rate(line.vat_rate),
+                format_money(line.vat_minor, invoice.currency),
+                format_money(line.total_minor, invoice.currency),
+            ]
+        )
+    return Table(
+        rows,
+        colWidths=[CONTENT_WIDTH - 3 * money - 17 * mm, money, 17 * mm, money, money],
+        repeatRows=1,
+        style=TableStyle([*GRID, ("ALIGN", (1, 0), (-1, -1), "RIGHT")]),
+    )
+
+
+def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
+    """VAT breakdown per rate and its wording on the left, the totals on the right."""
+    by_rate: dict[Decimal, tuple[int, int]] = {}
+    for line in lines:
+        net, vat = by_rate.get(line.vat_rate, (0, 0))
+        by_rate[line.vat_rate] = (net + line.net_minor, vat + line.vat_minor)
+    breakdown = Table(
+        [
+            ["VAT rate", "Net", "VAT"],
+            *(
+                [
+                    _rate(rate),
+                    format_money(net, invoice.currency),
+                    format_money(vat, invoice.currency),
+                ]
+                for rate, (net, vat) in sorted(by_rate.items())
+            ),
+        ],
+        colWidths=[18 * mm, 28 * mm, 28 * mm],
+        hAlign="LEFT",
+        style=TableStyle(
+            [*GRID, ("FONTSIZE", (0, 0), (-1, -1), 8.5), ("ALIGN", (0, 0), (-1, -1), "RIGHT")]
+        ),
+    )
+    vat_block: list[Flowable] = [_label("VAT breakdown"), breakdown]
+    if invoice.vat_note:
+        vat_block += [Spacer(1, 2 * mm), _para(invoice.vat_note)]
+    totals = Table(
+        [
+            ["Net", format_money(invoice.net_minor, invoice.currency)],
+            ["VAT", format_money(invoice.vat_minor, invoice.currency)],
+            [f"Total ({invoice.currency})", format_money(invoice.total_minor, invoice.currency)],
+        ],
+        colWidths=[30 * mm, 34 * mm],
+        hAlign="RIGHT",
+        style=TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), 9.5),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
+                ("FONTNAME", (0, -1), (-1, -1), BOLD),
+                ("FONTSIZE", (0, -1), (-1, -1), 11),
+                ("TOPPADDING", (0, -1), (-1, -1), 5),
+            ]
+        ),
+    )
+    left = CONTENT_WIDTH - 70 * mm
+    return Table(
+        [[vat_block, totals]],
+        colWidths=[left, CONTENT_WIDTH - left],
+        style=TableStyle([*PLAIN, ("ALIGN", (1, 0), (1, 0), "RIGHT")]),
+    )
+
+
+def _status_section(invoice: Invoice) -> list[Flowable]:
+    section: list[Flowable] = []
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
+        paid_on = _day(timezone.localdate(invoice.paid_at))
+        section.append(_para(f"Paid in full on {paid_on}. Thank you.", HEADING))
+    elif invoice.status == InvoiceStatus.VOID:
+        section.append(_para("This invoice is void: nothing is due on it.", HEADING))
+    for note in invoice.credit_notes.order_by("issued_on", "number"):
+        amount = format_money(note.total_minor, invoice.currency)
+        kind = CreditNoteKind(note.kind).label.lower()
+        section.append(
+            _para(
+                f"Credit note {note.number} of {_day(note.issued_on)} ({kind}, {amount}): "
+                f"{note.reason}",
+                SMALL,
+            )
+        )
+    return section
+
+
+def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
+    if invoice.status != InvoiceStatus.OPEN:
+        return []
+    due = format_money(invoice.due_minor, invoice.currency)
+    intro = f"Please pay {due} by {_day(invoice.due_on)}"
+    if invoice.due_minor < invoice.total_minor:
+        received = format_money(invoice.total_minor - invoice.due_minor, invoice.currency)
+        intro += f" ({received} received so far)"
+    online = pay_url or settings.PORTAL_BASE_URL
+    link = f'<a href="{escape(online, {chr(34): "&quot;"})}" color="#0b57d0">{escape(online)}</a>'
+    # Card payment exists only when the portal has Stripe keys; the page is there regardless.
+    if settings.STRIPE_SECRET_KEY:
+        card = f"<b>By card:</b> use the Pay by card button on your request page: {link}"
+    else:
+        card = f"<b>Online:</b> your request and this invoice are at {link}"
+    bank = invoice.bank_details
+    bank_rows = [
+        ("Account name", bank.get("account_name")),
+        ("Bank", bank.get("bank_name")),
+        ("Sort code", bank.get("sort_code")),
+        ("Account number", bank.get("account_number")),
+        ("IBAN", bank.get("iban")),
+        ("BIC", bank.get("bic")),
+        ("Payment reference", invoice.number),
+    ]
+    bank_table = Table(
+        [[_para(label, SMALL), _para(str(value))] for label, value in bank_rows if value],
+        colWidths=[32 * mm, 62 * mm],
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                ("BACKGROUND", (0, -1), (-1, -1), SHADE),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        ),
+    )
+    return [
+        KeepTogether(
+            [
+                Paragraph("How to pay", HEADING),
+                _para(f"{intro}."),
+                Spacer(1, 2 * mm),
+                Paragraph(card, BODY),
+                Spacer(1, 2 * mm),
+                Paragraph(
+                    f"<b>By bank transfer</b>, quoting {escape(invoice.number)} as the payment "
+                    "reference so we can match your payment:",
+                    BODY,
+                ),
+                Spacer(1, 1.5 * mm),
+                bank_table,
+            ]
+        )
+    ]
+
+
+def _build(
+    story: list[Flowable],
+    *,
+    title: str,
+    subject: str,
+    keywords: list[str],
+    seller: dict[str, Any],
+    document_number: str,
+    created_on: date,
+) -> bytes:
+    buffer = io.BytesIO()
+    seller_name = str(seller.get("name", ""))
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author=seller_name,
+        subject=subject,
+        creator=seller_name,
+        keywords=keywords,
+        lang="en",
+        # A fixed timestamp and an id hashed from the metadata: same document, same bytes.
+        invariant=1,
+    )
+    footer = " · ".join(
+        part
+        for part in (
+            seller_name,
+            _prefixed("Company number", seller.get("company_number")),
+            _prefixed("VAT number", seller.get("vat_number")),
+        )
+        if part
+    )
+    pdf_date = f"D:{created_on:%Y%m%d}000000+00'00'"
+
+    def decorate(canvas: Canvas, _doc: Any) -> None:
+        canvas.setDateFormatter(lambda *_: pdf_date)
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
+        canvas.drawString(MARGIN, 10 * mm, footer)
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN, 10 * mm, f"{document_number} · page {canvas.getPageNumber()}"
+        )
+        canvas.restoreState()
+
+    # No frame padding: tables span exactly the width between the margins.
+    frame = Frame(
+        MARGIN,
+        BOTTOM_MARGIN,
+        CONTENT_WIDTH,
+        PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    doc.build(story)
+    return buffer.getvalue()

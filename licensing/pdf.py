@@ -1,0 +1,430 @@
+"""The licence PDF: a pure function of the licence, same licence, same bytes.
+
+Text is set in DejaVu Sans (embedded) so accented Latin, Cyrillic and Arabic
+print with real glyphs; Arabic is shaped and laid out right to left here,
+because reportlab draws glyphs in the order it is given them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+import segno
+from arabic_reshaper import ArabicReshaper, config_for_true_type_font
+from bidi import get_base_level, get_display
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.formats import date_format
+from django_countries import countries
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+if TYPE_CHECKING:
+    from licensing.models import Licence
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 18 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+LABEL_WIDTH = 48 * mm
+QR_SIZE = 30 * mm
+# Beyond this a value leaves its table row: a row cannot break across pages.
+LONG_VALUE_HEIGHT = 60 * mm
+
+INK = colors.HexColor("#1f2328")
+MUTED = colors.HexColor("#59636e")
+RULE = colors.HexColor("#c9d1d9")
+SHADE = colors.HexColor("#f3f5f7")
+
+FONT = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+FONT_FILES = {FONT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+
+BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK)
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11.5, textColor=MUTED)
+LABEL = ParagraphStyle("label", parent=BODY, fontName=BOLD, textColor=MUTED)
+PUBLISHER = ParagraphStyle("publisher", parent=BODY, fontName=BOLD, fontSize=13, leading=17)
+TITLE = ParagraphStyle(
+    "title", parent=BODY, fontName=BOLD, fontSize=21, leading=26, spaceBefore=6, spaceAfter=2
+)
+HEADING = ParagraphStyle(
+    "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=9, spaceAfter=4
+)
+ATTRIBUTION = ParagraphStyle("attribution", parent=BODY, fontName=BOLD, fontSize=10, leading=14)
+
+# A table's own cell font (Helvetica unless set) would otherwise be referenced
+# on every page, unembedded, though no text is drawn in it.
+CELL_FONT = [("FONT", (0, 0), (-1, -1), FONT, BODY.fontSize)]
+
+# The Unicode Arabic blocks: base letters, supplements, extended A/B and
+# both presentation-form blocks.
+ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def render_licence_pdf(licence: Licence) -> bytes:
+    """The licence as an A4 PDF: parties, article, scope, validity, conditions, fee, QR code."""
+    reshaper = _register_fonts()
+    story = _story(licence, reshaper)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=16 * mm,
+        bottomMargin=22 * mm,
+        title=f"Republication licence {licence.number}",
+        author=licence.publisher_name,
+        subject=licence.article_title,
+        creator=licence.publisher_name,
+        keywords=[k for k in (licence.number, licence.invoice_number) if k],
+        lang="en",
+        # Otherwise every page would also reference (unembedded) Helvetica.
+        initialFontName=FONT,
+        # Fixed timestamp; the creation date and the document id are set from
+        # the licence below, so the same licence always gives the same bytes.
+        invariant=1,
+    )
+    issued = licence.issued_at.astimezone(UTC)
+    pdf_date = f"D:{issued:%Y%m%d%H%M%S}+00'00'"
+    footer = f"{licence.number} · verify at {licence.verify_url}"
+
+    def decorate(canvas: Canvas, _doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
+        canvas.drawString(MARGIN, 10 * mm, footer)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"page {canvas.getPageNumber()}")
+        canvas.restoreState()
+
+    def first_page(canvas: Canvas, doc: Any) -> None:
+        canvas.setDateFormatter(lambda *_: pdf_date)
+        # The /ID digest starts from reportlab's fixed seed; add what makes this licence unique.
+        canvas._doc.updateSignature(f"{licence.number} {issued.isoformat()}")
+        decorate(canvas, doc)
+
+    doc.build(story, onFirstPage=first_page, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def _register_fonts() -> ArabicReshaper:
+    """Register DejaVu Sans from LICENCE_FONT_DIR (once per file); the Arabic shaper for it."""
+    folder = Path(settings.LICENCE_FONT_DIR)
+    paths = {name: folder / file for name, file in FONT_FILES.items()}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise ImproperlyConfigured(
+            f"The licence PDF embeds DejaVu Sans, but the font is missing ({', '.join(missing)}). "
+            "Run `make fonts` (installs Debian's fonts-dejavu-core), or set "
+            "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
+        )
+    for name, path in paths.items():
+        _register_font(name, str(path))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    return _reshaper_for(str(paths[FONT]))
+
+
+# The file each font name is registered from: parsing a TrueType file on
+# every render would be wasted work, but a changed LICENCE_FONT_DIR must count.
+_registered: dict[str, str] = {}
+
+
+def _register_font(name: str, path: str) -> None:
+    if _registered.get(name) != path:
+        pdfmetrics.registerFont(TTFont(name, path))
+        _registered[name] = path
+
+
+@cache
+def _reshaper_for(font_path: str) -> ArabicReshaper:
+    # Only the letter forms and ligatures the font has glyphs for (DejaVu
+    # Sans lacks the Allah ligature, for one), so nothing prints as a box.
+    return ArabicReshaper(configuration=config_for_true_type_font(font_path))
+
+
+class BidiParagraph(Flowable):
+    """Text with Arabic in it: shaped, broken into lines in reading order, each line then
+    reordered for display; right-aligned when the text reads right to left."""
+
+    def __init__(self, shaped: str, style: ParagraphStyle, base_dir: str) -> None:
+        super().__init__()
+        self.shaped = shaped
+        self.base_dir = base_dir
+        self.style = (
+            ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT)
+            if base_dir == "R" and style.alignment != TA_RIGHT
+            else style
+        )
+        self._paragraph: Paragraph | None = None
+
+    @classmethod
+    def of(cls, text: str, style: ParagraphStyle, reshaper: ArabicReshaper) -> BidiParagraph:
+        return cls(reshaper.reshape(text), style, "R" if get_base_level(text) == 1 else "L")
+
+    def _lines(self, width: float) -> list[str]:
+        """The shaped text in lines that fit `width`, still in reading order.
+
+        Lines are broken before reordering: reordering a whole paragraph and
+        letting reportlab wrap it would put its last words on top.
+        """
+        lines: list[str] = []
+        current = ""
+        for word in self.shaped.split():
+            candidate = f"{current} {word}" if current else word
+            fits = (
+                pdfmetrics.stringWidth(candidate, self.style.fontName, self.style.fontSize) <= width
+            )
+            if current and not fits:
+                lines.append(current)
+                candidate = word
+            current = candidate
+        if current:
+            lines.append(current)
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        visual = [get_display(line, base_dir=self.base_dir) for line in self._lines(availWidth)]
+        self._paragraph = Paragraph("<br/>".join(escape(line) for line in visual), self.style)
+        self.width, self.height = self._paragraph.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # Split in reading order; each part lays its own lines out wherever it lands.
+        lines = self._lines(availWidth)
+        fit = int(availHeight // self.style.leading)
+        if fit >= len(lines):
+            return [self]
+        if fit == 0:
+            return []
+        return [
+            BidiParagraph(" ".join(part), self.style, self.base_dir)
+            for part in (lines[:fit], lines[fit:])
+        ]
+
+    def draw(self) -> None:
+        assert self._paragraph is not None  # noqa: S101  (platypus always wraps first)
+        self._paragraph.drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self) -> float:
+        return float(self.style.spaceBefore)
+
+    def getSpaceAfter(self) -> float:
+        return float(self.style.spaceAfter)
+
+
+def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
+    def text(value: str, style: ParagraphStyle = BODY) -> Flowable:
+        """Plain text (never markup: "<b>" and "&" print as typed), shaped if Arabic."""
+        if ARABIC.search(value):
+            return BidiParagraph.of(value, style, reshaper)
+        return Paragraph(escape(value), style)
+
+    def rows(pairs: list[tuple[str, str]]) -> Table:
+        table = Table(
+            [[Paragraph(escape(label), LABEL), text(value)] for label, value in pairs],
+            colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    *CELL_FONT,
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ]
+            )
+        )
+        return table
+
+    def section(heading: str, *flowables: Flowable) -> KeepTogether:
+        return KeepTogether([Paragraph(escape(heading), HEADING), *flowables])
+
+    publisher = licence.publisher_name
+    extent = str(licence.get_extent_display())
+    if licence.word_count:
+        extent = f"{extent}, up to {licence.word_count:,} words"
+    edits = licence.edits_allowed or "None"
+    edits_below: list[Flowable] = []
+    # Cell width: the value column less its padding.
+    if text(edits).wrap(CONTENT_WIDTH - LABEL_WIDTH - 8, PAGE_HEIGHT)[1] > LONG_VALUE_HEIGHT:
+        edits_below = [Spacer(1, 2 * mm), text(edits)]
+        edits = "As set out below."
+    conditions = [
+        "Print the attribution line below, word for word, with the republished article.",
+        f"Link back to the original article at {licence.article_url}.",
+        "Make no edits or translation beyond those approved under "
+        "“Edits or translation allowed” above.",
+        f"Take the republished article down promptly if {publisher} asks you to.",
+        "Do not sublicense, sell or pass on the article or this licence to anyone else.",
+        "Republish only within the scope and validity above; anything more needs a new licence.",
+    ]
+    qr = segno.make(licence.verify_url, error="m")
+    qr_png = io.BytesIO()
+    qr.save(qr_png, kind="png", scale=8, border=4)
+    qr_png.seek(0)
+    verification = Table(
+        [
+            [
+                Image(qr_png, width=QR_SIZE, height=QR_SIZE),
+                [
+                    Paragraph("Verify this licence", LABEL),
+                    Spacer(1, 1.5 * mm),
+                    Paragraph(
+                        "Scan the code, or open this address, to check that the licence is "
+                        "genuine and still valid:",
+                        BODY,
+                    ),
+                    Spacer(1, 1.5 * mm),
+                    Paragraph(
+                        f'<a href="{escape(licence.verify_url, {'"': "&quot;"})}">'
+                        f"{escape(licence.verify_url)}</a>",
+                        BODY,
+                    ),
+                ],
+            ]
+        ],
+        colWidths=[QR_SIZE + 6 * mm, CONTENT_WIDTH - QR_SIZE - 6 * mm],
+    )
+    verification.setStyle(
+        TableStyle(
+            [
+                *CELL_FONT,
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+            ]
+        )
+    )
+    attribution = Table(
+        [[[text(licence.attribution, ATTRIBUTION), Spacer(1, 2 * mm), text(licence.article_url)]]],
+        colWidths=[CONTENT_WIDTH],
+    )
+    attribution.setStyle(
+        TableStyle(
+            [
+                *CELL_FONT,
+                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 7),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ]
+        )
+    )
+    fee = [("Fee", f"{licence.fee_display} excluding VAT" if licence.fee_minor else "No fee")]
+    if licence.invoice_number:
+        fee.append(("Invoice", licence.invoice_number))
+
+    return [
+        text(publisher, PUBLISHER),
+        Paragraph("Republication licence", TITLE),
+        Paragraph(
+            f"Licence number <b>{escape(licence.number)}</b> · issued on "
+            f"{_day(timezone.localdate(licence.issued_at))} · request "
+            f"{escape(licence.request.reference)}",
+            SMALL,
+        ),
+        Spacer(1, 3 * mm),
+        text(
+            f"{publisher} (the licensor) grants {licence.licensee_name} (the licensee) a "
+            "non-exclusive, non-transferable licence to republish the article below, within "
+            "the scope and for the period set out in this licence."
+        ),
+        Spacer(1, 4 * mm),
+        verification,
+        section(
+            "Parties",
+            rows(
+                [
+                    ("Licensor", publisher),
+                    ("Licensee", licence.licensee_name),
+                    ("Contact", licence.licensee_contact),
+                    ("Website", licence.licensee_website),
+                    ("Country", str(countries.name(str(licence.licensee_country)))),
+                ]
+            ),
+        ),
+        section(
+            "Article",
+            rows(
+                [
+                    ("Title", licence.article_title),
+                    ("Author", licence.article_author or "—"),
+                    ("Original", licence.article_url),
+                    (
+                        "Published",
+                        _day(licence.article_published_on) if licence.article_published_on else "—",
+                    ),
+                ]
+            ),
+        ),
+        section(
+            "Scope granted",
+            rows(
+                [
+                    ("Medium", str(licence.get_media_display())),
+                    ("Language", str(licence.get_language_display())),
+                    ("Territory", str(licence.get_territory_display())),
+                    ("Extent", extent),
+                    ("Images", "Yes" if licence.include_images else "No"),
+                    ("Edits or translation allowed", edits),
+                ]
+            ),
+            *edits_below,
+        ),
+        section(
+            "Validity",
+            rows(
+                [
+                    ("From", _day(licence.start_date)),
+                    ("Until", _day(licence.end_date) if licence.end_date else "Perpetual"),
+                ]
+            ),
+        ),
+        section(
+            "Conditions of use",
+            ListFlowable(
+                [ListItem(text(condition), value=n) for n, condition in enumerate(conditions, 1)],
+                bulletType="1",
+                bulletFontName=FONT,
+                bulletFontSize=BODY.fontSize,
+                leftIndent=14,
+            ),
+        ),
+        section("Attribution line", attribution),
+        section("Fee and invoice", rows(fee)),
+    ]
+
+
+def _day(day: date) -> str:
+    return date_format(day, "j F Y")

@@ -1,0 +1,223 @@
+"""billing.pdf: invoice and credit note PDFs, parsed back with pypdf."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from tests.factories import approved_request, make_invoice
+
+PAY_URL = "http://testserver.example/requests/0b4e1c52-9a7e-4d7e-9d55-3f1f0c6b9a10/"
+
+
+def pdf_text(data: bytes) -> str:
+    """All the text of a PDF, whitespace collapsed, so wrapped lines still match."""
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@pytest.fixture
+def invoice(article, reviewer):
+    return approved_request(article, actor=reviewer).invoice
+
+
+def test_invoice_names_seller_buyer_request_and_article(invoice, settings) -> None:
+    data = render_invoice_pdf(invoice, pay_url=PAY_URL)
+    assert data.startswith(b"%PDF-")
+    text = pdf_text(data)
+    seller = settings.SELLER
+    for expected in [
+        "Invoice",
+        seller["name"],
+        "Example House",
+        f"Company number: {seller['company_number']}",
+        f"VAT number: {seller['vat_number']}",
+        "The Daily Example",
+        "Amira Haddad",
+        "amira@outlet.example",
+        "United Kingdom",
+        invoice.number,
+        invoice.reference,
+        "Central Asian fighters in Syria join al-Nusra Front",
+        f"Issue date {invoice.issued_on.day} {invoice.issued_on:%B %Y}",
+        f"Due date {invoice.due_on.day} {invoice.due_on:%B %Y}",
+    ]:
+        assert expected in text, expected
+
+
+def test_invoice_lines_vat_and_totals(invoice) -> None:
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Description Net VAT rate VAT Total" in text
+    assert "250.00 GBP 20% 50.00 GBP 300.00 GBP" in text
+    assert "VAT BREAKDOWN" in text
+    assert "Total (GBP) 300.00 GBP" in text
+    assert "Please pay 300.00 GBP by" in text
+
+
+def test_invoice_tells_how_to_pay_by_bank_transfer(invoice, settings) -> None:
+    text = pdf_text(render_invoice_pdf(invoice, pay_url=PAY_URL))
+    bank = settings.BANK_DETAILS
+    for value in bank.values():
+        assert value in text, value
+    assert f"quoting {invoice.number} as the payment reference" in text
+    assert f"Payment reference {invoice.number}" in text
+
+
+def test_card_payment_points_to_the_request_page(invoice, settings) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    text = pdf_text(render_invoice_pdf(invoice, pay_url=PAY_URL))
+    assert f"By card: use the Pay by card button on your request page: {PAY_URL}" in text
+
+
+def test_without_stripe_no_card_is_promised(invoice, settings) -> None:
+    settings.STRIPE_SECRET_KEY = ""
+    text = pdf_text(render_invoice_pdf(invoice, pay_url=PAY_URL))
+    assert "By card" not in text
+    assert PAY_URL in text
+
+
+def test_without_a_pay_url_the_portal_address_is_given(invoice, settings) -> None:
+    settings.PORTAL_BASE_URL = "https://republish.example"
+    assert "https://republish.example" in pdf_text(render_invoice_pdf(invoice))
+
+
+def test_reverse_charge_wording_and_prefixed_vat_number(db) -> None:
+    invoice = make_invoice(currency="EUR", country="DE", vat_number="136695976")
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Reverse charge: customer to account for VAT" in text
+    assert "VAT number: DE136695976" in text
+    assert "Germany" in text
+    assert "Total (EUR) 250.00 EUR" in text
+    assert "0% 0.00 EUR" in text
+
+
+def test_outside_scope_wording(db) -> None:
+    invoice = make_invoice(currency="USD", country="US")
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Outside the scope of UK VAT" in text
+    assert "United States of America" in text
+    assert "Total (USD) 250.00 USD" in text
+
+
+def test_uk_invoice_has_no_exemption_wording(invoice) -> None:
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Reverse charge" not in text
+    assert "Outside the scope" not in text
+
+
+def test_same_invoice_gives_identical_bytes(invoice) -> None:
+    first = render_invoice_pdf(invoice, pay_url=PAY_URL)
+    invoice.refresh_from_db()
+    assert render_invoice_pdf(invoice, pay_url=PAY_URL) == first
+
+
+def test_metadata_comes_from_the_invoice(invoice) -> None:
+    reader = PdfReader(io.BytesIO(render_invoice_pdf(invoice)))
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == f"Invoice {invoice.number}"
+    assert meta["/CreationDate"].startswith(f"D:{invoice.issued_on:%Y%m%d}")
+
+
+def test_different_invoices_differ(article, reviewer, invoice) -> None:
+    other = approved_request(article, actor=reviewer, email="other@outlet.example").invoice
+    assert render_invoice_pdf(other) != render_invoice_pdf(invoice)
+
+
+def test_paid_invoice_is_stamped_and_asks_for_nothing(invoice) -> None:
+    invoice.mark_paid()
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "PAID" in text
+    assert "Paid in full on" in text
+    assert "How to pay" not in text
+
+
+def test_void_invoice_is_stamped_and_names_its_credit_note(invoice) -> None:
+    note = invoice.void(reason="Staff cancelled the quote.")
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "VOID" in text
+    assert "This invoice is void" in text
+    assert note.number in text
+    assert "How to pay" not in text
+
+
+def test_part_payment_shows_what_is_still_due(invoice) -> None:
+    invoice.record_payment(
+        method="bank_transfer",
+        amount_minor=10000,
+        currency="GBP",
+        received_on=invoice.issued_on,
+    )
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Please pay 200.00 GBP by" in text
+    assert "100.00 GBP received so far" in text
+
+
+def test_cancellation_credit_note(invoice) -> None:
+    note = invoice.void(reason="Request withdrawn.")
+    data = render_credit_note_pdf(note)
+    text = pdf_text(data)
+    for expected in [
+        "Credit note",
+        note.number,
+        f"Credits invoice {invoice.number}",
+        invoice.reference,
+        "Kind Cancellation",
+        "Request withdrawn.",
+        "50.00 GBP",
+        "Total credited (GBP) 300.00 GBP",
+        f"cancels invoice {invoice.number} in full",
+        "The Daily Example",
+    ]:
+        assert expected in text, expected
+    assert render_credit_note_pdf(note) == data
+
+
+def test_refund_credit_note(invoice) -> None:
+    invoice.mark_paid()
+    note = invoice.refund(amount_minor=12000, reason="Goodwill refund.", provider_reference="ch_1")
+    text = pdf_text(render_credit_note_pdf(note))
+    assert "Kind Refund" in text
+    assert "Refund reference ch_1" in text
+    assert "100.00 GBP 20.00 GBP 120.00 GBP" in text
+    assert f"refund of 120.00 GBP against invoice {invoice.number}" in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '<b>x</b> & Co "Quotes"',
+        "Smith & Sons <script>alert(1)</script>",
+        "A &amp; B; <para> </font>",
+        "O'Brien's & <br/> Co",
+    ],
+)
+def test_markup_in_names_prints_literally(db, name: str) -> None:
+    invoice = make_invoice(name=name, description=f"Licence for {name}")
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert name in text
+    note = invoice.void(reason=f"Cancelled: {name}")
+    assert f"Cancelled: {name}" in pdf_text(render_credit_note_pdf(note))
+
+
+def test_non_latin_names_do_not_break_the_pdf(db) -> None:
+    invoice = make_invoice(name="ميدل إيست آي · 中東之眼 · Ελλάδα", reference="RR-2026-00009")
+    data = render_invoice_pdf(invoice)
+    assert data.startswith(b"%PDF-")
+    assert "RR-2026-00009" in pdf_text(data)
+
+
+def test_seller_is_frozen_on_the_invoice(invoice, settings) -> None:
+    settings.SELLER = {**settings.SELLER, "name": "Someone Else Ltd"}
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Someone Else Ltd" not in text
+    assert invoice.seller["name"] in text
+
+
+def test_long_description_wraps_in_its_cell(db) -> None:
+    description = "A very long licence description, " * 14 + "the end."
+    invoice = make_invoice(description=description)
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert " ".join(description.split()) in text
+    assert "Total (GBP) 300.00 GBP" in text
