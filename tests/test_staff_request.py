@@ -170,8 +170,13 @@ def test_closed_or_decided_request_offers_no_decision(
     req = make_request_in(article, status, actor=reviewer)
     html = page(reviewer_client, req)
     assert not {"Approve", "Decline", "Ask for information"} & buttons(html)
-    assert "No decision is possible" in html
     assert 'name="fee"' not in html
+    # What is left: cancelling an unpaid quote, revoking a licence, or nothing.
+    follow_up = {"awaiting_payment": "Cancel request", "licensed": "Revoke licence"}.get(status)
+    if follow_up:
+        assert follow_up in buttons(html)
+    else:
+        assert "No decision is possible" in html
 
 
 def test_approve_is_prefilled_with_the_rate_card_suggestion(
@@ -558,3 +563,38 @@ def test_csrf_token_is_required(reviewer, submitted) -> None:
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert submitted.status == "awaiting_payment"
+
+
+def test_staff_cancel_voids_the_invoice(reviewer_client: Client, reviewer, submitted) -> None:
+    submitted.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    shown = buttons(page(reviewer_client, submitted))
+    assert "Cancel request" in shown and "Decline" not in shown and "Approve" not in shown
+    response = act(reviewer_client, submitted, "cancel", {"reason": "Duplicate of RR-2026-00009"})
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    submitted.invoice.refresh_from_db()
+    assert submitted.status == "withdrawn"
+    assert submitted.invoice.status == "void"
+    note = submitted.invoice.credit_notes.get()
+    assert note.total_minor == submitted.invoice.total_minor
+    assert submitted.status_changes.last().actor == reviewer
+
+
+def test_revoke_from_the_desk(reviewer_client: Client, reviewer, submitted) -> None:
+    submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    html = page(reviewer_client, submitted)
+    assert f"Licence {submitted.licence.number}" in html and "Revoke licence" in html
+    act(reviewer_client, submitted, "revoke", {"reason": "Rights dispute"})
+    submitted.refresh_from_db()
+    submitted.licence.refresh_from_db()
+    assert submitted.status == "revoked"
+    assert submitted.licence.status == "revoked"
+    assert "Revoked on" in page(reviewer_client, submitted)
+
+
+def test_revoke_needs_a_reason(reviewer_client: Client, reviewer, submitted) -> None:
+    submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    response = act(reviewer_client, submitted, "revoke", {"reason": ""})
+    assert response.status_code == 400
+    submitted.refresh_from_db()
+    assert submitted.status == "licensed"

@@ -128,6 +128,11 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
         allowed |= {"approve": ApproveForm, "ask": AskForInformationForm}
     if req.status in {RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}:
         allowed["decline"] = DeclineForm
+    # Each takes a reason for the requester, like a decline; never two on one page.
+    if req.status == RequestStatus.AWAITING_PAYMENT:
+        allowed["cancel"] = DeclineForm
+    if req.status == RequestStatus.LICENSED:
+        allowed["revoke"] = DeclineForm
     initial: dict[str, dict[str, Any]] = {
         "approve": {
             "fee": to_major(req.suggested_fee_minor)
@@ -169,6 +174,7 @@ def _render_detail(
         "req": req,
         "invoice": invoice,
         "invoice_due": invoice_due,
+        "licence": getattr(req, "licence", None),
         "forms": action_forms,
         "earlier": earlier,
         "thread": req.messages.select_related("author"),
@@ -221,9 +227,21 @@ def _note(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
     return "Internal note added."
 
 
+def _cancel(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.withdraw(actor=user, note=data["reason"])
+    return f"Cancelled {req.reference}; its invoice is voided by a credit note."
+
+
+def _revoke(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+    req.revoke(actor=user, reason=data["reason"])
+    return f"Revoked the licence for {req.reference}; the requester has been told why."
+
+
 ACTIONS: dict[str, Callable[[RepublicationRequest, User, dict[str, Any]], str]] = {
     "approve": _approve,
     "decline": _decline,
+    "cancel": _cancel,
+    "revoke": _revoke,
     "ask": _ask,
     "assign": _assign,
     "note": _note,
