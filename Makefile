@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 LICENCE_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
 LICENCE_FONTS := $(LICENCE_FONT_DIR)/DejaVuSans.ttf $(LICENCE_FONT_DIR)/DejaVuSans-Bold.ttf
 
-.PHONY: run test install lint pytest-sqlite pytest-postgres chromium fonts bench clean
+.PHONY: run serve test install lint pytest-sqlite pytest-postgres chromium fonts bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -33,6 +33,11 @@ run: install fonts
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-style on this machine (docs/deploy.md): DEBUG off over plain http
+# on 127.0.0.1:$(PORT), static collected, gunicorn and the task worker; Ctrl+C stops both.
+serve: install fonts
+	PORT=$(PORT) bash deploy/serve.sh
 
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \

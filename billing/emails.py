@@ -6,6 +6,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from billing.models import PaymentProblem
 
@@ -42,9 +43,11 @@ def send_payment_problem(problem: PaymentProblem) -> None:
             else ""
         ),
     }
-    subject = render_to_string("emails/payment_problem_subject.txt", context).strip()
-    text = render_to_string("emails/payment_problem.txt", context)
-    html = render_to_string("emails/payment_problem.html", context)
+    # Staff mail is English, whatever language the page that caused it was in.
+    with translation.override("en"):
+        subject = render_to_string("emails/payment_problem_subject.txt", context).strip()
+        text = render_to_string("emails/payment_problem.txt", context)
+        html = render_to_string("emails/payment_problem.html", context)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()), body=text, to=finance_recipients()
     )

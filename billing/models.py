@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -23,6 +23,7 @@ from billing import signals
 from billing.vat import VatTreatment, vat_amount, vat_for
 from portal.models import allocate_number
 from portal.money import format_money
+from portal.structured_logging import reference_fields
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,18 @@ class Invoice(models.Model):
                 vat_minor=line_vat,
                 total_minor=amount_minor + line_vat,
             )
+        invoice._log("Invoice %s issued for %s", invoice.number, reference, status="open")
         return invoice
+
+    def _log(self, message: str, *args: object, **fields: Any) -> None:
+        """A record of this invoice's state change, with its cross-references (no buyer data)."""
+        logger.info(
+            message,
+            *args,
+            extra=reference_fields(
+                request_reference=self.reference, invoice_number=self.number, **fields
+            ),
+        )
 
     def _lock(self) -> Invoice:
         return type(self).objects.select_for_update().get(pk=self.pk)
@@ -212,6 +224,7 @@ class Invoice(models.Model):
             locked.status = InvoiceStatus.PAID
             locked.paid_at = timezone.now()
             locked.save(update_fields=["status", "paid_at"])
+            locked._log("Invoice %s paid", locked.number, status="paid")
             invoice_id = locked.pk
             transaction.on_commit(lambda: _announce(signals.invoice_paid, invoice_id))
             self.refresh_from_db()
@@ -233,6 +246,13 @@ class Invoice(models.Model):
             locked.status = InvoiceStatus.VOID
             locked.voided_at = timezone.now()
             locked.save(update_fields=["status", "voided_at"])
+            locked._log(
+                "Invoice %s voided by %s",
+                locked.number,
+                note.number,
+                status="void",
+                credit_note_number=note.number,
+            )
             # A part-payment received before the cancellation must go back too.
             locked.payments.update(flagged_for_refund=True)
             invoice_id = locked.pk
@@ -253,13 +273,24 @@ class Invoice(models.Model):
                 raise InvoiceStateError(
                     f"Invoice {locked.number} has {locked.total_minor - credited} left to credit."
                 )
-            return CreditNote.issue(
+            note = CreditNote.issue(
                 invoice=locked,
                 kind=CreditNoteKind.REFUND,
                 reason=reason,
                 amount_minor=amount_minor,
                 provider_reference=provider_reference,
             )
+            locked._log(
+                "Invoice %s: %s refunded by %s",
+                locked.number,
+                note.total_minor,
+                note.number,
+                status=locked.status,
+                credit_note_number=note.number,
+                refund_minor=note.total_minor,
+                currency=locked.currency,
+            )
+            return note
 
 
 def _announce(signal: Signal, invoice_id: int) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -36,6 +38,7 @@ from reportlab.platypus import (
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import VatTreatment, vat_id
 from portal.money import format_money
+from portal.pdf_text import BOLD, FONT, display_line, register_fonts, text_flowable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
@@ -50,16 +53,13 @@ SHADE = colors.HexColor("#f3f5f7")
 PAID_GREEN = colors.HexColor("#1a7f37")
 VOID_RED = colors.HexColor("#b42318")
 
-# Built-in Type 1 fonts for now: scripts beyond Latin-1 come with the licence PDFs' fonts.
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
-
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11, textColor=MUTED)
 LABEL = ParagraphStyle("label", parent=SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
 SELLER = ParagraphStyle("seller", parent=BODY, fontName=BOLD, fontSize=11, leading=14)
 TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=22, leading=26)
 NUMBER = ParagraphStyle("number", parent=BODY, fontName=BOLD, fontSize=13, leading=16)
+SUMMARY = ParagraphStyle("summary", parent=BODY, fontName=BOLD, textColor=MUTED)
 HEADING = ParagraphStyle(
     "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4
 )
@@ -76,6 +76,7 @@ GRID = [
     ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
 ]
 PLAIN = [
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 0),
     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -84,8 +85,31 @@ PLAIN = [
 ]
 
 
-def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "") -> bytes:
-    """The invoice as an A4 PDF; `pay_url` is the requester's page, where card payment lives."""
+def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "", language: str = "en") -> bytes:
+    """The invoice as an A4 PDF; `pay_url` is the requester's page, where card payment lives.
+
+    The invoice is English; for a buyer who wrote in another `language` one
+    summary line repeats the essentials in it.
+    """
+    summary = invoice_summary(invoice, language) if language != "en" else ""
+    with translation.override("en"):
+        return _render_invoice(invoice, pay_url=pay_url, summary=summary)
+
+
+def invoice_summary(invoice: Invoice, language: str) -> str:
+    """One line in `language`: which invoice, for which request, how much, due when."""
+    with translation.override(language):
+        return gettext(
+            "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
+        ) % {
+            "number": invoice.number,
+            "reference": invoice.reference,
+            "total": format_money(invoice.total_minor, invoice.currency),
+            "due": date_format(invoice.due_on, "j F Y"),
+        }
+
+
+def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     lines = list(invoice.lines.all())
     stamp = None
     if invoice.status == InvoiceStatus.PAID:
@@ -100,6 +124,7 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "") -> bytes:
     ]
     story: list[Flowable] = [
         _header("Invoice", invoice.number, invoice.seller, meta, stamp),
+        *([Spacer(1, 3 * mm), _para(summary, SUMMARY)] if summary else []),
         Spacer(1, 6 * mm),
         _parties(invoice),
         Spacer(1, 6 * mm),
@@ -122,6 +147,11 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "") -> bytes:
 
 def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
     """The credit note as an A4 PDF, naming the invoice it credits and why."""
+    with translation.override("en"):
+        return _render_credit_note(credit_note)
+
+
+def _render_credit_note(credit_note: CreditNote) -> bytes:
     invoice = credit_note.invoice
     currency = invoice.currency
     kind = CreditNoteKind(credit_note.kind)
@@ -191,9 +221,9 @@ def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
 # --- Building blocks -------------------------------------------------------
 
 
-def _para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    """Plain text as a Paragraph: escaped, so names like "<b>x</b> & Co" print literally."""
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+def _para(text: str, style: ParagraphStyle = BODY) -> Flowable:
+    """Plain text: escaped, so names like "<b>x</b> & Co" print literally; Arabic shaped."""
+    return text_flowable(text, style, register_fonts())
 
 
 def _label(text: str) -> Paragraph:
@@ -305,6 +335,8 @@ def _parties(invoice: Invoice) -> Table:
         colWidths=[half - 2 * mm, half + 2 * mm],
         style=TableStyle(
             [
+                # Every cell in DejaVu, or the page also references unembedded Helvetica.
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOX", (1, 0), (1, 0), 0.4, RULE),
                 ("BACKGROUND", (1, 0), (1, 0), SHADE),
@@ -449,6 +481,8 @@ def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
         hAlign="LEFT",
         style=TableStyle(
             [
+                # Every cell in DejaVu, or the page also references unembedded Helvetica.
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOX", (0, 0), (-1, -1), 0.4, RULE),
                 ("BACKGROUND", (0, -1), (-1, -1), SHADE),
@@ -487,6 +521,7 @@ def _build(
     document_number: str,
     created_on: date,
 ) -> bytes:
+    register_fonts()
     buffer = io.BytesIO()
     seller_name = str(seller.get("name", ""))
     doc = BaseDocTemplate(
@@ -498,6 +533,8 @@ def _build(
         creator=seller_name,
         keywords=keywords,
         lang="en",
+        # Otherwise every page would also reference (unembedded) Helvetica.
+        initialFontName=FONT,
         # A fixed timestamp and an id hashed from the metadata: same document, same bytes.
         invariant=1,
     )
@@ -519,7 +556,7 @@ def _build(
         canvas.setFillColor(MUTED)
         canvas.setStrokeColor(RULE)
         canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
-        canvas.drawString(MARGIN, 10 * mm, footer)
+        canvas.drawString(MARGIN, 10 * mm, display_line(footer, register_fonts()))
         canvas.drawRightString(
             PAGE_WIDTH - MARGIN, 10 * mm, f"{document_number} · page {canvas.getPageNumber()}"
         )

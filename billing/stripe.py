@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import CheckoutSession, CheckoutStatus, Invoice, InvoiceStatus
 
@@ -78,13 +79,17 @@ def start_checkout(*, invoice: Invoice, success_url: str, cancel_url: str) -> st
     reaches Stripe twice still gets the same session back.
     """
     if not is_configured():
-        raise CheckoutUnavailable("Card payment is not available; please pay by bank transfer.")
+        raise CheckoutUnavailable(_("Card payment is not available; please pay by bank transfer."))
     if invoice.status != InvoiceStatus.OPEN or invoice.due_minor <= 0:
-        raise CheckoutUnavailable(f"Invoice {invoice.number} has nothing left to pay.")
+        raise CheckoutUnavailable(
+            _("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number}
+        )
     if invoice.checkout_sessions.filter(status=CheckoutStatus.PROCESSING).exists():
         raise CheckoutUnavailable(
-            "Your card payment is being processed; we will confirm here and by email. "
-            "You do not need to pay again."
+            _(
+                "Your card payment is being processed; we will confirm here and by email. "
+                "You do not need to pay again."
+            )
         )
     existing = _reusable_session(invoice)
     if existing is not None:
@@ -130,12 +135,14 @@ def start_checkout(*, invoice: Invoice, success_url: str, cancel_url: str) -> st
             error,
         )
         raise CheckoutUnavailable(
-            "Card payment is not available right now. Please try again in a few minutes, "
-            "or pay by bank transfer with the details on this page."
+            _(
+                "Card payment is not available right now. Please try again in a few minutes, "
+                "or pay by bank transfer with the details on this page."
+            )
         ) from error
     if not session.url:
         logger.error("Checkout Session %s for %s has no URL", session.id, invoice.number)
-        raise CheckoutUnavailable("Card payment is not available right now; please try later.")
+        raise CheckoutUnavailable(_("Card payment is not available right now; please try later."))
 
     # A concurrent click may have stored the same (idempotent) session already.
     row, _created = CheckoutSession.objects.get_or_create(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from licensing.models import Licence, RepublicationRequest
 
@@ -17,11 +18,14 @@ def _send(
     to: Sequence[str],
     context: dict[str, Any],
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    language: str = "en",
 ) -> None:
+    """Render and send one email in `language`: staff mail stays English, the default."""
     context = {"PUBLISHER_NAME": settings.PUBLISHER_NAME, **context}
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=list(to))
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
@@ -44,6 +48,8 @@ def _to_requester(
             **extra,
         },
         attachments=attachments,
+        # Written in the language the requester used on the site.
+        language=request.ui_language,
     )
 
 
@@ -110,6 +116,10 @@ def send_magic_link(*, email: str, link: str) -> None:
         template="magic_link",
         to=[email],
         context={"link": link, "minutes": settings.SESAME_MAX_AGE // 60},
+        # Asked for on the sign-in page just now: in the language of that page.
+        language=translation.get_supported_language_variant(
+            translation.get_language() or settings.LANGUAGE_CODE
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from licensing.models import (
     MAX_LONG_TEXT_LENGTH,
     Article,
     Extent,
+    Language,
     Medium,
     OutletType,
     RepublicationRequest,
@@ -32,6 +33,11 @@ MAX_START_DAYS_AHEAD = 730
 
 class ArticleSearchForm(forms.Form):
     q = forms.CharField(label=_("Search articles by title"), required=False, max_length=200)
+    language = forms.ChoiceField(
+        label=_("Language of the article"),
+        choices=[("", _("Any language")), *Language.choices],
+        required=False,
+    )
 
 
 def normalise_vat_number(*, country: str, number: str) -> str:
@@ -143,6 +149,12 @@ class RepublicationRequestForm(forms.ModelForm):
             ("", _("- Select a country -")),
             *list(self.fields["country"].choices)[1:],  # type: ignore[attr-defined]
         ]
+        # Django's own Arabic catalogue lacks its new empty-choice label: ours has it.
+        for name in ("outlet_type", "media", "language", "territory", "duration"):
+            self.fields[name].choices = [  # type: ignore[attr-defined]
+                ("", _("- Select an option -")),
+                *list(self.fields[name].choices)[1:],  # type: ignore[attr-defined]
+            ]
         self.fields["start_date"].initial = timezone.localdate()
         self.fields["extent"].initial = Extent.FULL_TEXT
         # A radio group needs no empty "---------" option.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,12 @@ from django_countries.fields import CountryField
 
 from portal.models import allocate_number
 from portal.money import format_money
+from portal.structured_logging import reference_fields
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
 MAX_LONG_TEXT_LENGTH = 5000
@@ -238,6 +242,10 @@ class RepublicationRequest(models.Model):
     edits = models.TextField(blank=True, max_length=MAX_LONG_TEXT_LENGTH)
     notes = models.TextField(blank=True, max_length=MAX_LONG_TEXT_LENGTH)
     terms_accepted_at = models.DateTimeField()
+    # The interface language the requester used; every email to them is written in it.
+    ui_language = models.CharField(
+        "interface language", max_length=8, choices=settings.LANGUAGES, default="en"
+    )
 
     # The requester's account (magic-link sign-in), one per email address.
     requester = models.ForeignKey(
@@ -314,7 +322,9 @@ class RepublicationRequest(models.Model):
         return reverse("licensing:request_detail", args=[self.uuid])
 
     @classmethod
-    def submit(cls, *, article: Article, details: dict[str, Any]) -> RepublicationRequest:
+    def submit(
+        cls, *, article: Article, details: dict[str, Any], ui_language: str = "en"
+    ) -> RepublicationRequest:
         """Store a new request, remember the outlet, and email both sides on commit."""
         from licensing import pricing, tasks
 
@@ -338,6 +348,7 @@ class RepublicationRequest(models.Model):
                 requester=requester_account(details["email"]),
                 terms_accepted_at=now,
                 waiting_since=now,
+                ui_language=ui_language,
                 reference=allocate_number(prefix="RR", year=timezone.localdate(now).year, width=5),
                 **details,
             )
@@ -402,6 +413,24 @@ class RepublicationRequest(models.Model):
         locked.save()
         locked.status_changes.create(
             from_status=from_status, to_status=to, actor=actor, note=note, created_at=now
+        )
+        # Numbers and ids only: the note and the people stay in the database.
+        logger.info(
+            "Request %s: %s -> %s (%s)",
+            locked.reference,
+            from_status,
+            to,
+            action,
+            extra=reference_fields(
+                request_reference=locked.reference,
+                invoice_number=locked.invoice.number if locked.invoice else None,
+                licence_number=Licence.objects.filter(request=locked)
+                .values_list("number", flat=True)
+                .first(),
+                from_status=from_status,
+                to_status=to,
+                actor_id=actor.pk if actor else None,
+            ),
         )
         self.refresh_from_db()
         return locked
@@ -569,7 +598,7 @@ class RepublicationRequest(models.Model):
 
     def revoke(self, *, actor: User, reason: str) -> None:
         """Withdraw a granted licence; verification says so from now on."""
-        from licensing import tasks
+        from licensing import signals, tasks
 
         with transaction.atomic():
             locked = self._move(
@@ -583,6 +612,8 @@ class RepublicationRequest(models.Model):
                 status=LicenceStatus.REVOKED, revoked_at=timezone.now(), revoke_reason=reason
             )
             self._after_commit(tasks.send_licence_revoked_email)
+            for licence_id in Licence.objects.filter(request=locked).values_list("pk", flat=True):
+                signals.send_on_commit(signals.licence_revoked, licence_id=licence_id)
 
     def _void_open_invoice(self, *, reason: str) -> None:
         from billing.models import InvoiceStateError, InvoiceStatus
@@ -881,7 +912,7 @@ class Licence(models.Model):
 
         Runs inside the transition's transaction; the PDF is rendered after commit.
         """
-        from licensing import tasks
+        from licensing import signals, tasks
 
         existing = cls.objects.filter(request=request).first()
         if existing is not None:
@@ -927,8 +958,19 @@ class Licence(models.Model):
         )
         licence.full_clean(exclude=["pdf"])
         licence.save()
+        logger.info(
+            "Licence %s issued for request %s",
+            number,
+            request.reference,
+            extra=reference_fields(
+                request_reference=request.reference,
+                invoice_number=licence.invoice_number,
+                licence_number=number,
+            ),
+        )
         licence_id = licence.pk
         transaction.on_commit(lambda: tasks.deliver_licence.enqueue(licence_id=licence_id))
+        signals.send_on_commit(signals.licence_issued, licence_id=licence_id)
         return licence
 
     def render_pdf(self) -> bytes:

@@ -8,28 +8,20 @@ because reportlab draws glyphs in the order it is given them.
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, date
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import segno
-from arabic_reshaper import ArabicReshaper, config_for_true_type_font
-from bidi import get_base_level, get_display
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from arabic_reshaper import ArabicReshaper
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -43,6 +35,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from portal.pdf_text import BOLD, FONT, register_fonts, text_flowable
 
 if TYPE_CHECKING:
     from licensing.models import Licence
@@ -60,9 +54,6 @@ MUTED = colors.HexColor("#59636e")
 RULE = colors.HexColor("#c9d1d9")
 SHADE = colors.HexColor("#f3f5f7")
 
-FONT = "DejaVuSans"
-BOLD = "DejaVuSans-Bold"
-FONT_FILES = {FONT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11.5, textColor=MUTED)
@@ -74,20 +65,53 @@ TITLE = ParagraphStyle(
 HEADING = ParagraphStyle(
     "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=9, spaceAfter=4
 )
+SUMMARY = ParagraphStyle("summary", parent=BODY, fontName=BOLD, textColor=MUTED)
 ATTRIBUTION = ParagraphStyle("attribution", parent=BODY, fontName=BOLD, fontSize=10, leading=14)
 
 # A table's own cell font (Helvetica unless set) would otherwise be referenced
 # on every page, unembedded, though no text is drawn in it.
 CELL_FONT = [("FONT", (0, 0), (-1, -1), FONT, BODY.fontSize)]
 
-# The Unicode Arabic blocks: base letters, supplements, extended A/B and
-# both presentation-form blocks.
-ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-
 
 def render_licence_pdf(licence: Licence) -> bytes:
-    """The licence as an A4 PDF: parties, article, scope, validity, conditions, fee, QR code."""
-    reshaper = _register_fonts()
+    """The licence as an A4 PDF: parties, article, scope, validity, conditions, fee, QR code.
+
+    The legal text is English whatever language is active; one summary line
+    repeats the essentials in the language the requester used.
+    """
+    with translation.override("en"):
+        return _render(licence)
+
+
+def licence_summary(licence: Licence, language: str) -> str:
+    """One line in `language`: who may republish what, from when and until when."""
+    with translation.override(language):
+        values = {
+            "number": licence.number,
+            "licensee": licence.licensee_name,
+            "title": licence.article_title,
+            "start": date_format(licence.start_date, "j F Y"),
+        }
+        if licence.end_date:
+            values["end"] = date_format(licence.end_date, "j F Y")
+            return (
+                gettext(
+                    "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
+                    "from %(start)s until %(end)s."
+                )
+                % values
+            )
+        return (
+            gettext(
+                "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
+                "from %(start)s, with no end date."
+            )
+            % values
+        )
+
+
+def _render(licence: Licence) -> bytes:
+    reshaper = register_fonts()
     story = _story(licence, reshaper)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -133,117 +157,10 @@ def render_licence_pdf(licence: Licence) -> bytes:
     return buffer.getvalue()
 
 
-def _register_fonts() -> ArabicReshaper:
-    """Register DejaVu Sans from LICENCE_FONT_DIR (once per file); the Arabic shaper for it."""
-    folder = Path(settings.LICENCE_FONT_DIR)
-    paths = {name: folder / file for name, file in FONT_FILES.items()}
-    missing = [str(path) for path in paths.values() if not path.is_file()]
-    if missing:
-        raise ImproperlyConfigured(
-            f"The licence PDF embeds DejaVu Sans, but the font is missing ({', '.join(missing)}). "
-            "Run `make fonts` (installs Debian's fonts-dejavu-core), or set "
-            "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
-        )
-    for name, path in paths.items():
-        _register_font(name, str(path))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
-    return _reshaper_for(str(paths[FONT]))
-
-
-# The file each font name is registered from: parsing a TrueType file on
-# every render would be wasted work, but a changed LICENCE_FONT_DIR must count.
-_registered: dict[str, str] = {}
-
-
-def _register_font(name: str, path: str) -> None:
-    if _registered.get(name) != path:
-        pdfmetrics.registerFont(TTFont(name, path))
-        _registered[name] = path
-
-
-@cache
-def _reshaper_for(font_path: str) -> ArabicReshaper:
-    # Only the letter forms and ligatures the font has glyphs for (DejaVu
-    # Sans lacks the Allah ligature, for one), so nothing prints as a box.
-    return ArabicReshaper(configuration=config_for_true_type_font(font_path))
-
-
-class BidiParagraph(Flowable):
-    """Text with Arabic in it: shaped, broken into lines in reading order, each line then
-    reordered for display; right-aligned when the text reads right to left."""
-
-    def __init__(self, shaped: str, style: ParagraphStyle, base_dir: str) -> None:
-        super().__init__()
-        self.shaped = shaped
-        self.base_dir = base_dir
-        self.style = (
-            ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT)
-            if base_dir == "R" and style.alignment != TA_RIGHT
-            else style
-        )
-        self._paragraph: Paragraph | None = None
-
-    @classmethod
-    def of(cls, text: str, style: ParagraphStyle, reshaper: ArabicReshaper) -> BidiParagraph:
-        return cls(reshaper.reshape(text), style, "R" if get_base_level(text) == 1 else "L")
-
-    def _lines(self, width: float) -> list[str]:
-        """The shaped text in lines that fit `width`, still in reading order.
-
-        Lines are broken before reordering: reordering a whole paragraph and
-        letting reportlab wrap it would put its last words on top.
-        """
-        lines: list[str] = []
-        current = ""
-        for word in self.shaped.split():
-            candidate = f"{current} {word}" if current else word
-            fits = (
-                pdfmetrics.stringWidth(candidate, self.style.fontName, self.style.fontSize) <= width
-            )
-            if current and not fits:
-                lines.append(current)
-                candidate = word
-            current = candidate
-        if current:
-            lines.append(current)
-        return lines
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        visual = [get_display(line, base_dir=self.base_dir) for line in self._lines(availWidth)]
-        self._paragraph = Paragraph("<br/>".join(escape(line) for line in visual), self.style)
-        self.width, self.height = self._paragraph.wrap(availWidth, availHeight)
-        return self.width, self.height
-
-    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        # Split in reading order; each part lays its own lines out wherever it lands.
-        lines = self._lines(availWidth)
-        fit = int(availHeight // self.style.leading)
-        if fit >= len(lines):
-            return [self]
-        if fit == 0:
-            return []
-        return [
-            BidiParagraph(" ".join(part), self.style, self.base_dir)
-            for part in (lines[:fit], lines[fit:])
-        ]
-
-    def draw(self) -> None:
-        assert self._paragraph is not None  # noqa: S101  (platypus always wraps first)
-        self._paragraph.drawOn(self.canv, 0, 0)
-
-    def getSpaceBefore(self) -> float:
-        return float(self.style.spaceBefore)
-
-    def getSpaceAfter(self) -> float:
-        return float(self.style.spaceAfter)
-
-
 def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
     def text(value: str, style: ParagraphStyle = BODY) -> Flowable:
         """Plain text (never markup: "<b>" and "&" print as typed), shaped if Arabic."""
-        if ARABIC.search(value):
-            return BidiParagraph.of(value, style, reshaper)
-        return Paragraph(escape(value), style)
+        return text_flowable(value, style, reshaper)
 
     def rows(pairs: list[tuple[str, str]]) -> Table:
         table = Table(
@@ -360,6 +277,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
             "non-exclusive, non-transferable licence to republish the article below, within "
             "the scope and for the period set out in this licence."
         ),
+        *_summary(licence, text),
         Spacer(1, 4 * mm),
         verification,
         section(
@@ -428,3 +346,11 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
 
 def _day(day: date) -> str:
     return date_format(day, "j F Y")
+
+
+def _summary(licence: Licence, text: Any) -> list[Flowable]:
+    """The summary line in the requester's language; none for English, the licence's own."""
+    language = licence.request.ui_language
+    if language == "en":
+        return []
+    return [Spacer(1, 2 * mm), text(licence_summary(licence, language), SUMMARY)]

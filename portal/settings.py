@@ -17,6 +17,9 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-demo-key-only-for-local-development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Only for `make serve`: DEBUG off over plain http on this machine (no HTTPS
+# redirect, cookies not marked secure). Never set it on a server.
+LOCAL_HTTP = env.bool("LOCAL_HTTP", default=False)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PORTAL_BASE_URL])
 
 PUBLISHER_NAME = env.str("PUBLISHER_NAME", default="Middle East Eye")
@@ -43,8 +46,11 @@ SESAME_ONE_TIME = True
 # The seller printed on invoices and credit notes, frozen into each at issue.
 SELLER = {
     "name": env.str("SELLER_NAME", default=f"{PUBLISHER_NAME} Ltd"),
+    # One line in an env file: "\n" separates the address lines.
     "address": env.str(
-        "SELLER_ADDRESS", default="Example House\n1 Example Street\nLondon EC1A 1AA"
+        "SELLER_ADDRESS",
+        default="Example House\n1 Example Street\nLondon EC1A 1AA",
+        multiline=True,
     ),
     "country": env.str("SELLER_COUNTRY", default="GB"),
     "company_number": env.str("SELLER_COMPANY_NUMBER", default="00000000"),
@@ -67,6 +73,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
+# The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
+PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -84,12 +93,16 @@ INSTALLED_APPS = [
     "portal",
     "billing",
     "licensing",
+    "integrations",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: picks the language from the cookie or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,10 +160,13 @@ LOGIN_REDIRECT_URL = "/staff/"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
+# English is the default; Arabic (right to left) and French for requesters.
+LANGUAGES = [("en", "English"), ("ar", "العربية"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -201,11 +217,30 @@ MAILERS = {
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Background tasks (emails, licence PDFs): run at once in development and
+# tests; queued in the database and run by `manage.py db_worker` in production.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r}: use one of {', '.join(TASK_BACKENDS)}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 # Rate limits (django-ratelimit) count in the cache; production uses Redis
 # (CACHE_URL=redis://...). The per-process memory cache is fine for the demo.
 RATELIMIT_USE_CACHE = "default"
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's own Redis backend counts with atomic INCR; django-ratelimit's
+    # list of supported backends predates it.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -213,9 +248,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP
+CSRF_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not LOCAL_HTTP)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -226,16 +261,54 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz must answer plain HTTP probes from a load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# LOG_FORMAT=json writes one JSON object a line, with the request reference,
+# invoice and licence numbers as fields on state changes and webhooks.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"log_context": {"()": "portal.structured_logging.LogContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["log_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG and SECRET_KEY.startswith("django-insecure"):
+
+def _missing_for_production() -> list[str]:
+    """What production (DEBUG off) lacks: each must be set explicitly, no demo default."""
+    missing = []
+    if not env.str("SECRET_KEY", default="") or SECRET_KEY.startswith("django-insecure"):
+        missing.append("SECRET_KEY: a long random value of your own, not the demo key")
+    if not env.list("ALLOWED_HOSTS", default=[]):
+        missing.append("ALLOWED_HOSTS: the host names the portal answers to")
+    if not env.str("PORTAL_BASE_URL", default="") or not (
+        PORTAL_BASE_URL.startswith("https://") or LOCAL_HTTP
+    ):
+        missing.append("PORTAL_BASE_URL: the public https:// address of the portal")
+    if not env.str("DATABASE_URL", default=""):
+        missing.append("DATABASE_URL: the database, e.g. postgres://user:pass@host:5432/name")
+    return missing
+
+
+if not DEBUG and (_missing := _missing_for_production()):
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "DEBUG is off, so the portal runs in production mode and needs these settings "
+        "in the environment (see .env.example and docs/deploy.md):\n  - " + "\n  - ".join(_missing)
+    )
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"

@@ -28,10 +28,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", {"query": request.GET.get("q", "")}, status=404)
+    # The language switcher returns home, so the page never echoes a path it hides.
+    context = {"query": request.GET.get("q", ""), "language_next": "/"}
+    return render(request, "404.html", context, status=404)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # A stale or missing token is the user's browser, not our bug: explain and
     # offer the way back instead of Django's developer page.
-    return render(request, "403_csrf.html", status=403)
+    return render(request, "403_csrf.html", {"language_next": "/"}, status=403)

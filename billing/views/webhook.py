@@ -32,6 +32,7 @@ from billing.models import (
     StripeEvent,
 )
 from billing.stripe import WebhookEvent
+from portal.structured_logging import bind_log_context, log_context
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +48,23 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("Stripe webhook refused: %s", error)
         return HttpResponseBadRequest("Invalid webhook", content_type="text/plain")
     handler = HANDLERS.get(event.type, _ignore)
-    with transaction.atomic():
-        # The unique event id is the guard: a concurrent twin waits on this row
-        # and then fails here, so whatever the handler does happens once.
-        try:
-            with transaction.atomic():
-                record = StripeEvent.objects.create(event_id=event.id, type=event.type[:100])
-        except IntegrityError:
-            logger.info("Stripe event %s (%s) already received: ignored", event.id, event.type)
-            return HttpResponse("duplicate", content_type="text/plain")
-        outcome = handler(event)[:255]
-        record.outcome = outcome
-        record.save(update_fields=["outcome"])
+    # Every record logged while handling the event (here, in the models, in
+    # the listeners on commit) carries the event id and, once matched, the
+    # invoice number and request reference.
+    with log_context(stripe_event_id=event.id, stripe_event_type=event.type):
+        with transaction.atomic():
+            # The unique event id is the guard: a concurrent twin waits on this row
+            # and then fails here, so whatever the handler does happens once.
+            try:
+                with transaction.atomic():
+                    record = StripeEvent.objects.create(event_id=event.id, type=event.type[:100])
+            except IntegrityError:
+                logger.info("Stripe event %s (%s) already received: ignored", event.id, event.type)
+                return HttpResponse("duplicate", content_type="text/plain")
+            outcome = handler(event)[:255]
+            record.outcome = outcome
+            record.save(update_fields=["outcome"])
+        logger.info("Stripe event %s (%s): %s", event.id, event.type, outcome)
     return HttpResponse(outcome, content_type="text/plain")
 
 
@@ -79,16 +85,23 @@ def _metadata_invoice(obj: dict[str, Any]) -> str:
     return _text(metadata.get("invoice")) if isinstance(metadata, dict) else ""
 
 
+def _matched(invoice: Invoice | None) -> Invoice | None:
+    """The invoice an event is about; later log records of the event name it."""
+    if invoice is not None:
+        bind_log_context(invoice_number=invoice.number, request_reference=invoice.reference)
+    return invoice
+
+
 def _invoice_for_session(session: dict[str, Any]) -> Invoice | None:
     number = _metadata_invoice(session) or _text(session.get("client_reference_id"))
     if number and (invoice := Invoice.objects.filter(number=number).first()):
-        return invoice
+        return _matched(invoice)
     row = (
         CheckoutSession.objects.select_related("invoice")
         .filter(session_id=_text(session.get("id")))
         .first()
     )
-    return row.invoice if row else None
+    return _matched(row.invoice if row else None)
 
 
 def _invoice_for_charge(charge: dict[str, Any]) -> Invoice | None:
@@ -101,9 +114,9 @@ def _invoice_for_charge(charge: dict[str, Any]) -> Invoice | None:
         else None
     )
     if row is not None:
-        return row.invoice
+        return _matched(row.invoice)
     number = _metadata_invoice(charge)
-    return Invoice.objects.filter(number=number).first() if number else None
+    return _matched(Invoice.objects.filter(number=number).first() if number else None)
 
 
 def _payment_for_charge(charge: dict[str, Any]) -> Payment | None:
@@ -279,6 +292,7 @@ def _checkout_expired(event: WebhookEvent) -> str:
     if row is None:
         logger.info("Checkout Session %s expired: not ours (event %s)", session_id, event.id)
         return "unknown session"
+    _matched(row.invoice)
     CheckoutSession.objects.filter(pk=row.pk, status=CheckoutStatus.OPEN).update(
         status=CheckoutStatus.EXPIRED
     )

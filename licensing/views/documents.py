@@ -23,7 +23,9 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     invoice = get_object_or_404(Invoice, uuid=uuid)
     req = _request_allowed_to_see(request, invoice)
     pay_url = settings.PORTAL_BASE_URL + req.get_absolute_url() if req else ""
-    return _pdf_response(render_invoice_pdf(invoice, pay_url=pay_url), invoice.number)
+    language = req.ui_language if req else "en"
+    pdf = render_invoice_pdf(invoice, pay_url=pay_url, language=language)
+    return _pdf_response(pdf, invoice.number)
 
 
 @require_safe

@@ -1,5 +1,6 @@
 """Public pages: the catalogue, the request form with its estimate, and the requester's page."""
 
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -33,15 +35,19 @@ OUTLET_PREFILL = {
 def article_list(request: HttpRequest) -> HttpResponse:
     form = ArticleSearchForm(request.GET)
     articles = Article.objects.all()
-    query = ""
+    query = language = ""
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
+        language = form.cleaned_data["language"]
         if query:
             articles = articles.filter(title__icontains=query)
+        if language:
+            articles = articles.filter(language=language)
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request, "licensing/article_list.html", {"form": form, "page": page, "query": query}
-    )
+    # The search and filter, kept on the pagination links.
+    kept = urlencode({k: v for k, v in (("q", query), ("language", language)) if v})
+    context = {"form": form, "page": page, "query": query, "language": language, "kept": kept}
+    return render(request, "licensing/article_list.html", context)
 
 
 @require_safe
@@ -104,7 +110,11 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = RepublicationRequestForm(data, article=article, initial=_prefill(request))
         if form.is_bound and form.is_valid():
-            created = RepublicationRequest.submit(article=article, details=form.request_details())
+            created = RepublicationRequest.submit(
+                article=article,
+                details=form.request_details(),
+                ui_language=get_supported_language_variant(get_language()),
+            )
             remember_submission(request, created)
             return redirect(created)
     context = {
@@ -158,8 +168,13 @@ def request_reply(request: HttpRequest, uuid: UUID) -> HttpResponse:
         return _render_request_page(request, req, form, status=400)
     try:
         req.reply(body=form.cleaned_data["body"])
-    except TransitionNotAllowed as error:
-        messages.error(request, str(error))
+    except TransitionNotAllowed:
+        req.refresh_from_db()
+        messages.error(
+            request,
+            _("Request %(reference)s is closed (“%(status)s”).")
+            % {"reference": req.reference, "status": req.get_status_display()},
+        )
     else:
         messages.success(request, _("Your message was sent to our desk."))
     return redirect(req)
@@ -170,8 +185,16 @@ def request_withdraw(request: HttpRequest, uuid: UUID) -> HttpResponse:
     req = requester_request_or_404(request, uuid)
     try:
         req.withdraw()
-    except TransitionNotAllowed as error:
-        messages.error(request, str(error))
+    except TransitionNotAllowed:
+        req.refresh_from_db()
+        if req.is_open:
+            # Still open, so the invoice was paid under us: the payment wins.
+            message = _("Request %(reference)s has just been paid; it can no longer be cancelled.")
+        else:
+            message = _("Cannot withdraw request %(reference)s: it is now “%(status)s”.")
+        messages.error(
+            request, message % {"reference": req.reference, "status": req.get_status_display()}
+        )
     else:
         messages.success(request, _("Your request was withdrawn."))
     return redirect(req)

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
+from licensing.dashboard import staff_dashboard
 from licensing.forms import (
     ApproveForm,
     AskForInformationForm,
@@ -114,6 +115,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cutoff": overdue_cutoff(),
         "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
         "querystring": query.urlencode(),
+        "dashboard": staff_dashboard(),
     }
     return render(request, "licensing/staff/queue.html", context)
 

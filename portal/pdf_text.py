@@ -1,0 +1,160 @@
+"""Text in our PDFs in any script: DejaVu Sans embedded, Arabic shaped and laid out right to left.
+
+Shared by the licence PDF (licensing) and the invoice PDF (billing): reportlab
+draws glyphs in the order it is given them, so Arabic must be shaped into its
+joined letter forms and each line reordered for display before it is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from arabic_reshaper import ArabicReshaper, config_for_true_type_font
+from bidi import get_base_level, get_display
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph
+
+FONT = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+FONT_FILES = {FONT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+
+# The Unicode Arabic blocks: base letters, supplements, extended A/B and
+# both presentation-form blocks.
+ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def register_fonts() -> ArabicReshaper:
+    """Register DejaVu Sans from LICENCE_FONT_DIR (once per file); the Arabic shaper for it."""
+    folder = Path(settings.LICENCE_FONT_DIR)
+    paths = {name: folder / file for name, file in FONT_FILES.items()}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise ImproperlyConfigured(
+            f"Our PDFs embed DejaVu Sans, but the font is missing ({', '.join(missing)}). "
+            "Run `make fonts` (installs Debian's fonts-dejavu-core), or set "
+            "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
+        )
+    for name, path in paths.items():
+        _register_font(name, str(path))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    return _reshaper_for(str(paths[FONT]))
+
+
+# The file each font name is registered from: parsing a TrueType file on
+# every render would be wasted work, but a changed LICENCE_FONT_DIR must count.
+_registered: dict[str, str] = {}
+
+
+def _register_font(name: str, path: str) -> None:
+    if _registered.get(name) != path:
+        pdfmetrics.registerFont(TTFont(name, path))
+        _registered[name] = path
+
+
+@cache
+def _reshaper_for(font_path: str) -> ArabicReshaper:
+    # Only the letter forms and ligatures the font has glyphs for (DejaVu
+    # Sans lacks the Allah ligature, for one), so nothing prints as a box.
+    return ArabicReshaper(configuration=config_for_true_type_font(font_path))
+
+
+def text_flowable(value: str, style: ParagraphStyle, reshaper: ArabicReshaper) -> Flowable:
+    """Plain text (never markup: "<b>" and "&" print as typed), shaped if Arabic.
+
+    Line breaks in the value are kept.
+    """
+    if ARABIC.search(value):
+        return BidiParagraph.of(value, style, reshaper)
+    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+
+def display_line(value: str, reshaper: ArabicReshaper) -> str:
+    """One line for canvas.drawString or a table cell: shaped and in display order if Arabic."""
+    if not ARABIC.search(value):
+        return value
+    return str(get_display(reshaper.reshape(value), base_dir="R" if _rtl(value) else "L"))
+
+
+def _rtl(value: str) -> bool:
+    return bool(get_base_level(value) == 1)
+
+
+class BidiParagraph(Flowable):
+    """Text with Arabic in it: shaped, broken into lines in reading order, each line then
+    reordered for display; right-aligned when the text reads right to left."""
+
+    def __init__(self, shaped: str, style: ParagraphStyle, base_dir: str) -> None:
+        super().__init__()
+        self.shaped = shaped
+        self.base_dir = base_dir
+        self.style = (
+            ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT)
+            if base_dir == "R" and style.alignment != TA_RIGHT
+            else style
+        )
+        self._paragraph: Paragraph | None = None
+
+    @classmethod
+    def of(cls, text: str, style: ParagraphStyle, reshaper: ArabicReshaper) -> BidiParagraph:
+        return cls(reshaper.reshape(text), style, "R" if _rtl(text) else "L")
+
+    def _lines(self, width: float) -> list[str]:
+        """The shaped text in lines that fit `width`, still in reading order.
+
+        Lines are broken before reordering: reordering a whole paragraph and
+        letting reportlab wrap it would put its last words on top. A line
+        break in the text always starts a new line.
+        """
+        lines: list[str] = []
+        for given in self.shaped.splitlines() or [""]:
+            current = ""
+            for word in given.split():
+                candidate = f"{current} {word}" if current else word
+                fits = (
+                    pdfmetrics.stringWidth(candidate, self.style.fontName, self.style.fontSize)
+                    <= width
+                )
+                if current and not fits:
+                    lines.append(current)
+                    candidate = word
+                current = candidate
+            if current:
+                lines.append(current)
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        visual = [get_display(line, base_dir=self.base_dir) for line in self._lines(availWidth)]
+        self._paragraph = Paragraph("<br/>".join(escape(line) for line in visual), self.style)
+        self.width, self.height = self._paragraph.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # Split in reading order; each part lays its own lines out wherever it lands.
+        lines = self._lines(availWidth)
+        fit = int(availHeight // self.style.leading)
+        if fit >= len(lines):
+            return [self]
+        if fit == 0:
+            return []
+        return [
+            BidiParagraph("\n".join(part), self.style, self.base_dir)
+            for part in (lines[:fit], lines[fit:])
+        ]
+
+    def draw(self) -> None:
+        assert self._paragraph is not None  # noqa: S101  (platypus always wraps first)
+        self._paragraph.drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self) -> float:
+        return float(self.style.spaceBefore)
+
+    def getSpaceAfter(self) -> float:
+        return float(self.style.spaceAfter)

@@ -1,0 +1,93 @@
+"""manage.py daily: every daily job in one run, the feed import only when a feed is set."""
+
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from licensing.models import Article, Licence, RepublicationRequest
+from tests.factories import make_invoiced_request, make_request_in
+
+RSS = Path(__file__).parent / "fixtures" / "feeds" / "rss2.xml"
+
+
+def daily() -> str:
+    out = StringIO()
+    call_command("daily", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def lapsed_quote(article, reviewer) -> RepublicationRequest:
+    req = make_invoiced_request(article, actor=reviewer)
+    RepublicationRequest.objects.filter(pk=req.pk).update(
+        quote_valid_until=timezone.localdate() - timedelta(days=1)
+    )
+    return req
+
+
+@pytest.fixture
+def ended_licence(article, reviewer) -> Licence:
+    req = make_request_in(article, "licensed", actor=reviewer, email="other@outlet.example")
+    Licence.objects.filter(request=req).update(end_date=timezone.localdate() - timedelta(days=1))
+    return req.licence
+
+
+def test_runs_every_job_and_imports_the_publisher_feed(
+    settings, httpserver, lapsed_quote, ended_licence
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS.read_bytes(), content_type="application/rss+xml"
+    )
+    settings.PUBLISHER_FEED_URL = httpserver.url_for("/feed.xml")
+    before = Article.objects.count()
+
+    output = daily()
+
+    assert "expire_quotes: 1 quotes expired, 0 reminders sent." in output
+    assert "expire_licences: 1 licence expired." in output
+    assert "remind_reviewers: 0 overdue requests; 0 reminders sent." in output
+    assert "import_articles: " in output and " created" in output
+    assert "4 daily jobs done." in output
+    lapsed_quote.refresh_from_db()
+    ended_licence.refresh_from_db()
+    assert lapsed_quote.status == "expired"
+    assert ended_licence.status == "expired"
+    assert Article.objects.count() > before
+
+
+def test_without_a_feed_the_import_is_skipped(settings, db) -> None:
+    settings.PUBLISHER_FEED_URL = ""
+
+    output = daily()
+
+    assert "import_articles: skipped, PUBLISHER_FEED_URL is not set." in output
+    assert "3 daily jobs done." in output
+
+
+def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<rss><channel><item>")
+    settings.PUBLISHER_FEED_URL = str(broken)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 of 4 daily jobs failed: import_articles"):
+        call_command("daily", stdout=out, stderr=out)
+
+    assert "expire_quotes: 1 quotes expired" in out.getvalue()
+    assert "import_articles: FAILED" in out.getvalue()
+    lapsed_quote.refresh_from_db()
+    assert lapsed_quote.status == "expired"
+
+
+def test_running_it_twice_changes_nothing_the_second_time(settings, lapsed_quote) -> None:
+    settings.PUBLISHER_FEED_URL = str(RSS)
+    daily()
+
+    output = daily()
+
+    assert "expire_quotes: 0 quotes expired, 0 reminders sent." in output
+    assert " 0 created, 0 updated" in output
