@@ -172,3 +172,23 @@ def test_deploy_docs_refer_to_files_that_exist() -> None:
     assert "deploy/gunicorn.conf.py" in paths
     for path in paths:
         assert list(ROOT.glob(path)), path
+
+
+def test_env_example_can_be_sourced_by_the_shell() -> None:
+    # docs/deploy.md loads it with `set -a; . portal.env; set +a` for manage.py.
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            "/bin/bash",
+            "-c",
+            "set -a; . ./.env.example; set +a; "
+            'printf "%s|%s" "$PUBLISHER_NAME" "$DEFAULT_FROM_EMAIL"',
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == "Example News|Republishing desk <republishing@example.com>"
