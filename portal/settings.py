@@ -5,6 +5,7 @@ from the environment only (see README.md for the full list).
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -200,12 +201,12 @@ def _mailer_from_url(url: str) -> dict[str, object]:
         "timeout": 30,
     }
     backend = str(parsed["EMAIL_BACKEND"])
-    if not backend.endswith("smtp.EmailBackend"):
-        options = (
-            {"file_path": options["file_path"]}
-            if backend.endswith("filebased.EmailBackend")
-            else {}
-        )
+    if backend.endswith("filebased.EmailBackend"):
+        # django-environ drops the leading slash of filemail:///var/mail; keep
+        # the URL's own path so the folder is absolute as written.
+        options = {"file_path": urlsplit(url).path or parsed.get("EMAIL_FILE_PATH")}
+    elif not backend.endswith("smtp.EmailBackend"):
+        options = {}
     return {
         "BACKEND": backend,
         "OPTIONS": {k: v for k, v in options.items() if v not in (None, "")},
