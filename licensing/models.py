@@ -313,6 +313,9 @@ class RepublicationRequest(models.Model):
                 fields=["status", "-waiting_since", "-id"], name="request_queue_status_idx"
             ),
             models.Index(fields=["email"], name="request_email_idx"),
+            # The dashboard's recent-weeks and response-time figures.
+            models.Index(fields=["created_at"], name="request_created_idx"),
+            models.Index(fields=["first_response_at"], name="request_first_response_idx"),
         ]
 
     def __str__(self) -> str:
