@@ -236,6 +236,9 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 # Rate limits (django-ratelimit) count in the cache; production uses Redis
 # (CACHE_URL=redis://...). The per-process memory cache is fine for the demo.
 RATELIMIT_USE_CACHE = "default"
+# Behind nginx every request comes from the proxy's address: count per visitor
+# with the header nginx sets (deploy/nginx: X-Real-IP -> HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
