@@ -161,3 +161,20 @@ def test_requester_account_has_no_password(submitted: RepublicationRequest) -> N
     assert submitted.requester is not None
     assert not submitted.requester.has_usable_password()
     assert not submitted.requester.is_staff
+
+
+def test_rate_limit_per_visitor_behind_a_proxy(client: Client, db, settings) -> None:
+    # Behind nginx REMOTE_ADDR is the proxy; X-Real-IP tells visitors apart.
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    for n in range(10):
+        response = client.post(
+            "/account/login/", {"email": f"p{n}@example.org"}, HTTP_X_REAL_IP="203.0.113.7"
+        )
+        assert response.status_code == 200
+    blocked = client.post(
+        "/account/login/", {"email": "late@example.org"}, HTTP_X_REAL_IP="203.0.113.7"
+    )
+    other = client.post(
+        "/account/login/", {"email": "else@example.org"}, HTTP_X_REAL_IP="198.51.100.4"
+    )
+    assert (blocked.status_code, other.status_code) == (429, 200)
