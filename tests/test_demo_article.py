@@ -51,3 +51,10 @@ def test_the_script_is_served(client: Client, db) -> None:
         source = script.read()
     assert 'link[rel="canonical"]' in source
     assert "a[data-republish-button]" in source
+
+
+def test_template_comments_never_reach_the_page(client, article, settings) -> None:
+    settings.DEBUG = True
+    html = client.get("/demo/article/").content.decode()
+    assert "{#" not in html and "#}" not in html
+    assert html.lstrip().startswith("<!doctype html>")
