@@ -46,7 +46,8 @@ class WebhookEvent:
 
 
 def is_configured() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY)
+    """Card payment needs both keys: without the webhook secret no payment could be recorded."""
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
 
 
 def _client() -> stripe.StripeClient:

@@ -54,6 +54,13 @@ class RequestFilterForm(forms.Form):
             data["updated_since"] = since.replace(" ", "+")
         super().__init__(data)
 
+    def clean_updated_since(self) -> Any:
+        since = self.cleaned_data["updated_since"]
+        # Years 1 and 9999 overflow when the database converts the offset to UTC.
+        if since is not None and not 2 <= since.year <= 9998:
+            raise forms.ValidationError("Give a date and time between the years 2 and 9998.")
+        return since
+
 
 def request_json(req: RepublicationRequest) -> dict[str, Any]:
     licence = getattr(req, "licence", None)

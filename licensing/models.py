@@ -670,13 +670,18 @@ class RepublicationRequest(models.Model):
 
 def requester_account(email: str) -> User:
     """The requester's account for this email (created on first request), for magic links."""
+    import hashlib
+
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
     email = email.strip().lower()
-    user, created = user_model.objects.get_or_create(
-        username=email[:150], defaults={"email": email}
+    # Usernames hold 150 characters, emails 254: a long address gets a name
+    # derived from all of it, so two long addresses never share an account.
+    username = (
+        email if len(email) <= 150 else f"requester-{hashlib.sha256(email.encode()).hexdigest()}"
     )
+    user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.RejectNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -305,6 +306,11 @@ def _missing_for_production() -> list[str]:
         missing.append("PORTAL_BASE_URL: the public https:// address of the portal")
     if not env.str("DATABASE_URL", default=""):
         missing.append("DATABASE_URL: the database, e.g. postgres://user:pass@host:5432/name")
+    # One Stripe key without the other takes card payments nobody can record.
+    if bool(STRIPE_SECRET_KEY) != bool(STRIPE_WEBHOOK_SECRET):
+        missing.append(
+            "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set both for card payment, or neither"
+        )
     return missing
 
 

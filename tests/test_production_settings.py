@@ -192,3 +192,12 @@ def test_env_example_can_be_sourced_by_the_shell() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout == "Example News|Republishing desk <republishing@example.com>"
+
+
+def test_one_stripe_key_without_the_other_is_refused(tmp_path) -> None:
+    # A secret key without the webhook secret would take payments nobody records.
+    result = setup(**production(tmp_path, STRIPE_SECRET_KEY="sk_live_x"))
+    assert result.returncode != 0
+    assert "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET" in result.stderr
+    both = setup(**production(tmp_path, STRIPE_SECRET_KEY="sk_x", STRIPE_WEBHOOK_SECRET="whsec_x"))
+    assert both.returncode == 0, both.stderr

@@ -158,7 +158,7 @@ def test_stripe_unreachable_gives_a_message(requester: Client, awaiting, setting
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", "whsec_test"
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port}"
 
     response = pay(requester, awaiting, follow=True)

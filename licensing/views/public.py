@@ -3,7 +3,6 @@
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +11,7 @@ from django.utils.translation import get_language, get_supported_language_varian
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from billing import stripe as billing_stripe
 from licensing import pricing
 from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, RepublicationRequestForm
 from licensing.models import Article, Outlet, RepublicationRequest, TransitionNotAllowed
@@ -145,7 +145,7 @@ def _render_request_page(
         "reply_form": reply_form,
         "invoice": invoice,
         "credit_notes": invoice.credit_notes.all() if invoice else [],
-        "stripe_enabled": bool(settings.STRIPE_SECRET_KEY),
+        "stripe_enabled": billing_stripe.is_configured(),
         # Back from Stripe Checkout: the redirect proves nothing; the webhook does.
         "checkout_returned": request.GET.get("checkout") == "success",
     }
