@@ -38,7 +38,17 @@ from reportlab.platypus import (
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import VatTreatment, vat_id
 from portal.money import format_money
-from portal.pdf_text import BOLD, FONT, display_line, register_fonts, text_flowable
+from portal.pdf_text import (
+    BOLD,
+    FONT,
+    INK,
+    MUTED,
+    RULE,
+    SHADE,
+    display_line,
+    register_fonts,
+    text_flowable,
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
@@ -46,10 +56,6 @@ TOP_MARGIN = 16 * mm
 BOTTOM_MARGIN = 20 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 
-INK = colors.HexColor("#1f2328")
-MUTED = colors.HexColor("#59636e")
-RULE = colors.HexColor("#c9d1d9")
-SHADE = colors.HexColor("#f3f5f7")
 PAID_GREEN = colors.HexColor("#1a7f37")
 VOID_RED = colors.HexColor("#b42318")
 

@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -36,7 +35,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from portal.pdf_text import BOLD, FONT, register_fonts, text_flowable
+from portal.pdf_text import BOLD, FONT, INK, MUTED, RULE, SHADE, register_fonts, text_flowable
 
 if TYPE_CHECKING:
     from licensing.models import Licence
@@ -48,11 +47,6 @@ LABEL_WIDTH = 48 * mm
 QR_SIZE = 30 * mm
 # Beyond this a value leaves its table row: a row cannot break across pages.
 LONG_VALUE_HEIGHT = 60 * mm
-
-INK = colors.HexColor("#1f2328")
-MUTED = colors.HexColor("#59636e")
-RULE = colors.HexColor("#c9d1d9")
-SHADE = colors.HexColor("#f3f5f7")
 
 
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK)

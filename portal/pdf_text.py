@@ -16,11 +16,18 @@ from arabic_reshaper import ArabicReshaper, config_for_true_type_font
 from bidi import get_base_level, get_display
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph
+
+# The house palette shared by invoices, credit notes and licences.
+INK = colors.HexColor("#1f2328")
+MUTED = colors.HexColor("#59636e")
+RULE = colors.HexColor("#c9d1d9")
+SHADE = colors.HexColor("#f3f5f7")
 
 FONT = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
