@@ -452,8 +452,7 @@ class RepublicationRequest(models.Model):
         note: str = "",
     ) -> None:
         """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
-        from billing.invoicing import bill_approved_request
-        from billing.models import Buyer
+        from billing.models import Buyer, Invoice
         from licensing import tasks
 
         if fee_minor < 0:
@@ -482,7 +481,9 @@ class RepublicationRequest(models.Model):
             if not fee_minor:
                 Licence.issue(locked)
             else:
-                locked.invoice = bill_approved_request(
+                # Inside this transaction: a failed approval leaves no invoice
+                # and gives its number back.
+                locked.invoice = Invoice.issue(
                     reference=locked.reference,
                     description=(
                         f"Licence to republish “{locked.article.title}” ({locked.reference})"

@@ -198,16 +198,17 @@ def _checkout_paid(event: WebhookEvent) -> str:
         return _record_card_payment(event, invoice, session)
 
 
+def _already_recorded(event: WebhookEvent, invoice: Invoice, session_id: str) -> str:
+    logger.info(
+        "Invoice %s: session %s already recorded (event %s)", invoice.number, session_id, event.id
+    )
+    return "already recorded"
+
+
 def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[str, Any]) -> str:
     session_id = _text(session.get("id"))
     if Payment.objects.filter(method=PaymentMethod.STRIPE, provider_reference=session_id).exists():
-        logger.info(
-            "Invoice %s: session %s already recorded (event %s)",
-            invoice.number,
-            session_id,
-            event.id,
-        )
-        return "already recorded"
+        return _already_recorded(event, invoice, session_id)
 
     amount = session.get("amount_total")
     currency = _text(session.get("currency")).upper()
@@ -239,13 +240,7 @@ def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[st
                 provider_reference=session_id,
             )
     except IntegrityError:
-        logger.info(
-            "Invoice %s: session %s already recorded (event %s)",
-            invoice.number,
-            session_id,
-            event.id,
-        )
-        return "already recorded"
+        return _already_recorded(event, invoice, session_id)
     if payment.flagged_for_refund:
         _problem(
             event,
