@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 LICENCE_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
 LICENCE_FONTS := $(LICENCE_FONT_DIR)/DejaVuSans.ttf $(LICENCE_FONT_DIR)/DejaVuSans-Bold.ttf
 
-.PHONY: run serve test install lint pytest-sqlite pytest-postgres chromium fonts bench clean
+.PHONY: run serve test install lint pytest-sqlite pytest-postgres chromium fonts axe bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -59,16 +59,26 @@ fonts:
 	  { echo "LICENCE_FONT_DIR=$(LICENCE_FONT_DIR) lacks DejaVu Sans: point it at the fonts" >&2; exit 1; }; \
 	fi
 
+# axe-core, which the browser tests run in each page, from the npm package pinned
+# in package-lock.json (node and npm come with the system, node_modules/ does not).
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+axe: $(AXE)
+
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest-sqlite: install chromium fonts
+pytest-sqlite: install chromium fonts $(AXE)
 	env -u DATABASE_URL $(PY) -m pytest
 
-pytest-postgres: install chromium fonts
+pytest-postgres: install chromium fonts $(AXE)
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== pytest on PostgreSQL ($(TEST_DATABASE_URL))"; \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest; \
@@ -81,7 +91,7 @@ pytest-postgres: install chromium fonts
 test: lint pytest-sqlite pytest-postgres
 
 clean:
-	rm -rf .venv .tools staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
 
 # Performance figures (PostgreSQL on 127.0.0.1 required): the staff queue with
 # 100,000 requests, next to a baseline measured in the same run.
