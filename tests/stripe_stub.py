@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -50,6 +51,13 @@ class StripeStub:
         server.expect_request(
             re.compile(r"^/v1/checkout/sessions/[^/]+$"), method="GET"
         ).respond_with_handler(self._retrieve_session)
+        # The hosted payment page a session's `url` points at, as a browser sees it.
+        server.expect_request(re.compile(r"^/pay/[^/]+$"), method="GET").respond_with_handler(
+            self._payment_page
+        )
+        server.expect_request(re.compile(r"^/pay/[^/]+$"), method="POST").respond_with_handler(
+            self._pay
+        )
 
     @property
     def url(self) -> str:
@@ -103,7 +111,7 @@ class StripeStub:
             session: dict[str, Any] = {
                 "id": session_id,
                 "object": "checkout.session",
-                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+                "url": f"{self.url}/pay/{session_id}",
                 "status": "open",
                 "payment_status": "unpaid",
                 "mode": params.get("mode"),
@@ -146,6 +154,44 @@ class StripeStub:
                     status=404,
                 )
             return _json(session)
+
+    def _payment_page(self, request: Request) -> Response:
+        """Stripe's hosted page in miniature: what is being paid, and a button to pay it."""
+        session = self.sessions.get(request.path.rsplit("/", 1)[1])
+        if session is None:
+            return Response("No such checkout session", status=404, content_type="text/plain")
+        amount = f"{session['amount_total'] / 100:.2f} {str(session['currency']).upper()}"
+        body = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Test payment</title></head>
+<body><main>
+<h1>Test payment</h1>
+<p>Invoice <span id="invoice">{escape(session["client_reference_id"] or "")}</span>:
+<strong id="amount">{escape(amount)}</strong></p>
+<form method="post"><button type="submit">Pay {escape(amount)}</button></form>
+<p><a href="{escape(session["cancel_url"] or "")}">Cancel and go back</a></p>
+</main></body></html>"""
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    def _pay(self, request: Request) -> Response:
+        """The card is accepted: the session is complete and the buyer goes to success_url.
+
+        As with Stripe, the portal learns of the payment from the webhook, which
+        the test posts itself (see `completed_event`).
+        """
+        with self._lock:
+            session = self.sessions.get(request.path.rsplit("/", 1)[1])
+            if session is None or session["status"] != "open":
+                return Response("Not payable", status=404, content_type="text/plain")
+            session.update(
+                status="complete",
+                payment_status="paid",
+                payment_intent=f"pi_{secrets.token_hex(12)}",
+            )
+            return Response(status=303, headers={"Location": session["success_url"]})
+
+    def completed_event(self, session_id: str) -> str:
+        """The checkout.session.completed payload Stripe would post for a paid session."""
+        return event_payload("checkout.session.completed", dict(self.sessions[session_id]))
 
 
 def _json(
