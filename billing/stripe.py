@@ -56,6 +56,9 @@ def _client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": base} if base else None,
         max_network_retries=NETWORK_RETRIES,
+        # The library's default waits 80 s: a stalled Stripe would hold the
+        # buyer's page (and a gunicorn worker) far past any patience.
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
     )
 
 

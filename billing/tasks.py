@@ -1,11 +1,23 @@
-"""Background work for billing, run by Django's tasks framework (ids in, not objects)."""
+"""Background work for billing, run by Django's tasks framework (ids in, not objects).
+
+An email that meets a mail server outage queues itself again (portal.mail_retries).
+"""
 
 from django.tasks import task
 
 from billing import emails
 from billing.models import PaymentProblem
+from portal.mail_retries import send_or_retry
 
 
 @task
-def send_payment_problem_email(*, problem_id: int) -> None:
-    emails.send_payment_problem(PaymentProblem.objects.select_related("invoice").get(pk=problem_id))
+def send_payment_problem_email(*, problem_id: int, attempt: int = 1) -> str:
+    problem = PaymentProblem.objects.select_related("invoice").get(pk=problem_id)
+    return send_or_retry(
+        send_payment_problem_email,
+        send=lambda: emails.send_payment_problem(problem),
+        email="payment_problem",
+        invoice_number=problem.invoice.number if problem.invoice else "",
+        attempt=attempt,
+        problem_id=problem_id,
+    )

@@ -366,8 +366,12 @@ class RepublicationRequest(models.Model):
                 note="Submitted by the requester.",
             )
             request_id = request.pk
+            # Two tasks, so a mail failure retries only the email that failed.
             transaction.on_commit(
-                lambda: tasks.send_request_submitted_emails.enqueue(request_id=request_id)
+                lambda: tasks.send_request_received_email.enqueue(request_id=request_id)
+            )
+            transaction.on_commit(
+                lambda: tasks.send_new_request_email_to_reviewers.enqueue(request_id=request_id)
             )
             rule = pricing.matching_auto_approval_rule(request)
             if rule is not None:

@@ -1,68 +1,150 @@
 """Background work for licensing, run by Django's tasks framework.
 
 Immediate backend in development and tests; a database worker in production.
-Tasks take ids, not objects, so they can be queued as JSON.
+Tasks take ids, not objects, so they can be queued as JSON. Each email task
+sends one email and, when the mail server is down, queues itself again
+(portal.mail_retries): `attempt` counts the tries.
 """
 
-from django.tasks import task
+from collections.abc import Callable
+from typing import Any
+
+from django.tasks import Task, task
 
 from licensing import emails
-from licensing.models import RepublicationRequest
+from licensing.models import Licence, RepublicationRequest
+from portal.mail_retries import send_or_retry
 
 
 def _request(request_id: int) -> RepublicationRequest:
     return RepublicationRequest.objects.select_related("article", "assignee").get(pk=request_id)
 
 
-@task
-def send_request_submitted_emails(*, request_id: int) -> None:
+def _email_about_request(
+    task_: Task[..., Any],
+    send: Callable[[RepublicationRequest], None],
+    *,
+    request_id: int,
+    attempt: int,
+) -> str:
     request = _request(request_id)
-    emails.send_request_received(request)
-    emails.send_new_request_to_reviewers(request)
+    return send_or_retry(
+        task_,
+        send=lambda: send(request),
+        email=send.__name__.removeprefix("send_"),
+        request_reference=request.reference,
+        attempt=attempt,
+        request_id=request_id,
+    )
 
 
 @task
-def send_information_requested_email(*, request_id: int) -> None:
-    emails.send_information_requested(_request(request_id))
+def send_request_received_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_request_received_email,
+        emails.send_request_received,
+        request_id=request_id,
+        attempt=attempt,
+    )
 
 
 @task
-def send_request_approved_email(*, request_id: int) -> None:
-    emails.send_request_approved(_request(request_id))
+def send_new_request_email_to_reviewers(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_new_request_email_to_reviewers,
+        emails.send_new_request_to_reviewers,
+        request_id=request_id,
+        attempt=attempt,
+    )
 
 
 @task
-def send_request_declined_email(*, request_id: int) -> None:
-    emails.send_request_declined(_request(request_id))
+def send_information_requested_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_information_requested_email,
+        emails.send_information_requested,
+        request_id=request_id,
+        attempt=attempt,
+    )
 
 
 @task
-def send_reply_received_email(*, request_id: int) -> None:
-    emails.send_reply_received(_request(request_id))
+def send_request_approved_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_request_approved_email,
+        emails.send_request_approved,
+        request_id=request_id,
+        attempt=attempt,
+    )
 
 
 @task
-def send_quote_expired_email(*, request_id: int) -> None:
-    emails.send_quote_expired(_request(request_id))
+def send_request_declined_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_request_declined_email,
+        emails.send_request_declined,
+        request_id=request_id,
+        attempt=attempt,
+    )
 
 
 @task
-def deliver_licence(*, licence_id: int) -> None:
+def send_reply_received_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_reply_received_email,
+        emails.send_reply_received,
+        request_id=request_id,
+        attempt=attempt,
+    )
+
+
+@task
+def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_quote_expired_email,
+        emails.send_quote_expired,
+        request_id=request_id,
+        attempt=attempt,
+    )
+
+
+@task
+def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     """Render and store the licence PDF, then email it to the licensee."""
-    from licensing.models import Licence
-
     licence = Licence.objects.select_related("request__article").get(pk=licence_id)
-    pdf = licence.store_pdf()
-    emails.send_licence_issued(licence, pdf=pdf)
+    # A retry sends the PDF the first attempt stored.
+    pdf = licence.store_pdf() if attempt == 1 else licence.pdf_bytes()
+    return send_or_retry(
+        deliver_licence,
+        send=lambda: emails.send_licence_issued(licence, pdf=pdf),
+        email="licence_issued",
+        request_reference=licence.request.reference,
+        attempt=attempt,
+        licence_id=licence_id,
+    )
 
 
 @task
-def send_licence_revoked_email(*, request_id: int) -> None:
-    emails.send_licence_revoked(_request(request_id).licence)
+def send_licence_revoked_email(*, request_id: int, attempt: int = 1) -> str:
+    request = _request(request_id)
+    return send_or_retry(
+        send_licence_revoked_email,
+        send=lambda: emails.send_licence_revoked(request.licence),
+        email="licence_revoked",
+        request_reference=request.reference,
+        attempt=attempt,
+        request_id=request_id,
+    )
 
 
 @task
-def send_licence_expired_email(*, licence_id: int) -> None:
-    from licensing.models import Licence
-
-    emails.send_licence_expired(Licence.objects.select_related("request").get(pk=licence_id))
+def send_licence_expired_email(*, licence_id: int, attempt: int = 1) -> str:
+    licence = Licence.objects.select_related("request").get(pk=licence_id)
+    return send_or_retry(
+        send_licence_expired_email,
+        send=lambda: emails.send_licence_expired(licence),
+        email="licence_expired",
+        request_reference=licence.request.reference,
+        attempt=attempt,
+        licence_id=licence_id,
+    )

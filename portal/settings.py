@@ -73,6 +73,10 @@ QUOTE_REMINDER_DAYS_BEFORE = env.int("QUOTE_REMINDER_DAYS_BEFORE", default=3)
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Seconds each call to Stripe waits for an answer. The library tries a call up
+# to three times, so "Pay by card" gives up within about three times this,
+# inside gunicorn's 30-second worker timeout.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
 
 # The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
 PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")

@@ -1,6 +1,8 @@
 """POST /requests/<uuid>/pay/: off to Stripe Checkout (a local stub) for what is due."""
 
 import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -165,6 +167,83 @@ def test_stripe_unreachable_gives_a_message(requester: Client, awaiting, setting
 
     assert "Card payment is not available right now" in response.content.decode()
     assert CheckoutSession.objects.count() == 0
+
+
+class SilentServer:
+    """Accepts connections and never answers: Stripe stalled, or a network black hole."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                connection, _address = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        for connection in self.accepted:
+            connection.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def stalled_stripe(settings, stripe_stub):
+    server = SilentServer()
+    settings.STRIPE_API_BASE = server.url
+    settings.STRIPE_TIMEOUT_SECONDS = 0.5
+    yield server
+    server.close()
+
+
+def test_stalled_stripe_gives_a_message_within_the_timeout(
+    requester: Client, awaiting, stalled_stripe, stripe_stub, settings, caplog
+) -> None:
+    started = time.monotonic()
+    response = pay(requester, awaiting, follow=True)
+    elapsed = time.monotonic() - started
+
+    # Three tries (the library's two retries) of half a second each, plus its
+    # short pauses between them: seconds, not the library's default 80 s a try.
+    assert len(stalled_stripe.accepted) == billing_stripe.NETWORK_RETRIES + 1
+    assert elapsed < 6
+    assert response.redirect_chain == [(f"/requests/{awaiting.uuid}/", 302)]
+    assert "Card payment is not available right now" in response.content.decode()
+    assert CheckoutSession.objects.count() == 0
+    assert awaiting.invoice.number in caplog.text
+
+    # Stripe answers again: the same button now goes to Checkout.
+    settings.STRIPE_API_BASE = stripe_stub.url
+    response = pay(requester, awaiting)
+    assert response.status_code == 303
+    assert response["Location"] == CheckoutSession.objects.get().url
+
+
+def test_unreachable_stripe_then_recovered(
+    requester: Client, awaiting, stripe_stub, settings
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port}"
+    assert "Card payment is not available right now" in (
+        pay(requester, awaiting, follow=True).content.decode()
+    )
+    assert CheckoutSession.objects.count() == 0
+
+    settings.STRIPE_API_BASE = stripe_stub.url
+    assert pay(requester, awaiting).status_code == 303
+    assert CheckoutSession.objects.count() == 1
 
 
 def test_someone_else_gets_404(other_requester: Client, awaiting, stripe_stub) -> None:

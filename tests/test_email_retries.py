@@ -1,0 +1,181 @@
+"""Mail server down when a request is sent: the request is kept and its emails retried later.
+
+The SMTP mailer is pointed at a closed local port (a real refused connection),
+and the database task backend is run by the real `db_worker --batch`.
+"""
+
+import smtplib
+import socket
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from licensing.models import RepublicationRequest
+from portal.mail_retries import MAX_ATTEMPTS, RETRY_BACKOFF, is_temporary
+from tests.factories import request_form_data
+
+LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+RECEIVED = "licensing.tasks.send_request_received_email"
+TO_REVIEWERS = "licensing.tasks.send_new_request_email_to_reviewers"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_down(settings) -> None:
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port(), "timeout": 5},
+        }
+    }
+
+
+@pytest.fixture
+def database_tasks(settings) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def submit(client: Client, article) -> RepublicationRequest:
+    response = client.post(f"/articles/{article.slug}/republish/", request_form_data())
+    req = RepublicationRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/requests/{req.uuid}/"
+    return req
+
+
+def run_worker() -> None:
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+def queued() -> list[tuple[str, str, int, bool]]:
+    """(task, status, attempt, due now) for every task row, oldest first."""
+    now = timezone.now()
+    return [
+        (
+            row.task_path,
+            row.status,
+            row.args_kwargs["kwargs"].get("attempt", 1),
+            # A task queued without run_after holds the largest date: due at once.
+            row.run_after <= now or row.run_after.year == 9999,
+        )
+        for row in DBTaskResult.objects.order_by("enqueued_at", "id")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_immediate_backend_keeps_the_request_when_smtp_is_down(
+    client: Client, article, smtp_down, caplog
+) -> None:
+    req = submit(client, article)
+
+    assert req.status == "submitted"
+    assert req.status_changes.count() == 1
+    assert mail.outbox == []
+    # The request page answers as usual.
+    assert client.get(f"/requests/{req.uuid}/").status_code == 200
+    failures = [r for r in caplog.records if r.name == "portal.mail_retries"]
+    assert len(failures) == 2
+    assert all(r.levelname == "ERROR" and req.reference in r.getMessage() for r in failures)
+    assert all(r.request_reference == req.reference for r in failures)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_retries_the_emails_once_smtp_is_back(
+    client: Client, article, smtp_down, database_tasks, settings, caplog
+) -> None:
+    req = submit(client, article)
+    assert sorted(queued()) == sorted(
+        [(RECEIVED, "READY", 1, True), (TO_REVIEWERS, "READY", 1, True)]
+    )
+
+    run_worker()
+
+    # Each first attempt met the refused connection and queued a second, one minute on.
+    rows = queued()
+    assert sorted(rows[:2]) == sorted(
+        [(RECEIVED, "SUCCESSFUL", 1, True), (TO_REVIEWERS, "SUCCESSFUL", 1, True)]
+    )
+    assert sorted(rows[2:]) == sorted(
+        [(RECEIVED, "READY", 2, False), (TO_REVIEWERS, "READY", 2, False)]
+    )
+    assert all(
+        "attempt 1 failed" in str(value)
+        for value in DBTaskResult.objects.filter(status="SUCCESSFUL").values_list(
+            "return_value", flat=True
+        )
+    )
+    warnings = [r for r in caplog.records if r.name == "portal.mail_retries"]
+    assert [r.levelname for r in warnings] == ["WARNING", "WARNING"]
+    assert all(req.reference in r.getMessage() for r in warnings)
+    assert mail.outbox == []
+
+    settings.MAILERS = LOCMEM
+    run_worker()
+    assert mail.outbox == []  # not due yet
+
+    with time_machine.travel(timezone.now() + RETRY_BACKOFF[0] + timedelta(seconds=1)):
+        run_worker()
+
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "amira@outlet.example",
+        "republishing@example.com",
+    ]
+    assert req.reference in mail.outbox[0].subject
+    assert [status for _, status, _, _ in queued()] == ["SUCCESSFUL"] * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_gives_up_after_the_last_attempt(
+    client: Client, article, smtp_down, database_tasks, caplog
+) -> None:
+    req = submit(client, article)
+    DBTaskResult.objects.filter(task_path=TO_REVIEWERS).delete()
+    moment = timezone.now()
+
+    run_worker()
+    for wait in RETRY_BACKOFF:
+        moment += wait + timedelta(seconds=1)
+        with time_machine.travel(moment):
+            run_worker()
+
+    attempts = [(status, attempt) for _, status, attempt, _ in queued()]
+    assert attempts == [("SUCCESSFUL", n) for n in range(1, MAX_ATTEMPTS)] + [
+        ("FAILED", MAX_ATTEMPTS)
+    ]
+    last = [r for r in caplog.records if r.name == "portal.mail_retries"][-1]
+    assert last.levelname == "ERROR"
+    assert f"failed {MAX_ATTEMPTS} times, giving up" in last.getMessage()
+    assert req.reference in last.getMessage()
+    # Nothing more is queued, and the request itself never changed.
+    with time_machine.travel(moment + timedelta(days=1)):
+        run_worker()
+    assert DBTaskResult.objects.count() == MAX_ATTEMPTS
+    assert RepublicationRequest.objects.get().status == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("error", "temporary"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError("timed out"), True),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+        (smtplib.SMTPResponseException(421, b"Service not available"), True),
+        (smtplib.SMTPSenderRefused(451, b"Try again later", "desk@example.com"), True),
+        (smtplib.SMTPAuthenticationError(535, b"Bad credentials"), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"No such user")}), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"Mailbox busy")}), True),
+    ],
+)
+def test_which_failures_are_retried(error: Exception, temporary: bool) -> None:
+    assert is_temporary(error) is temporary
