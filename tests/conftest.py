@@ -1,6 +1,7 @@
 """Named fixtures shared by the whole suite."""
 
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -9,6 +10,23 @@ from django.test import Client
 
 from licensing.models import Article, RepublicationRequest
 from tests.factories import make_article, make_request
+
+
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys (marked e2e) run after everything else.
+
+    The quick tests report first, and a browser journey's live server (which
+    flushes the tables) runs when no other kind of test is left. Runs after
+    pytest-django's own reordering and keeps it within each group.
+    """
+    for item in items:
+        if E2E_DIR in item.path.parents and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 @pytest.fixture

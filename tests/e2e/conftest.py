@@ -54,9 +54,9 @@ def site(live_server: LiveServer, transactional_db: None) -> LiveServer:
 
 
 @pytest.fixture
-def screenshot_dir(pytestconfig: pytest.Config) -> Path:
-    # pytest-playwright empties test-results/ at the start of each session.
-    path = pytestconfig.rootpath / "test-results" / "screenshots"
+def screenshot_dir() -> Path:
+    """tests/e2e/screenshots/ (git-ignored): each run's pictures of the pages, for review."""
+    path = Path(__file__).parent / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -67,7 +67,8 @@ def console_errors(page: Page) -> Iterator[list[str]]:
     errors: list[str] = []
 
     def on_response(response: Response) -> None:
-        if "/static/" in response.url and not response.ok:
+        # 304 (not modified) is a success: the browser's cached copy is current.
+        if "/static/" in response.url and response.status >= 400:
             errors.append(f"HTTP {response.status}: {response.url}")
 
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))

@@ -1,10 +1,15 @@
 """What a person does in the browser, shared by the journey tests."""
 
+import io
+import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from licensing.models import Article
 
@@ -72,3 +77,88 @@ def fill_request_form(page: Page, **overrides: str) -> dict[str, str]:
 
 def send(page: Page) -> None:
     page.get_by_role("button", name="Send request").click()
+
+
+# --- Signing in, downloads ---------------------------------------------------
+
+
+def sign_in_staff(page: Page, username: str, password: str, *, next_url: str = "/staff/") -> None:
+    """Staff sign in with username and password on Django's login page."""
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(next_url) + "$"))
+
+
+def download(page: Page, link_name: str) -> tuple[str, bytes]:
+    """Click a download link as a person would; the file's suggested name and its bytes."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_name).click()
+    path = info.value.path()
+    return info.value.suggested_filename, Path(path).read_bytes()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of every page, whitespace collapsed, as pypdf reads it back."""
+    assert pdf.startswith(b"%PDF-"), pdf[:40]
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+# --- Accessibility -----------------------------------------------------------
+
+# axe-core from the npm package pinned in package-lock.json (`make axe` installs it).
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+FAILING_IMPACTS = {"serious", "critical"}
+
+# Every visible form control, and whether something names it: its own <label>,
+# or for a radio button the <legend> of the fieldset around its group.
+UNLABELLED_CONTROLS_JS = """
+root => [...root.querySelectorAll("input, select, textarea")]
+  .filter(el => el.type !== "hidden" && el.type !== "submit" && el.getClientRects().length > 0)
+  .filter(el => {
+    if (el.labels && el.labels.length > 0) return false;
+    if (el.type === "radio") {
+      const legend = el.closest("fieldset")?.querySelector("legend");
+      return !(legend && legend.textContent.trim());
+    }
+    return true;
+  })
+  .map(el => el.outerHTML.slice(0, 120))
+"""
+
+AXE_RUN_JS = """
+async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations.map(v => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => `${n.target.join(" ")}: ${n.failureSummary}`),
+  }));
+}
+"""
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now.
+
+    The script goes in through evaluate (the DevTools protocol), which the
+    portal's Content-Security-Policy does not govern, unlike a <script> tag.
+    """
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make axe` (npm ci) first.")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text() + "\n;undefined")
+    violations = page.evaluate(AXE_RUN_JS)
+    return [v for v in violations if v["impact"] in FAILING_IMPACTS]
+
+
+def check_accessibility(page: Page) -> None:
+    """One h1, every visible control labelled, no serious or critical axe-core violation."""
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("h1")).to_be_visible()
+    assert page.locator("body").evaluate(UNLABELLED_CONTROLS_JS) == [], page.url
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: " + json.dumps(violations, indent=2)

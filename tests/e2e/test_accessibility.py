@@ -5,25 +5,9 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from licensing.models import Article
-from tests.e2e.helpers import expect_request_form
+from tests.e2e.helpers import UNLABELLED_CONTROLS_JS, expect_request_form
 
 pytestmark = pytest.mark.e2e
-
-# Every visible form control, and whether something names it: its own <label>,
-# or for a radio button the <legend> of the fieldset around its group.
-UNLABELLED_CONTROLS_JS = """
-form => [...form.querySelectorAll("input, select, textarea")]
-  .filter(el => el.type !== "hidden" && el.type !== "submit" && el.getClientRects().length > 0)
-  .filter(el => {
-    if (el.labels && el.labels.length > 0) return false;
-    if (el.type === "radio") {
-      const legend = el.closest("fieldset")?.querySelector("legend");
-      return !(legend && legend.textContent.trim());
-    }
-    return true;
-  })
-  .map(el => el.outerHTML.slice(0, 120))
-"""
 
 DUPLICATE_IDS_JS = """
 () => {

@@ -1,6 +1,6 @@
 """Full-page screenshots of the public pages at desktop and phone widths.
 
-They land in test-results/screenshots/ (git-ignored) as {desktop,mobile}-<page>.png
+They land in tests/e2e/screenshots/ (git-ignored) as {desktop,mobile}-<page>.png
 for a person to look at.
 The test itself checks what a machine can: every page renders with its
 heading and nothing is wider than the screen.
