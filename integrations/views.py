@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from integrations.models import ApiToken
@@ -126,7 +128,17 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The demo stands in for the publisher's own page, whose policy is theirs, not
+# ours: it has a <style> block and the button script adds one, which the
+# portal's style-src 'self' would block.
+DEMO_ARTICLE_CSP: dict[str, Any] = {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+}
+
+
 @require_safe
+@csp_override(DEMO_ARTICLE_CSP)
 def demo_article(request: HttpRequest) -> HttpResponse:
     """A publisher's article page with the button, for trying the integration (DEBUG only)."""
     if not settings.DEBUG:

@@ -1,11 +1,12 @@
 """The public republication request form and the catalogue search box."""
 
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Field, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.validators import URLValidator
 from django.utils import timezone
@@ -26,6 +27,8 @@ from licensing.models import (
     Territory,
 )
 from portal.money import currency_choices
+
+logger = logging.getLogger(__name__)
 
 # Requests further ahead than this are almost always a mistyped year.
 MAX_START_DAYS_AHEAD = 730
@@ -61,6 +64,19 @@ def normalise_vat_number(*, country: str, number: str) -> str:
         ) from error
 
 
+class NeverFilledInput(forms.TextInput):
+    """A text input that never shows a value back, so a re-shown form arrives empty."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
+# The honeypot: a field people never see (.form-extra in portal.css hides it;
+# screen readers read its label, which asks to leave it empty) but form-filling
+# bots do. Its name is no contract field and sounds worth filling in.
+HONEYPOT_FIELD = "homepage"
+
+
 class RepublicationRequestForm(forms.ModelForm):
     outlet_website = forms.URLField(
         label=_("Outlet website"),
@@ -80,6 +96,12 @@ class RepublicationRequestForm(forms.ModelForm):
                 "less than or equal to %(limit_value)s."
             ),
         },
+    )
+    homepage = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        max_length=500,
+        widget=NeverFilledInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
     accept_terms = forms.BooleanField(
         label=_(
@@ -212,6 +234,7 @@ class RepublicationRequestForm(forms.ModelForm):
                 "notes",
             ),
             Fieldset(_("Terms"), Field("accept_terms")),
+            Div(HONEYPOT_FIELD, css_class="form-extra"),
             HTML('{% include "licensing/_form_promise.html" %}'),
             Submit("submit", _("Send request"), css_class="btn-lg"),
         )
@@ -230,6 +253,19 @@ class RepublicationRequestForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get(HONEYPOT_FIELD):
+            # Refused like any invalid form (400, nothing saved, no email), not
+            # faked as a success: a person whose browser autofilled the hidden
+            # field sees why and sends again (it comes back empty), rather
+            # than losing the request without a word.
+            logger.info("Request form: the hidden field was filled in; not sent")
+            self.add_error(
+                None,
+                _(
+                    "Your browser filled in a field meant to stay empty. "
+                    "Please check your details and send the request again."
+                ),
+            )
         extent, words = cleaned.get("extent"), cleaned.get("word_count")
         if extent == Extent.EXCERPT and words is None and "word_count" not in self.errors:
             self.add_error("word_count", _("Say how many words the excerpt will have."))

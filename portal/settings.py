@@ -4,10 +4,12 @@ Every value has a safe default for the local demo; production values come
 from the environment only (see README.md for the full list).
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (SECURE_CSP below) on every response.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks the language from the cookie or Accept-Language.
@@ -222,7 +226,10 @@ MAILERS = {
     "default": _mailer_from_url(env.str("EMAIL_URL", default="consolemail://")),
 }
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# REDIS_URL is accepted as another name for CACHE_URL (hosts that provide
+# Redis usually export it); CACHE_URL wins when both are set.
+CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {"default": environ.Env.cache_url_config(CACHE_URL or "locmemcache://")}
 
 # Background tasks (emails, licence PDFs): run at once in development and
 # tests; queued in the database and run by `manage.py db_worker` in production.
@@ -244,6 +251,32 @@ RATELIMIT_USE_CACHE = "default"
 # Behind nginx every request comes from the proxy's address: count per visitor
 # with the header nginx sets (deploy/nginx: X-Real-IP -> HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# Requests allowed per visitor and period ("30/h": 30 an hour) on the public
+# forms, sign-in and verification; over it a visitor gets the 429 page
+# (portal.rate_limits). RATE_LIMITS overrides some: "request_form=60/h,login_ip=50/h".
+RATE_LIMITS = {
+    # Per address; generous, since a whole newsroom may share one address.
+    "request_form": "30/h",
+    # Sign-in links: enough for a person who mistypes, too few to flood an inbox.
+    "magic_link_ip": "10/h",
+    "magic_link_email": "3/h",
+    # Staff sign-in (and the admin's): per address and per username tried.
+    "login_ip": "30/h",
+    "login_username": "10/h",
+    # Licence checks: plenty for people scanning QR codes, too few to enumerate numbers.
+    "verify": "60/m",
+}
+_rate_overrides = env.dict("RATE_LIMITS", default={})
+if set(_rate_overrides) - set(RATE_LIMITS) or not all(
+    re.fullmatch(r"[1-9]\d*/\d*[smhd]", str(rate)) for rate in _rate_overrides.values()
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"RATE_LIMITS={_rate_overrides!r}: names are {', '.join(RATE_LIMITS)}; "
+        "rates look like 30/h (per s, m, h or d)."
+    )
+RATE_LIMITS.update(_rate_overrides)
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
@@ -267,6 +300,23 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy: scripts, styles and images from this site only, so
+# the templates carry no inline <script>, on...= handler or style= attribute
+# (tests/test_security_headers.py checks). form-action also names Stripe
+# Checkout: "Pay by card" posts to us and we answer with a 303 redirect to
+# checkout.stripe.com, and browsers apply form-action to the redirects that
+# follow a form submission, so 'self' alone would block the payment page.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, STRIPE_CHECKOUT_ORIGIN],
+}
 # /healthz must answer plain HTTP probes from a load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

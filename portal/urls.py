@@ -3,12 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import views
+from portal.rate_limits import Limit, posted, rate_limited
+
+# Password guessing: counted per address and per username tried, on POST only.
+login_limit = rate_limited(Limit("login_ip"), Limit("login_username", key=posted("username")))
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", login_limit(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The admin's own sign-in form shares the staff sign-in's limits.
+    path("admin/login/", login_limit(admin.site.login), name="admin_login"),
     path("admin/", admin.site.urls),
     # set_language: the language switcher's form posts here.
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,3 +24,4 @@ urlpatterns = [
 ]
 
 handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client
 
 from licensing.models import Article, RepublicationRequest
 from tests.factories import make_article, make_request
-
 
 E2E_DIR = Path(__file__).parent / "e2e"
 
@@ -98,6 +98,12 @@ def requester(client: Client, submitted: RepublicationRequest) -> Client:
 def other_requester() -> Client:
     """A second browser: no session, so none of the first browser's requests."""
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache: every test starts from zero."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

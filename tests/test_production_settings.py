@@ -18,6 +18,8 @@ CONTROLLED = (
     "PORTAL_BASE_URL",
     "DATABASE_URL",
     "CACHE_URL",
+    "REDIS_URL",
+    "RATE_LIMITS",
     "EMAIL_URL",
     "LOCAL_HTTP",
     "TASKS_BACKEND",

@@ -96,4 +96,5 @@ def test_rate_limited(client: Client, licence) -> None:
         assert client.get(f"/verify/{licence.number}/").status_code == 200
     response = client.get(f"/verify/{licence.number}/")
     assert response.status_code == 429
-    assert "Too many checks" in response.content.decode()
+    assert "Too many attempts" in response.content.decode()
+    assert int(response["Retry-After"]) > 0

@@ -8,35 +8,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_ratelimit.core import is_ratelimited
 from sesame.utils import get_query_string, get_user
 
 from licensing import emails
 from licensing.forms import MagicLinkForm
 from licensing.models import RepublicationRequest
-
-# Enough for a person who mistypes; too few to probe addresses or flood inboxes.
-MAGIC_LINK_RATE_PER_IP = "10/h"
-MAGIC_LINK_RATE_PER_EMAIL = "3/h"
+from portal.rate_limits import Limit, posted, rate_limited
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited(Limit("magic_link_ip"), Limit("magic_link_email", key=posted("email")))
 def account_login(request: HttpRequest) -> HttpResponse:
     form = MagicLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
-        limited = is_ratelimited(
-            request, group="magic-link-ip", key="ip", rate=MAGIC_LINK_RATE_PER_IP, increment=True
-        ) or is_ratelimited(
-            request,
-            group="magic-link-email",
-            key=lambda group, req: email,
-            rate=MAGIC_LINK_RATE_PER_EMAIL,
-            increment=True,
-        )
-        if limited:
-            form.add_error(None, _("Too many sign-in links requested. Try again in an hour."))
-            return render(request, "licensing/account_login.html", {"form": form}, status=429)
         # Only requester accounts (made by a request, no password) get links;
         # the answer is the same either way, so nobody can test addresses.
         user = (

@@ -17,6 +17,7 @@ from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, Republic
 from licensing.models import Article, Outlet, RepublicationRequest, TransitionNotAllowed
 from licensing.views.access import remember_submission, requester_request_or_404
 from portal.money import format_money
+from portal.rate_limits import Limit, rate_limited
 
 ARTICLES_PER_PAGE = 20
 OUTLET_PREFILL = {
@@ -98,6 +99,8 @@ def _prefill(request: HttpRequest) -> dict[str, object]:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+# Only sending counts: "Update estimate" (no JavaScript) posts too but saves nothing.
+@rate_limited(Limit("request_form"), exempt=lambda request: "estimate" in request.POST)
 def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article, slug=slug)
     if not article.republishable:
