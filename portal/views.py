@@ -1,12 +1,20 @@
 """Pages that belong to no single app: home, health check, error pages."""
 
-from django.db import DatabaseError, connection
+import sys
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from licensing.models import Article
+
+# What a browser is told to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 60
 
 
 @require_safe
@@ -37,3 +45,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # A stale or missing token is the user's browser, not our bug: explain and
     # offer the way back instead of Django's developer page.
     return render(request, "403_csrf.html", {"language_next": "/"}, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, or 503 while the database is unreachable; neither page needs the database.
+
+    Django calls this while handling the exception, so `sys.exception()` is it,
+    and logs the exception itself.
+    The page is rendered without the request's context processors: they read
+    the session and the user, which live in the database that may be down.
+    """
+    unavailable = isinstance(sys.exception(), (OperationalError, InterfaceError))
+    context = {
+        "request": request,
+        "PUBLISHER_NAME": settings.PUBLISHER_NAME,
+        "language_next": "/",
+        # The language switcher's form; the token lives in a cookie, not the database.
+        "csrf_token": get_token(request),
+    }
+    if not unavailable:
+        return HttpResponse(render_to_string("500.html", context), status=500)
+    response = HttpResponse(render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
