@@ -93,7 +93,8 @@ test: lint pytest-sqlite pytest-postgres
 clean:
 	rm -rf .venv .tools node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
 
-# Performance figures (PostgreSQL on 127.0.0.1 required): the staff queue with
-# 100,000 requests, next to a baseline measured in the same run.
-bench: install
-	$(PY) bench/staff_queue.py
+# Performance figures (PostgreSQL on 127.0.0.1 required; docs/benchmarks.md):
+# one JSON line per figure, each beside a baseline measured in the same run;
+# exits 1 when a figure misses its target.
+bench: install fonts
+	$(PY) -m bench.run

@@ -1,39 +1,19 @@
-"""make bench: time the staff queue's first page with 100,000 requests on PostgreSQL.
+"""Figures on PostgreSQL: the staff queue's first page with 100,000 requests, and submissions.
 
-Prints the median and 95th percentile of /staff/ next to /healthz (a view that
-does one trivial query) measured in the same run, plus the SQL query count,
-so the figure can be read against this machine's speed at the time.
-Usage: python bench/staff_queue.py [--requests N] [--runs N]
+Run by bench/run.py (`make bench`), which creates the database and sets
+DATABASE_URL and DJANGO_SETTINGS_MODULE=bench.settings.
 """
 
-import argparse
 import os
-import statistics
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
-import psycopg
+import django
 
-BENCH_DB = "bench_portal"
-SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from bench.figures import emit, ratio, time_calls
 
-
-def ensure_database() -> None:
-    """A fresh database each run, so the figures never depend on an old schema or data."""
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ["DATABASE_URL"] = f"{SERVER}/{BENCH_DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
+SMALL, LARGE = 1_000, 100_000
+STAFF_RUNS = 60
+SUBMISSIONS = 120
 
 
 def fill(count: int) -> None:
@@ -112,54 +92,90 @@ def fill(count: int) -> None:
     user.groups.add(Group.objects.get(name="Reviewers"))
 
 
-def timed(client, url: str, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
-    client.get(url)  # warm caches and connections
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    return samples
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
-    ensure_database()
-    setup_django()
-    fill(args.requests)
-
+    django.setup()
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from licensing.models import RepublicationRequest
+    from licensing.models import Article, RepublicationRequest
+    from tests.factories import request_form_data
 
-    client = Client()
-    client.force_login(User.objects.get(username="bench-reviewer"))
-    total = RepublicationRequest.objects.count()
-    print(f"PostgreSQL database {BENCH_DB}: {total:,} requests; {args.runs} runs each")
-    for label, url in [
-        ("baseline /healthz", "/healthz"),
-        ("/staff/ first page", "/staff/"),
-        ("/staff/?status=submitted", "/staff/?status=submitted"),
-        ("/staff/?q=Outlet 42", "/staff/?q=Outlet%2042"),
-    ]:
-        samples = timed(client, url, args.runs)
+    def query_count(client: Client, url: str) -> int:
         with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        p95 = statistics.quantiles(samples, n=20)[-1]
-        print(
-            f"{label:28} median {statistics.median(samples):7.1f} ms   "
-            f"p95 {p95:7.1f} ms   {len(queries)} queries"
-        )
-    print("target: /staff/ first page median under 100 ms")
+            response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        return len(queries)
+
+    staff = Client()
+    fill(SMALL)
+    staff.force_login(User.objects.get(username="bench-reviewer"))
+    small_queries = query_count(staff, "/staff/")
+    fill(LARGE)
+    large_queries = query_count(staff, "/staff/")
+    total = RepublicationRequest.objects.count()
+
+    def get(url: str) -> None:
+        status = staff.get(url).status_code
+        if status != 200:
+            raise SystemExit(f"{url} answered {status}")
+
+    healthz = time_calls(lambda: get("/healthz"), STAFF_RUNS)
+    queue = time_calls(lambda: get("/staff/"), STAFF_RUNS)
+    emit(
+        "staff_queue",
+        queue,
+        requests_in_db=total,
+        queries=large_queries,
+        baseline="healthz",
+        baseline_p50_ms=healthz["p50_ms"],
+        baseline_p95_ms=healthz["p95_ms"],
+        ratio=ratio(queue["p95_ms"], healthz["p95_ms"]),
+        target="p95 under 100 ms",
+        ok=queue["p95_ms"] < 100,
+    )
+    emit(
+        "staff_queue_queries",
+        {"queries": large_queries},
+        requests_in_db=total,
+        baseline=f"queries with {SMALL:,} requests",
+        baseline_queries=small_queries,
+        target="same query count at both sizes",
+        ok=large_queries == small_queries,
+    )
+
+    # Submissions: valid posts through the whole view (validation, the
+    # request, its history row, the emails queued for the worker).
+    article = Article.objects.filter(republishable=True).order_by("pk").first()
+    if article is None:
+        raise SystemExit("seed_demo left no republishable article")
+    url = article.get_republish_url()
+    requester = Client()
+    posted = iter(range(10**9))
+
+    def submit() -> None:
+        n = next(posted)
+        data = request_form_data(email=f"submitter{n}@bench.example")
+        response = requester.post(url, data)
+        if response.status_code != 302:
+            raise SystemExit(f"POST {url} answered {response.status_code}")
+
+    bare = time_calls(lambda: requester.get("/bench/bare/"), SUBMISSIONS)
+    posts = time_calls(submit, SUBMISSIONS)
+    emit(
+        "submission",
+        posts,
+        database="postgresql",
+        baseline="bare_view",
+        baseline_rps=bare["rps"],
+        ratio=ratio(posts["rps"], bare["rps"]),
+        target=None,
+        ok=True,
+    )
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     main()

@@ -1,0 +1,123 @@
+"""Figures on SQLite: licence and invoice PDFs, and the Stripe webhook.
+
+PDFs are read against reportlab drawing one line of text on one page; the
+webhook (real signatures, through the real view) against /healthz in the
+same process. Run by bench/run.py with DATABASE_URL pointing at a fresh
+SQLite file and TASKS_BACKEND=database, so work the worker would do after
+commit (emails, storing PDFs) is queued, as in production.
+"""
+
+import io
+import os
+
+import django
+
+from bench.figures import emit, ratio, time_calls
+
+PDF_RUNS = 25
+BASELINE_PDF_RUNS = 200
+EVENTS = 150
+
+
+def one_line_pdf() -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1)
+    canvas.drawString(72, 720, "One line of text.")
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def pdf_figures() -> None:
+    from billing.pdf import render_invoice_pdf
+    from licensing.pdf import render_licence_pdf
+    from tests.factories import approved_request, make_article, make_request
+
+    article = make_article(title="Bench article", slug="bench-article")
+    invoice = approved_request(article).invoice
+    free = make_request(article)
+    free.approve(actor=None, fee_minor=0, currency="GBP", validity_days=30)
+    licence = free.licence
+    if invoice is None:
+        raise SystemExit("approving at a fee issued no invoice")
+    baseline = time_calls(one_line_pdf, BASELINE_PDF_RUNS)
+    for figure, render in (
+        ("licence_pdf", lambda: render_licence_pdf(licence)),
+        ("invoice_pdf", lambda: render_invoice_pdf(invoice, pay_url="http://127.0.0.1/pay")),
+    ):
+        measured = time_calls(render, PDF_RUNS)
+        times = ratio(measured["p50_ms"], baseline["p50_ms"])
+        emit(
+            figure,
+            {"ms_per_doc": measured["p50_ms"], "p95_ms": measured["p95_ms"], "n": measured["n"]},
+            baseline="reportlab_one_line",
+            baseline_ms=baseline["p50_ms"],
+            ratio=times,
+            target="at most 30 x the one-line PDF",
+            ok=times <= 30,
+        )
+
+
+def webhook_figures() -> None:
+    from django.test import Client
+
+    from billing.models import Invoice, InvoiceStatus, Payment
+    from tests.factories import approved_request, make_article
+    from tests.stripe_stub import completed_session, event_payload, sign
+
+    article = make_article(title="Webhook article", slug="webhook-article")
+    invoices = [approved_request(article).invoice for _ in range(EVENTS)]
+    payloads = [
+        event_payload(
+            "checkout.session.completed",
+            completed_session(invoice_number=inv.number, amount_total=inv.due_minor),
+        )
+        for inv in invoices
+        if inv is not None
+    ]
+    client = Client()
+    url = "/billing/stripe/webhook/"
+
+    def post(payload: str) -> None:
+        response = client.post(
+            url, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(payload)
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"webhook answered {response.status_code}: {response.content!r}")
+
+    healthz = time_calls(lambda: client.get("/healthz"), EVENTS)
+    queue = iter(payloads)
+    # time_calls makes 3 warm-up calls first: every event is posted once.
+    distinct = time_calls(lambda: post(next(queue)), len(payloads) - 3)
+    paid = Invoice.objects.filter(status=InvoiceStatus.PAID).count()
+    if paid != len(payloads) or Payment.objects.count() != paid:
+        raise SystemExit(f"webhook bench: {paid} invoices paid by {len(payloads)} events")
+    repeated = time_calls(lambda: post(payloads[0]), EVENTS)
+    for figure, measured in (("webhook_distinct", distinct), ("webhook_repeated", repeated)):
+        emit(
+            figure,
+            measured,
+            database="sqlite",
+            baseline="healthz",
+            baseline_rps=healthz["rps"],
+            ratio=ratio(measured["rps"], healthz["rps"]),
+            target="at least 100 events/s",
+            ok=measured["rps"] >= 100,
+        )
+
+
+def main() -> None:
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    pdf_figures()
+    webhook_figures()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    main()

@@ -1,0 +1,91 @@
+"""`make bench`: every performance figure, one JSON line each, then a summary line.
+
+Sets up its own data: a fresh PostgreSQL database (bench_portal on
+BENCH_POSTGRES, dropped at the end) for the staff queue, submissions and the
+pages served by gunicorn, and a throw-away SQLite file for PDFs and the
+webhook. Each step runs in its own process; its JSON lines are passed on
+as they come. Exits 1 when a figure misses its target.
+Usage: python -m bench.run
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+BENCH_DB = "bench_portal"
+WEBHOOK_SECRET = "whsec_test"  # noqa: S105 (a test value: the one tests/stripe_stub.py signs with)
+
+
+def recreate_database(*, drop_only: bool = False) -> None:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def run_step(module: str, env: dict[str, str]) -> list[dict[str, object]]:
+    """Run `python -m module`; pass its JSON lines on and return them."""
+    quiet = {"DJANGO_SETTINGS_MODULE": "bench.settings", "LOG_LEVEL": "WARNING"}
+    child = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env={**os.environ, **quiet, **env},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    figures = []
+    for line in child.stdout or ():
+        if line.startswith("{"):
+            figures.append(json.loads(line))
+        print(line, end="", flush=True)
+    if child.wait() != 0:
+        raise SystemExit(f"bench step {module} failed (exit {child.returncode})")
+    return figures
+
+
+def main() -> int:
+    started = time.monotonic()
+    figures: list[dict[str, object]] = []
+    queued = {"TASKS_BACKEND": "database"}
+    recreate_database()
+    try:
+        postgres = {**queued, "DATABASE_URL": f"{SERVER}/{BENCH_DB}"}
+        figures += run_step("bench.staff_queue", postgres)
+        figures += run_step("bench.web", postgres)
+    finally:
+        recreate_database(drop_only=True)
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
+        sqlite = {
+            **queued,
+            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+            "MEDIA_ROOT": f"{folder}/media",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_SECRET_KEY": "sk_test_bench",
+        }
+        figures += run_step("bench.documents", sqlite)
+    missed = [str(f["figure"]) for f in figures if not f.get("ok")]
+    print(
+        json.dumps(
+            {
+                "summary": True,
+                "figures": len(figures),
+                "ok": not missed,
+                "missed": missed,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        ),
+        flush=True,
+    )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
