@@ -99,6 +99,16 @@ def send_reply_received_email(*, request_id: int, attempt: int = 1) -> str:
 
 
 @task
+def send_quote_reminder_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_quote_reminder_email,
+        emails.send_quote_reminder,
+        request_id=request_id,
+        attempt=attempt,
+    )
+
+
+@task
 def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
     return _email_about_request(
         send_quote_expired_email,

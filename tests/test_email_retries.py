@@ -7,6 +7,7 @@ and the database task backend is run by the real `db_worker --batch`.
 import smtplib
 import socket
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
@@ -18,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import RepublicationRequest
 from portal.mail_retries import MAX_ATTEMPTS, RETRY_BACKOFF, is_temporary
-from tests.factories import request_form_data
+from tests.factories import make_invoiced_request, request_form_data
 
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 RECEIVED = "licensing.tasks.send_request_received_email"
@@ -179,3 +180,29 @@ def test_worker_gives_up_after_the_last_attempt(
 )
 def test_which_failures_are_retried(error: Exception, temporary: bool) -> None:
     assert is_temporary(error) is temporary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_quote_reminder_is_retried_not_lost(article, reviewer, smtp_down, settings) -> None:
+    req = make_invoiced_request(article, actor=reviewer)  # quote valid 30 days
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reminder = "licensing.tasks.send_quote_reminder_email"
+    three_days_before = timezone.now() + timedelta(days=27)
+
+    with time_machine.travel(three_days_before):
+        call_command("expire_quotes", stdout=StringIO())
+        run_worker()
+        # Marked as reminded (a second run sends none), and the email is queued again.
+        assert [(path, status, n) for path, status, n, _ in queued()] == [
+            (reminder, "SUCCESSFUL", 1),
+            (reminder, "READY", 2),
+        ]
+    req.refresh_from_db()
+    assert req.quote_reminder_sent_at is not None
+
+    settings.MAILERS = LOCMEM
+    with time_machine.travel(three_days_before + RETRY_BACKOFF[0] + timedelta(seconds=1)):
+        run_worker()
+    [email] = mail.outbox
+    assert email.to == ["amira@outlet.example"]
+    assert req.invoice.number in email.body

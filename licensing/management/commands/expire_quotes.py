@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from licensing.emails import send_quote_reminder
+from licensing import tasks
 from licensing.models import RepublicationRequest, RequestStatus, TransitionNotAllowed
 
 
@@ -44,6 +44,8 @@ class Command(BaseCommand):
                     pk=req.pk, quote_reminder_sent_at__isnull=True
                 ).update(quote_reminder_sent_at=timezone.now())
                 if claimed:
-                    transaction.on_commit(partial(send_quote_reminder, req))
+                    transaction.on_commit(
+                        partial(tasks.send_quote_reminder_email.enqueue, request_id=req.pk)
+                    )
                     reminded += 1
         self.stdout.write(f"{expired} quotes expired, {reminded} reminders sent.")
