@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from licensing.models import Article, RepublicationRequest
-from tests.e2e.helpers import DESKTOP, REQUEST_URL, start_date
+from tests.e2e.helpers import DESKTOP, REQUEST_URL, check_accessibility, start_date
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +36,7 @@ def test_arabic_requester_does_the_journey_in_arabic(
     label = page.get_by_label("اسمك")
     box = label.bounding_box()
     assert box is not None and box["x"] + box["width"] > DESKTOP["width"] / 2
+    check_accessibility(page)
     page.screenshot(path=screenshot_dir / "arabic-form.png", full_page=True)
 
     page.get_by_label("اسمك").fill("أميرة حداد")
@@ -59,6 +60,7 @@ def test_arabic_requester_does_the_journey_in_arabic(
     expect(page.get_by_role("heading", level=1)).to_have_text(f"الطلب {reference}")
     expect(page.locator("#request-status")).to_have_text("مُرسَل")
     assert page.evaluate("document.dir") == "rtl"
+    check_accessibility(page)
     page.screenshot(path=screenshot_dir / "arabic-request.png", full_page=True)
 
     req = RepublicationRequest.objects.get()
