@@ -46,8 +46,16 @@ def seconds_until_allowed(
     """Count this request against each limit; None when all allow it, else seconds to wait."""
     waits = []
     for limit in limits:
+        key = limit.key
+        if callable(key):
+            value = key(limit.name, request)
+            if not value:
+                # Nothing typed (an empty email or username): counting every
+                # empty form together would let one visitor block everyone's.
+                continue
+            key = lambda group, request, value=value: value  # noqa: E731
         usage = get_usage(
-            request, group=limit.name, key=limit.key, rate=_rate, method=methods, increment=True
+            request, group=limit.name, key=key, rate=_rate, method=methods, increment=True
         )
         if usage is not None and usage["should_limit"]:
             waits.append(max(usage["time_left"], 1))

@@ -160,3 +160,10 @@ def test_redis_url_is_accepted_for_cache_url(tmp_path) -> None:
     env = production(tmp_path, REDIS_URL="redis://10.0.0.5:6379/2")
     result = run(["-c", script], **env)
     assert result.stdout.split()[1] == "redis://127.0.0.1:6379/0"
+
+
+def test_empty_usernames_are_not_counted_together(db, tight) -> None:
+    # Counting "" as one username would let anyone lock out every empty form.
+    for n in range(4):
+        visitor = Client(REMOTE_ADDR=f"192.0.2.{n}")
+        assert visitor.post("/accounts/login/", {"username": "", "password": ""}).status_code == 200
