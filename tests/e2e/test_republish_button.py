@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from licensing.models import Article
-from tests.e2e.helpers import expect_request_form
+from tests.e2e.helpers import check_accessibility, expect_request_form
 from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +36,7 @@ def test_button_on_the_demo_article_opens_the_request_form(
         "href", f"{site.url}/republish/?url={quote(SEED_URL, safe='')}"
     )
     expect(button).to_have_class(re.compile(r"\brepublish-button\b"))
+    check_accessibility(page)  # the button must not make the publisher's page less accessible
     button.click()
     expect_request_form(page, seed_article)
     expect(page.get_by_text(seed_article.title).first).to_be_visible()
