@@ -229,7 +229,15 @@ MAILERS = {
 # REDIS_URL is accepted as another name for CACHE_URL (hosts that provide
 # Redis usually export it); CACHE_URL wins when both are set.
 CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
-CACHES = {"default": environ.Env.cache_url_config(CACHE_URL or "locmemcache://")}
+CACHES = {
+    "default": environ.Env.cache_url_config(CACHE_URL or "locmemcache://"),
+    # Markup that depends only on the language and the day (the empty request
+    # form): kept in each process, so a deploy never serves the old markup.
+    "rendered": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "rendered",
+    },
+}
 
 # Background tasks (emails, licence PDFs): run at once in development and
 # tests; queued in the database and run by `manage.py db_worker` in production.
