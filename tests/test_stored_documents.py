@@ -50,9 +50,10 @@ def _callbacks(patterns: list) -> list:
 
 
 def test_the_stored_pdf_is_not_under_any_public_url(licence: Licence, superuser: User) -> None:
-    stored = Path(settings.MEDIA_ROOT) / licence.pdf.name
+    name = str(licence.pdf.name)
+    stored = Path(settings.MEDIA_ROOT) / name
     assert stored.read_bytes().startswith(b"%PDF")
-    public_path = f"/{settings.MEDIA_URL.strip('/')}/{licence.pdf.name}"
+    public_path = f"/{settings.MEDIA_URL.strip('/')}/{name}"
     with pytest.raises(Resolver404):
         resolve(public_path)
     admin = Client()
