@@ -85,6 +85,16 @@ def test_arabic_article_page_is_right_to_left(client: Client, db) -> None:
     assert '<article class="col-lg-9" dir="rtl" lang="ar">' in html
 
 
+def test_english_title_on_a_french_page_is_marked_english(client: Client, db) -> None:
+    article = make_article(title="Gaza ceasefire talks resume", language="en")
+    client.cookies["django_language"] = "fr"
+    html = client.get(f"/articles/{article.slug}/").content.decode()
+    assert '<html lang="fr"' in html
+    assert '<h1 lang="en">Gaza ceasefire talks resume</h1>' in html
+    catalogue = client.get("/articles/").content.decode()
+    assert 'class="h5 card-title" lang="en" dir="auto">' in catalogue
+
+
 def test_unknown_slug_is_a_friendly_404(client: Client, db) -> None:
     response = client.get("/articles/nothing-here/")
     assert response.status_code == 404
