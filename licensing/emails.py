@@ -110,16 +110,13 @@ def send_overdue_reminder(requests: Sequence[RepublicationRequest], *, to: str) 
     )
 
 
-def send_magic_link(*, email: str, link: str) -> None:
-    """The single-use sign-in link for /account/."""
+def send_magic_link(*, email: str, link: str, language: str) -> None:
+    """The single-use sign-in link for /account/, in the language of the sign-in page."""
     _send(
         template="magic_link",
         to=[email],
         context={"link": link, "minutes": settings.SESAME_MAX_AGE // 60},
-        # Asked for on the sign-in page just now: in the language of that page.
-        language=translation.get_supported_language_variant(
-            translation.get_language() or settings.LANGUAGE_CODE
-        ),
+        language=translation.get_supported_language_variant(language),
     )
 
 

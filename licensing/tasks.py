@@ -9,7 +9,11 @@ sends one email and, when the mail server is down, queues itself again
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.tasks import Task, task
+from django.urls import reverse
+from sesame.utils import get_query_string
 
 from licensing import emails
 from licensing.models import Licence, RepublicationRequest
@@ -157,4 +161,21 @@ def send_licence_expired_email(*, licence_id: int, attempt: int = 1) -> str:
         request_reference=licence.request.reference,
         attempt=attempt,
         licence_id=licence_id,
+    )
+
+
+@task
+def send_magic_link_email(*, user_id: int, language: str, attempt: int = 1) -> str:
+    """Sent by the worker, so a mail outage neither breaks the sign-in page nor
+    tells the visitor whether the address has an account; the link is made at
+    each attempt, so a retried email still carries a link valid for the full time."""
+    user = get_user_model().objects.get(pk=user_id)
+    link = settings.PORTAL_BASE_URL + reverse("licensing:account_magic") + get_query_string(user)
+    return send_or_retry(
+        send_magic_link_email,
+        send=lambda: emails.send_magic_link(email=user.email, link=link, language=language),
+        email="magic_link",
+        attempt=attempt,
+        user_id=user_id,
+        language=language,
     )

@@ -4,6 +4,7 @@ The SMTP mailer is pointed at a closed local port (a real refused connection),
 and the database task backend is run by the real `db_worker --batch`.
 """
 
+import re
 import smtplib
 import socket
 from datetime import timedelta
@@ -206,3 +207,45 @@ def test_quote_reminder_is_retried_not_lost(article, reviewer, smtp_down, settin
     [email] = mail.outbox
     assert email.to == ["amira@outlet.example"]
     assert req.invoice.number in email.body
+
+
+MAGIC_LINK = "licensing.tasks.send_magic_link_email"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_page_answers_as_usual_when_smtp_is_down(
+    client: Client, submitted, smtp_down, caplog
+) -> None:
+    response = client.post("/account/login/", {"email": "amira@outlet.example"})
+
+    # The same answer as for an unknown address: the outage tells a visitor nothing.
+    assert response.status_code == 200
+    assert "If amira@outlet.example has sent us a request" in response.content.decode()
+    failures = [r for r in caplog.records if r.name == "portal.mail_retries"]
+    assert [r.levelname for r in failures] == ["ERROR"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_retries_the_magic_link_with_a_fresh_link_in_the_page_language(
+    client: Client, submitted, smtp_down, database_tasks, settings
+) -> None:
+    mail.outbox.clear()  # the submission's own emails
+    client.post("/account/login/", {"email": "amira@outlet.example"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert queued() == [(MAGIC_LINK, "READY", 1, True)]
+
+    run_worker()
+    assert queued()[1:] == [(MAGIC_LINK, "READY", 2, False)]
+    assert mail.outbox == []
+
+    settings.MAILERS = LOCMEM
+    with time_machine.travel(timezone.now() + RETRY_BACKOFF[0] + timedelta(seconds=5)):
+        run_worker()
+        assert len(mail.outbox) == 1
+        message = mail.outbox[0]
+        assert message.to == ["amira@outlet.example"]
+        assert "lien de connexion" in message.subject
+        # The link is made when the email goes out, so it works for the full time from then.
+        link = re.search(r"http://\S+(/account/magic/\?sesame=\S+)", message.body)
+        assert link is not None
+        landed = Client().get(link.group(1), follow=True)
+    assert landed.redirect_chain[-1][0] == "/account/"

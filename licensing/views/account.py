@@ -5,12 +5,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from sesame.utils import get_query_string, get_user
+from sesame.utils import get_user
 
-from licensing import emails
+from licensing import tasks
 from licensing.forms import MagicLinkForm
 from licensing.models import RepublicationRequest
 from portal.rate_limits import Limit, posted, rate_limited
@@ -31,8 +31,9 @@ def account_login(request: HttpRequest) -> HttpResponse:
             .first()
         )
         if user is not None and not user.has_usable_password():
-            link = settings.PORTAL_BASE_URL + reverse("licensing:account_magic")
-            emails.send_magic_link(email=email, link=link + get_query_string(user))
+            tasks.send_magic_link_email.enqueue(
+                user_id=user.pk, language=translation.get_language() or settings.LANGUAGE_CODE
+            )
         return render(request, "licensing/account_link_sent.html", {"email": email})
     return render(request, "licensing/account_login.html", {"form": form})
 
