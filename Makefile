@@ -97,4 +97,4 @@ clean:
 # one JSON line per figure, each beside a baseline measured in the same run;
 # exits 1 when a figure misses its target.
 bench: install fonts
-	$(PY) -m bench.run
+	@$(PY) -m bench.run
