@@ -101,6 +101,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        log_path.unlink()  # kept only when something went wrong
     served = {"server": f"gunicorn, {WORKERS} workers, DEBUG off", "concurrency": CONCURRENCY}
     emit("bare_view", got["bare"], **served, baseline=None, target=None, ok=True)
     emit("plain_form", got["plain_form"], **served, baseline=None, target=None, ok=True)
