@@ -39,7 +39,12 @@ ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70
 
 
 def register_fonts() -> ArabicReshaper:
-    """Register DejaVu Sans from LICENCE_FONT_DIR (once per file); the Arabic shaper for it."""
+    """Register DejaVu Sans from LICENCE_FONT_DIR (once per folder); the Arabic shaper for it."""
+    # Called for every paragraph: once the folder's fonts are registered, no
+    # file is looked at again until LICENCE_FONT_DIR names another folder.
+    registered = _registered_folder.get(settings.LICENCE_FONT_DIR)
+    if registered is not None:
+        return registered
     folder = Path(settings.LICENCE_FONT_DIR)
     paths = {name: folder / file for name, file in FONT_FILES.items()}
     missing = [str(path) for path in paths.values() if not path.is_file()]
@@ -52,7 +57,14 @@ def register_fonts() -> ArabicReshaper:
     for name, path in paths.items():
         _register_font(name, str(path))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
-    return _reshaper_for(str(paths[FONT]))
+    reshaper = _reshaper_for(str(paths[FONT]))
+    _registered_folder.clear()
+    _registered_folder[settings.LICENCE_FONT_DIR] = reshaper
+    return reshaper
+
+
+# The folder whose fonts are registered now, and its Arabic shaper.
+_registered_folder: dict[str, ArabicReshaper] = {}
 
 
 # The file each font name is registered from: parsing a TrueType file on
