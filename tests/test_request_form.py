@@ -221,3 +221,11 @@ def test_not_republishable_article_refuses_requests(client: Client, db) -> None:
     assert 'name="accept_terms"' not in page.content.decode()
     client.post(url_for(article), request_form_data())
     assert RepublicationRequest.objects.count() == 0
+
+
+def test_error_summary_links_each_error_to_its_field(client: Client, article) -> None:
+    response = client.post(url_for(article), request_form_data(contact_name="", accept_terms=None))
+    html = response.content.decode()
+    assert '<a href="#id_contact_name">Your name: This field is required.</a>' in html
+    # The terms' label is a sentence of its own: the summary gives only the error.
+    assert '<a href="#id_accept_terms">You must accept the terms to send a request.</a>' in html
