@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from billing import signals
 from billing.vat import VatTreatment, vat_amount, vat_for
-from portal.models import allocate_number
+from portal.models import allocate_number, copy_state
 from portal.money import format_money
 from portal.structured_logging import reference_fields
 
@@ -199,35 +199,72 @@ class Invoice(models.Model):
         """
         with transaction.atomic():
             locked = self._lock()
-            payment = locked.payments.create(
+            payment = locked.record_payment_locked(
                 method=method,
                 amount_minor=amount_minor,
                 currency=currency,
                 received_on=received_on,
                 provider_reference=provider_reference,
                 recorded_by=recorded_by,
-                flagged_for_refund=locked.status != InvoiceStatus.OPEN,
             )
-            if locked.status == InvoiceStatus.OPEN and locked.paid_minor >= locked.total_minor:
-                locked.mark_paid()
-            self.refresh_from_db()
+            copy_state(self, locked)
+        return payment
+
+    def record_payment_locked(
+        self,
+        *,
+        method: str,
+        amount_minor: int,
+        currency: str,
+        received_on: date,
+        provider_reference: str = "",
+        recorded_by: User | None = None,
+        paid_before: int | None = None,
+    ) -> Payment:
+        """record_payment() on an invoice its caller has already locked.
+
+        `self` must come from `select_for_update()` in the transaction still
+        open around this call (the Stripe webhook locks the invoice before it
+        compares the amount due): locking and reading the row again would only
+        repeat queries. Writes without a savepoint of its own. `paid_before`:
+        paid_minor as the caller read it under that lock, if it did.
+        """
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("record_payment_locked() must run inside the lock's transaction")
+        payment = self.payments.create(
+            method=method,
+            amount_minor=amount_minor,
+            currency=currency,
+            received_on=received_on,
+            provider_reference=provider_reference,
+            recorded_by=recorded_by,
+            flagged_for_refund=self.status != InvoiceStatus.OPEN,
+        )
+        if self.status == InvoiceStatus.OPEN:
+            paid = self.paid_minor if paid_before is None else paid_before + amount_minor
+            if paid >= self.total_minor:
+                self._mark_paid_locked()
         return payment
 
     def mark_paid(self) -> None:
         """The only way an invoice becomes paid; tells listeners once, on commit."""
         with transaction.atomic():
             locked = self._lock()
-            if locked.status == InvoiceStatus.PAID:
-                return
-            if locked.status != InvoiceStatus.OPEN:
-                raise InvoiceStateError(f"Invoice {locked.number} is {locked.status}.")
-            locked.status = InvoiceStatus.PAID
-            locked.paid_at = timezone.now()
-            locked.save(update_fields=["status", "paid_at"])
-            locked._log("Invoice %s paid", locked.number, status="paid")
-            invoice_id = locked.pk
-            transaction.on_commit(lambda: _announce(signals.invoice_paid, invoice_id))
-            self.refresh_from_db()
+            locked._mark_paid_locked()
+            copy_state(self, locked)
+
+    def _mark_paid_locked(self) -> None:
+        """mark_paid() on an invoice locked in the current transaction."""
+        if self.status == InvoiceStatus.PAID:
+            return
+        if self.status != InvoiceStatus.OPEN:
+            raise InvoiceStateError(f"Invoice {self.number} is {self.status}.")
+        self.status = InvoiceStatus.PAID
+        self.paid_at = timezone.now()
+        self.save(update_fields=["status", "paid_at"])
+        self._log("Invoice %s paid", self.number, status="paid")
+        # The listeners get this instance, as committed: re-reading it would give the same row.
+        transaction.on_commit(lambda: _announce(signals.invoice_paid, self))
 
     def void(self, *, reason: str) -> CreditNote:
         """Cancel an open invoice with a credit note for its full amount."""
@@ -255,9 +292,8 @@ class Invoice(models.Model):
             )
             # A part-payment received before the cancellation must go back too.
             locked.payments.update(flagged_for_refund=True)
-            invoice_id = locked.pk
-            transaction.on_commit(lambda: _announce(signals.invoice_voided, invoice_id))
-            self.refresh_from_db()
+            transaction.on_commit(lambda: _announce(signals.invoice_voided, locked))
+            copy_state(self, locked)
         return note
 
     def refund(self, *, amount_minor: int, reason: str, provider_reference: str = "") -> CreditNote:
@@ -293,13 +329,12 @@ class Invoice(models.Model):
             return note
 
 
-def _announce(signal: Signal, invoice_id: int) -> None:
+def _announce(signal: Signal, invoice: Invoice) -> None:
     """Tell listeners after commit; a failing listener is logged, never undoes the payment.
 
     The money is in and committed by now: an exception here would only turn
     the caller's answer (a webhook's 200) into a 500 and a pointless retry.
     """
-    invoice = Invoice.objects.get(pk=invoice_id)
     for receiver, result in signal.send_robust(sender=Invoice, invoice=invoice):
         if isinstance(result, Exception):
             logger.error(

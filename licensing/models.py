@@ -16,12 +16,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from portal.models import allocate_number
+from portal.models import allocate_number, copy_state
 from portal.money import format_money
 from portal.structured_logging import reference_fields
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from billing.models import Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -389,7 +391,29 @@ class RepublicationRequest(models.Model):
     # StatusChange and queues its email for after the commit.
 
     def _lock(self) -> RepublicationRequest:
-        return type(self).objects.select_for_update().get(pk=self.pk)
+        return type(self)._locking().get(pk=self.pk)
+
+    @classmethod
+    def _locking(cls) -> models.QuerySet[RepublicationRequest]:
+        """Requests locked until the transaction ends, read with what transitions use.
+
+        Only the request's row is locked (`of`): the article and invoice are read along.
+        """
+        return cls.objects.select_for_update(of=("self",)).select_related("article", "invoice")
+
+    @classmethod
+    def locked_for_invoice(cls, invoice: Invoice) -> RepublicationRequest | None:
+        """The request billed by `invoice`, locked until the caller's transaction ends."""
+        request = (
+            cls.objects.select_for_update(of=("self",))
+            .select_related("article")
+            .filter(invoice_id=invoice.pk)
+            .first()
+        )
+        if request is not None:
+            # The caller's instance: reading the invoice again would give the same row.
+            request.invoice = invoice
+        return request
 
     def _move(
         self,
@@ -399,10 +423,15 @@ class RepublicationRequest(models.Model):
         actor: User | None,
         note: str,
         action: str,
+        locked: RepublicationRequest | None = None,
         **fields: Any,
     ) -> RepublicationRequest:
-        """Lock, check and apply one transition; must run inside transaction.atomic()."""
-        locked = self._lock()
+        """Lock, check and apply one transition; must run inside transaction.atomic().
+
+        `locked`: this request, already locked by the caller in this transaction.
+        """
+        if locked is None:
+            locked = self._lock()
         if locked.status not in allowed_from:
             raise TransitionNotAllowed(
                 f"Cannot {action} request {locked.reference}: it is now "
@@ -417,7 +446,17 @@ class RepublicationRequest(models.Model):
             locked.first_response_at = now
         for name, value in fields.items():
             setattr(locked, name, value)
-        locked.save()
+        # The columns a transition writes; the others are as read under the lock.
+        locked.save(
+            update_fields=[
+                "status",
+                "waiting_on",
+                "waiting_since",
+                "first_response_at",
+                "updated_at",
+                *fields,
+            ]
+        )
         locked.status_changes.create(
             from_status=from_status, to_status=to, actor=actor, note=note, created_at=now
         )
@@ -431,15 +470,18 @@ class RepublicationRequest(models.Model):
             extra=reference_fields(
                 request_reference=locked.reference,
                 invoice_number=locked.invoice.number if locked.invoice else None,
-                licence_number=Licence.objects.filter(request=locked)
-                .values_list("number", flat=True)
-                .first(),
+                # Only a request that has been licensed has a licence.
+                licence_number=(
+                    Licence.objects.filter(request=locked).values_list("number", flat=True).first()
+                    if from_status in {RequestStatus.LICENSED, RequestStatus.REVOKED}
+                    else None
+                ),
                 from_status=from_status,
                 to_status=to,
                 actor_id=actor.pk if actor else None,
             ),
         )
-        self.refresh_from_db()
+        copy_state(self, locked)
         return locked
 
     def _after_commit(self, task: Any) -> None:
@@ -585,23 +627,37 @@ class RepublicationRequest(models.Model):
             locked._void_open_invoice(reason=f"Quote for {locked.reference} expired unpaid.")
             self._after_commit(tasks.send_quote_expired_email)
 
-    def mark_licensed(self, *, note: str) -> bool:
-        """Payment arrived: awaiting_payment becomes licensed, once.
+    def mark_licensed(self, *, note: str, already_locked: bool = False) -> bool:
+        """Payment arrived: awaiting_payment becomes licensed, once, with its licence.
 
         Returns False, changing nothing, when the request is already licensed,
-        so repeated payment notifications are harmless.
+        so repeated payment notifications are harmless. `already_locked`: this
+        instance is the row the caller locked (locked_for_invoice()) in the
+        transaction still open around this call, which then holds the whole
+        change and no savepoint is made.
         """
-        with transaction.atomic():
-            if self._lock().status == RequestStatus.LICENSED:
-                return False
-            locked = self._move(
-                allowed_from={RequestStatus.AWAITING_PAYMENT},
-                to=RequestStatus.LICENSED,
-                actor=None,
-                note=note,
-                action="license",
+        if not already_locked:
+            with transaction.atomic():
+                locked = self._lock()
+                licensed = locked.mark_licensed(note=note, already_locked=True)
+                copy_state(self, locked)
+            return licensed
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError(
+                "mark_licensed(already_locked=True) must run in the lock's transaction"
             )
-            Licence.issue(locked)
+        if self.status == RequestStatus.LICENSED:
+            return False
+        # Raises TransitionNotAllowed before writing anything.
+        self._move(
+            allowed_from={RequestStatus.AWAITING_PAYMENT},
+            to=RequestStatus.LICENSED,
+            actor=None,
+            note=note,
+            action="license",
+            locked=self,
+        )
+        Licence.issue(self)
         return True
 
     def revoke(self, *, actor: User, reason: str) -> None:
@@ -969,7 +1025,10 @@ class Licence(models.Model):
             currency=request.currency,
             invoice_number=request.invoice.number if request.invoice else "",
         )
-        licence.full_clean(exclude=["pdf"])
+        # Field checks only: the request is the locked row itself, its country was
+        # checked when it was submitted (a walk through every country), and the
+        # unique columns (request, number, uuid) are the database's to enforce.
+        licence.full_clean(exclude=["pdf", "request", "licensee_country"], validate_unique=False)
         licence.save()
         logger.info(
             "Licence %s issued for request %s",
@@ -983,7 +1042,7 @@ class Licence(models.Model):
         )
         licence_id = licence.pk
         transaction.on_commit(lambda: tasks.deliver_licence.enqueue(licence_id=licence_id))
-        signals.send_on_commit(signals.licence_issued, licence_id=licence_id)
+        signals.send_on_commit(signals.licence_issued, licence_id=licence_id, licence=licence)
         return licence
 
     def render_pdf(self) -> bytes:

@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from billing.models import Invoice
@@ -14,15 +15,23 @@ logger = logging.getLogger(__name__)
 
 @receiver(invoice_paid, dispatch_uid="licensing.license_paid_request")
 def license_paid_request(sender: type[Invoice], invoice: Invoice, **kwargs: Any) -> None:
-    req = RepublicationRequest.objects.filter(invoice=invoice).first()
-    if req is None:
-        logger.warning("Invoice %s paid but no request refers to it", invoice.number)
-        return
+    # One transaction: the request is found locked, moved and given its licence.
+    req: RepublicationRequest | None = None
     try:
-        if req.mark_licensed(note=f"Invoice {invoice.number} paid."):
-            logger.info("Request %s licensed: invoice %s paid", req.reference, invoice.number)
+        with transaction.atomic():
+            req = RepublicationRequest.locked_for_invoice(invoice)
+            if req is None:
+                logger.warning("Invoice %s paid but no request refers to it", invoice.number)
+                return
+            licensed = req.mark_licensed(
+                note=f"Invoice {invoice.number} paid.", already_locked=True
+            )
     except TransitionNotAllowed:
         # The request was withdrawn or expired first; billing flags the money for refund.
+        assert req is not None  # noqa: S101 - raised only after the request was found
         logger.warning(
             "Invoice %s paid but request %s is %s", invoice.number, req.reference, req.status
         )
+        return
+    if licensed:
+        logger.info("Request %s licensed: invoice %s paid", req.reference, invoice.number)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -52,18 +52,23 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     # the listeners on commit) carries the event id and, once matched, the
     # invoice number and request reference.
     with log_context(stripe_event_id=event.id, stripe_event_type=event.type):
-        with transaction.atomic():
-            # The unique event id is the guard: a concurrent twin waits on this row
-            # and then fails here, so whatever the handler does happens once.
-            try:
-                with transaction.atomic():
-                    record = StripeEvent.objects.create(event_id=event.id, type=event.type[:100])
-            except IntegrityError:
-                logger.info("Stripe event %s (%s) already received: ignored", event.id, event.type)
-                return HttpResponse("duplicate", content_type="text/plain")
-            outcome = handler(event)[:255]
-            record.outcome = outcome
-            record.save(update_fields=["outcome"])
+        stored = False
+        try:
+            with transaction.atomic():
+                # The unique event id is the guard: a concurrent twin waits on this row
+                # and then fails here, so whatever the handler does happens once. It is
+                # the transaction's first write: a duplicate rolls back nothing else,
+                # so it needs no savepoint of its own.
+                record = StripeEvent.objects.create(event_id=event.id, type=event.type[:100])
+                stored = True
+                outcome = handler(event)[:255]
+                record.outcome = outcome
+                record.save(update_fields=["outcome"])
+        except IntegrityError:
+            if stored:
+                raise
+            logger.info("Stripe event %s (%s) already received: ignored", event.id, event.type)
+            return HttpResponse("duplicate", content_type="text/plain")
         logger.info("Stripe event %s (%s): %s", event.id, event.type, outcome)
     return HttpResponse(outcome, content_type="text/plain")
 
@@ -92,15 +97,17 @@ def _matched(invoice: Invoice | None) -> Invoice | None:
     return invoice
 
 
-def _invoice_for_session(session: dict[str, Any]) -> Invoice | None:
+def _invoice_for_session(session: dict[str, Any], *, lock: bool = False) -> Invoice | None:
+    """The session's invoice; with `lock`, locked until the caller's transaction ends."""
+    invoices = Invoice.objects.select_for_update() if lock else Invoice.objects.all()
     number = _metadata_invoice(session) or _text(session.get("client_reference_id"))
-    if number and (invoice := Invoice.objects.filter(number=number).first()):
+    if number and (invoice := invoices.filter(number=number).first()):
         return _matched(invoice)
-    row = (
-        CheckoutSession.objects.select_related("invoice")
-        .filter(session_id=_text(session.get("id")))
-        .first()
-    )
+    sessions = CheckoutSession.objects.filter(session_id=_text(session.get("id")))
+    if lock:
+        invoice_id = sessions.values_list("invoice_id", flat=True).first()
+        return _matched(invoices.get(pk=invoice_id) if invoice_id is not None else None)
+    row = sessions.select_related("invoice").first()
     return _matched(row.invoice if row else None)
 
 
@@ -181,20 +188,21 @@ def _checkout_completed(event: WebhookEvent) -> str:
 def _checkout_paid(event: WebhookEvent) -> str:
     session = event.object
     session_id = _text(session.get("id"))
-    invoice = _invoice_for_session(session)
-    if invoice is None:
-        logger.warning(
-            "Checkout Session %s paid but matches no invoice (metadata %r, event %s)",
-            session_id,
-            _metadata_invoice(session) or session.get("client_reference_id"),
-            event.id,
-        )
-        return "unknown invoice"
-    _update_session_row(session, CheckoutStatus.PAID)
-    with transaction.atomic():
+    # No savepoint of its own: the webhook's transaction holds everything, and
+    # nothing here is caught and carried on from.
+    with transaction.atomic(savepoint=False):
         # Locked until the webhook commits: a twin event for the same session
         # waits here, then sees this payment instead of a stale amount due.
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = _invoice_for_session(session, lock=True)
+        if invoice is None:
+            logger.warning(
+                "Checkout Session %s paid but matches no invoice (metadata %r, event %s)",
+                session_id,
+                _metadata_invoice(session) or session.get("client_reference_id"),
+                event.id,
+            )
+            return "unknown invoice"
+        _update_session_row(session, CheckoutStatus.PAID)
         return _record_card_payment(event, invoice, session)
 
 
@@ -207,20 +215,31 @@ def _already_recorded(event: WebhookEvent, invoice: Invoice, session_id: str) ->
 
 def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[str, Any]) -> str:
     session_id = _text(session.get("id"))
-    if Payment.objects.filter(method=PaymentMethod.STRIPE, provider_reference=session_id).exists():
+    # One query for two questions: is this session's payment already recorded
+    # (on any invoice), and how much has this invoice been paid. The invoice is
+    # locked, so no other payment for it can arrive meanwhile.
+    this_session = Q(method=PaymentMethod.STRIPE, provider_reference=session_id)
+    this_invoice = Q(invoice=invoice)
+    seen = Payment.objects.filter(this_session | this_invoice).aggregate(
+        recorded=Count("pk", filter=this_session),
+        paid=Sum("amount_minor", filter=this_invoice),
+    )
+    if seen["recorded"]:
         return _already_recorded(event, invoice, session_id)
 
     amount = session.get("amount_total")
     currency = _text(session.get("currency")).upper()
+    paid = int(seen["paid"] or 0)
+    due = max(invoice.total_minor - paid, 0)
     if invoice.status == InvoiceStatus.OPEN and (
-        amount != invoice.due_minor or currency != invoice.currency.upper()
+        amount != due or currency != invoice.currency.upper()
     ):
         _problem(
             event,
             invoice,
             "amount_mismatch",
             f"Checkout Session {session_id} paid {amount} {currency or '?'} (minor units) "
-            f"but {invoice.number} has {invoice.due_minor} {invoice.currency} due.",
+            f"but {invoice.number} has {due} {invoice.currency} due.",
         )
         return "amount or currency mismatch: not paid"
     if not isinstance(amount, int) or amount <= 0 or len(currency) != 3:
@@ -232,12 +251,14 @@ def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[st
     try:
         # The unique (method, provider_reference) constraint is the second guard.
         with transaction.atomic():
-            payment = invoice.record_payment(
+            # The invoice is the row locked above: no second lock or re-read.
+            payment = invoice.record_payment_locked(
                 method=PaymentMethod.STRIPE,
                 amount_minor=amount,
                 currency=currency,
                 received_on=timezone.localdate(),
                 provider_reference=session_id,
+                paid_before=paid,
             )
     except IntegrityError:
         return _already_recorded(event, invoice, session_id)
