@@ -172,3 +172,19 @@ def approved_request(
     req.approve(actor=actor, fee_minor=fee_minor, currency=currency, validity_days=validity_days)
     req.refresh_from_db()
     return req
+
+
+def pay_by_transfer(req: RepublicationRequest) -> None:
+    """The invoice paid in full by bank transfer (reference BANK-1); the request as now stored.
+
+    Licensing follows on commit: call inside
+    django_capture_on_commit_callbacks(execute=True) to have the licence.
+    """
+    assert req.invoice is not None
+    req.invoice.record_payment(
+        method="bank_transfer",
+        amount_minor=req.invoice.total_minor,
+        currency=req.invoice.currency,
+        received_on=timezone.localdate(),
+        provider_reference="BANK-1",
+    )

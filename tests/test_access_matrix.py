@@ -19,11 +19,10 @@ from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
-from django.utils import timezone
 
 from billing.models import CreditNote
 from licensing.models import Article, RepublicationRequest
-from tests.factories import make_request
+from tests.factories import make_request, pay_by_transfer
 
 ACTORS = ("anonymous", "requester_a", "requester_b", "reviewer", "finance", "superuser")
 # The admin is one app with its own URL conf: its index (and one list) stand for it.
@@ -225,13 +224,7 @@ def objects(
         req = make_request(article, country="GB", vat_number="")
         req.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
         req.refresh_from_db()
-        req.invoice.record_payment(
-            method="bank_transfer",
-            amount_minor=req.invoice.total_minor,
-            currency="GBP",
-            received_on=timezone.localdate(),
-            provider_reference="BANK-1",
-        )
+        pay_by_transfer(req)
         withdrawn = make_request(article)
         withdrawn.approve(actor=reviewer, fee_minor=5000, currency="GBP", validity_days=30)
         withdrawn.withdraw()

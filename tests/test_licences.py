@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.models import Licence, LicenceStatus, RepublicationRequest, StatusChange
-from tests.factories import make_request, request_form_data
+from tests.factories import make_request, pay_by_transfer, request_form_data
 
 
 @pytest.fixture
@@ -24,13 +24,7 @@ def awaiting(article, reviewer):
 
 def pay(req, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        req.invoice.record_payment(
-            method="bank_transfer",
-            amount_minor=req.invoice.total_minor,
-            currency="GBP",
-            received_on=timezone.localdate(),
-            provider_reference="BANK-1",
-        )
+        pay_by_transfer(req)
     req.refresh_from_db()
 
 

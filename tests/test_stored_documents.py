@@ -10,11 +10,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
-from django.utils import timezone
 from django.views.static import serve
 
 from licensing.models import Article, Licence
-from tests.factories import make_request
+from tests.factories import make_request, pay_by_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,13 +27,7 @@ def licence(
         req = make_request(article, country="GB", vat_number="")
         req.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
         req.refresh_from_db()
-        req.invoice.record_payment(
-            method="bank_transfer",
-            amount_minor=req.invoice.total_minor,
-            currency="GBP",
-            received_on=timezone.localdate(),
-            provider_reference="BANK-1",
-        )
+        pay_by_transfer(req)
     req.refresh_from_db()
     return req.licence
 
