@@ -16,7 +16,7 @@ from django.urls import reverse
 from sesame.utils import get_query_string
 
 from licensing import emails
-from licensing.models import Licence, RepublicationRequest
+from licensing.models import Licence, RepublicationRequest, WaitingOn
 from portal.mail_retries import send_or_retry
 
 
@@ -178,4 +178,29 @@ def send_magic_link_email(*, user_id: int, language: str, attempt: int = 1) -> s
         attempt=attempt,
         user_id=user_id,
         language=language,
+    )
+
+
+@task
+def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int = 1) -> str:
+    """One reviewer's (or the desk's) list of overdue requests, from remind_reviewers.
+
+    A retry lists only the requests still waiting on staff: one answered
+    during a mail outage is not chased again.
+    """
+    requests = list(
+        RepublicationRequest.objects.filter(pk__in=request_ids, waiting_on=WaitingOn.STAFF)
+        .select_related("article", "assignee")
+        .order_by("waiting_since")
+    )
+    if not requests:
+        return "no request is waiting on staff any more"
+    return send_or_retry(
+        send_overdue_reminder_email,
+        send=lambda: emails.send_overdue_reminder(requests, to=to),
+        email="overdue_reminder",
+        request_reference=", ".join(r.reference for r in requests),
+        attempt=attempt,
+        request_ids=request_ids,
+        to=to,
     )

@@ -249,3 +249,38 @@ def test_worker_retries_the_magic_link_with_a_fresh_link_in_the_page_language(
         assert link is not None
         landed = Client().get(link.group(1), follow=True)
     assert landed.redirect_chain[-1][0] == "/account/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overdue_reminder_is_retried_and_skips_requests_answered_meanwhile(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    from licensing.models import RepublicationRequest
+    from tests.factories import make_request
+
+    settings.REVIEWERS_EMAIL = "desk@publisher.example"
+    reminder = "licensing.tasks.send_overdue_reminder_email"
+    waiting = make_request(article, outlet_name="Still Waiting Daily")
+    answered = make_request(article, outlet_name="Answered Weekly")
+    RepublicationRequest.objects.filter(pk__in=[waiting.pk, answered.pk]).update(
+        waiting_since=timezone.now() - timedelta(days=10)
+    )
+    DBTaskResult.objects.all().delete()  # the submissions' own emails
+
+    call_command("remind_reviewers", stdout=StringIO())
+    run_worker()
+    assert [(path, status, n) for path, status, n, _ in queued()] == [
+        (reminder, "SUCCESSFUL", 1),
+        (reminder, "READY", 2),
+    ]
+    assert mail.outbox == []
+
+    # A reviewer answers one of them during the outage; the retry lists only the other.
+    answered.decline(actor=reviewer, reason="Not for syndication.")
+    mail.outbox.clear()
+    settings.MAILERS = LOCMEM
+    with time_machine.travel(timezone.now() + RETRY_BACKOFF[0] + timedelta(seconds=5)):
+        run_worker()
+    [email] = [m for m in mail.outbox if m.to == ["desk@publisher.example"]]
+    assert waiting.reference in email.body
+    assert answered.reference not in email.body

@@ -1,7 +1,8 @@
 """manage.py remind_reviewers: email the requests waiting on staff past the response target.
 
 Meant for a daily cron or systemd timer. Assigned requests go to their
-reviewer; unassigned ones to the reviewers' shared address.
+reviewer; unassigned ones to the reviewers' shared address. With
+TASKS_BACKEND=database the worker sends them (and retries a mail outage).
 """
 
 from collections import defaultdict
@@ -10,9 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from licensing.emails import send_overdue_reminder
 from licensing.models import RepublicationRequest, WaitingOn
 from licensing.response_target import overdue_cutoff
+from licensing.tasks import send_overdue_reminder_email
 
 
 class Command(BaseCommand):
@@ -31,7 +32,9 @@ class Command(BaseCommand):
             recipient = (req.assignee.email if req.assignee else "") or settings.REVIEWERS_EMAIL
             by_recipient[recipient].append(req)
         for recipient, requests in by_recipient.items():
-            send_overdue_reminder(requests, to=recipient)
+            # Through the task worker, so a mail outage retries the reminder
+            # instead of failing the daily job.
+            send_overdue_reminder_email.enqueue(request_ids=[r.pk for r in requests], to=recipient)
         total = sum(len(requests) for requests in by_recipient.values())
         self.stdout.write(
             f"{total} overdue request{'s' if total != 1 else ''}; "
