@@ -6,6 +6,7 @@ sends one email and, when the mail server is down, queues itself again
 (portal.mail_retries): `attempt` counts the tries.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,16 @@ from django.urls import reverse
 from sesame.utils import get_query_string
 
 from licensing import emails
-from licensing.models import Licence, RepublicationRequest, WaitingOn
+from licensing.models import (
+    Licence,
+    LicenceStatus,
+    RepublicationRequest,
+    RequestStatus,
+    WaitingOn,
+)
 from portal.mail_retries import send_or_retry
+
+logger = logging.getLogger(__name__)
 
 
 def _request(request_id: int) -> RepublicationRequest:
@@ -30,8 +39,20 @@ def _email_about_request(
     *,
     request_id: int,
     attempt: int,
+    only_while: RequestStatus | None = None,
 ) -> str:
+    """Send one email about a request; with `only_while`, only while the request is
+    still in that status: a retry hours later, after the request was withdrawn,
+    paid or answered, must not send what no longer holds."""
     request = _request(request_id)
+    if only_while is not None and request.status != only_while:
+        logger.info(
+            "Email %s for %s not sent: the request is now %s",
+            send.__name__,
+            request.reference,
+            request.status,
+        )
+        return f"not sent: the request is now {request.status}"
     return send_or_retry(
         task_,
         send=lambda: send(request),
@@ -69,6 +90,7 @@ def send_information_requested_email(*, request_id: int, attempt: int = 1) -> st
         emails.send_information_requested,
         request_id=request_id,
         attempt=attempt,
+        only_while=RequestStatus.INFO_REQUESTED,
     )
 
 
@@ -79,6 +101,7 @@ def send_request_approved_email(*, request_id: int, attempt: int = 1) -> str:
         emails.send_request_approved,
         request_id=request_id,
         attempt=attempt,
+        only_while=RequestStatus.AWAITING_PAYMENT,
     )
 
 
@@ -109,6 +132,7 @@ def send_quote_reminder_email(*, request_id: int, attempt: int = 1) -> str:
         emails.send_quote_reminder,
         request_id=request_id,
         attempt=attempt,
+        only_while=RequestStatus.AWAITING_PAYMENT,
     )
 
 
@@ -128,6 +152,11 @@ def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     licence = Licence.objects.select_related("request__article").get(pk=licence_id)
     # A retry sends the PDF the first attempt stored.
     pdf = licence.store_pdf() if attempt == 1 else licence.pdf_bytes()
+    if licence.status == LicenceStatus.REVOKED:
+        # Revoked before the email went out (a retry after a mail outage): the
+        # licensee gets the revocation email, not a licence that no longer holds.
+        logger.info("Licence %s not sent: it has been revoked", licence.number)
+        return "not sent: the licence has been revoked"
     return send_or_retry(
         deliver_licence,
         send=lambda: emails.send_licence_issued(licence, pdf=pdf),

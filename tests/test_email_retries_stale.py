@@ -1,0 +1,115 @@
+"""A retried email is not sent once what it says no longer holds.
+
+A mail outage can hold an email back for hours (portal.mail_retries); by the
+time the retry runs the request may have been withdrawn or the licence revoked.
+"""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from licensing.models import RepublicationRequest
+from portal.mail_retries import RETRY_BACKOFF
+from tests.factories import make_request
+from tests.test_email_retries import LOCMEM, database_tasks, queued, run_worker, smtp_down
+
+__all__ = ["database_tasks", "smtp_down"]  # fixtures used by name below
+
+
+def _retry_after_outage(settings) -> None:
+    """The mail server is back; the queued retry comes due and the worker runs it."""
+    settings.MAILERS = LOCMEM
+    mail.outbox.clear()
+    with time_machine.travel(timezone.now() + RETRY_BACKOFF[0] + timedelta(seconds=5)):
+        run_worker()
+
+
+def _failed_once(task: str) -> None:
+    run_worker()
+    assert (task, "READY", 2) in [(path, status, n) for path, status, n, _ in queued()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approval_email_retry_is_dropped_once_the_request_is_withdrawn(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    req = make_request(article)
+    DBTaskResult.objects.all().delete()  # the submission's own emails
+    req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    _failed_once("licensing.tasks.send_request_approved_email")
+
+    RepublicationRequest.objects.get(pk=req.pk).withdraw()
+    _retry_after_outage(settings)
+
+    # No "your request is approved, pay here" for a withdrawn request and a voided invoice.
+    assert [m.subject for m in mail.outbox] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_information_request_retry_is_dropped_once_the_request_is_withdrawn(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    req = make_request(article)
+    DBTaskResult.objects.all().delete()
+    req.ask_for_information(actor=reviewer, message="Which edition?")
+    _failed_once("licensing.tasks.send_information_requested_email")
+
+    RepublicationRequest.objects.get(pk=req.pk).withdraw()
+    _retry_after_outage(settings)
+
+    assert [m.subject for m in mail.outbox] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_licence_retry_is_dropped_once_the_licence_is_revoked(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    req = make_request(article)
+    DBTaskResult.objects.all().delete()
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    _failed_once("licensing.tasks.deliver_licence")
+
+    RepublicationRequest.objects.get(pk=req.pk).revoke(actor=reviewer, reason="Wrong article.")
+    _retry_after_outage(settings)
+
+    # The revocation email goes out; the revoked licence's PDF does not.
+    assert mail.outbox, "the revocation email should be sent"
+    assert [m.subject for m in mail.outbox if m.attachments] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approval_email_retry_still_goes_out_while_the_quote_is_open(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    req = make_request(article)
+    DBTaskResult.objects.all().delete()
+    req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    _failed_once("licensing.tasks.send_request_approved_email")
+
+    _retry_after_outage(settings)
+
+    [email] = mail.outbox
+    assert email.to == [req.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_quote_reminder_retry_is_dropped_once_the_request_is_withdrawn(
+    article, reviewer, smtp_down, database_tasks, settings
+) -> None:
+    req = make_request(article)
+    req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    DBTaskResult.objects.all().delete()  # the approval's own email
+    three_days_before = timezone.now() + timedelta(days=27)
+    with time_machine.travel(three_days_before):
+        call_command("expire_quotes", stdout=StringIO())
+        _failed_once("licensing.tasks.send_quote_reminder_email")
+        RepublicationRequest.objects.get(pk=req.pk).withdraw()
+        _retry_after_outage(settings)
+
+    assert [m.subject for m in mail.outbox] == []
