@@ -4,6 +4,7 @@ Counting is django-ratelimit's (in the cache: Redis in production); the rates
 are the RATE_LIMITS setting, read on every request so tests can change them.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -13,6 +14,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable cache raises: the socket's own errors, and Redis's client's.
+CACHE_OUTAGE = (OSError, RedisError)
 
 View = Callable[..., HttpResponseBase]
 # A django-ratelimit key: "ip", or a function of (group, request) giving the value counted.
@@ -54,9 +61,17 @@ def seconds_until_allowed(
                 # empty form together would let one visitor block everyone's.
                 continue
             key = lambda group, request, value=value: value  # noqa: E731
-        usage = get_usage(
-            request, group=limit.name, key=key, rate=_rate, method=methods, increment=True
-        )
+        try:
+            usage = get_usage(
+                request, group=limit.name, key=key, rate=_rate, method=methods, increment=True
+            )
+        except CACHE_OUTAGE as error:
+            # The counts are out of reach: let the request through rather than
+            # turn a cache outage into an error on every limited page.
+            logger.error(
+                "Rate limit %s not counted, the cache is unreachable: %s", limit.name, error
+            )
+            continue
         if usage is not None and usage["should_limit"]:
             waits.append(max(usage["time_left"], 1))
     return max(waits) if waits else None
