@@ -13,6 +13,9 @@ from portal.mail_retries import send_or_retry
 @task
 def send_payment_problem_email(*, problem_id: int, attempt: int = 1) -> str:
     problem = PaymentProblem.objects.select_related("invoice").get(pk=problem_id)
+    if problem.resolved:
+        # Finance sorted it out while the mail server was down: no alert any more.
+        return "not sent: the problem is resolved"
     return send_or_retry(
         send_payment_problem_email,
         send=lambda: emails.send_payment_problem(problem),

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import RepublicationRequest
 from portal.mail_retries import RETRY_BACKOFF
-from tests.factories import make_request
+from tests.factories import make_invoiced_request, make_request
 from tests.test_email_retries import LOCMEM, database_tasks, queued, run_worker, smtp_down
 
 __all__ = ["database_tasks", "smtp_down"]  # fixtures used by name below
@@ -113,3 +113,45 @@ def test_quote_reminder_retry_is_dropped_once_the_request_is_withdrawn(
         _retry_after_outage(settings)
 
     assert [m.subject for m in mail.outbox] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_problem_alert_retry_is_dropped_once_finance_resolved_it(
+    article, reviewer, finance, smtp_down, database_tasks, settings
+) -> None:
+    from billing.models import PaymentProblem
+    from billing.tasks import send_payment_problem_email
+
+    invoiced = make_invoiced_request(article, actor=reviewer)
+    problem = PaymentProblem.objects.create(
+        invoice=invoiced.invoice, kind="amount_mismatch", detail="Paid 1 GBP of 120."
+    )
+    DBTaskResult.objects.all().delete()
+    send_payment_problem_email.enqueue(problem_id=problem.pk)
+    _failed_once("billing.tasks.send_payment_problem_email")
+
+    PaymentProblem.objects.filter(pk=problem.pk).update(resolved=True)
+    _retry_after_outage(settings)
+
+    assert [m.subject for m in mail.outbox] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_problem_alert_retry_goes_out_while_unresolved(
+    article, reviewer, finance, smtp_down, database_tasks, settings
+) -> None:
+    from billing.models import PaymentProblem
+    from billing.tasks import send_payment_problem_email
+
+    invoiced = make_invoiced_request(article, actor=reviewer)
+    problem = PaymentProblem.objects.create(
+        invoice=invoiced.invoice, kind="amount_mismatch", detail="Paid 1 GBP of 120."
+    )
+    DBTaskResult.objects.all().delete()
+    send_payment_problem_email.enqueue(problem_id=problem.pk)
+    _failed_once("billing.tasks.send_payment_problem_email")
+
+    _retry_after_outage(settings)
+
+    [email] = mail.outbox
+    assert finance.email in email.to
