@@ -55,7 +55,7 @@ def register_fonts() -> ArabicReshaper:
             "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
         )
     for name, path in paths.items():
-        _register_font(name, str(path))
+        pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     reshaper = _reshaper_for(str(paths[FONT]))
     _registered_folder.clear()
@@ -63,19 +63,9 @@ def register_fonts() -> ArabicReshaper:
     return reshaper
 
 
-# The folder whose fonts are registered now, and its Arabic shaper.
+# The folder whose fonts are registered now, and its Arabic shaper: a TrueType
+# file is parsed again only when LICENCE_FONT_DIR names another folder.
 _registered_folder: dict[str, ArabicReshaper] = {}
-
-
-# The file each font name is registered from: parsing a TrueType file on
-# every render would be wasted work, but a changed LICENCE_FONT_DIR must count.
-_registered: dict[str, str] = {}
-
-
-def _register_font(name: str, path: str) -> None:
-    if _registered.get(name) != path:
-        pdfmetrics.registerFont(TTFont(name, path))
-        _registered[name] = path
 
 
 @cache
