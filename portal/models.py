@@ -55,10 +55,14 @@ def _increment(prefix: str, year: int) -> int | None:
         sequence.last_value += 1
         sequence.save(update_fields=["last_value"])
         return sequence.last_value
+    quote = connection.ops.quote_name
+    table = quote(DocumentSequence._meta.db_table)
+    columns = {field.name: quote(field.column) for field in DocumentSequence._meta.concrete_fields}
+    value, prefix_column, year_column = columns["last_value"], columns["prefix"], columns["year"]
     with connection.cursor() as cursor:
         cursor.execute(
-            'UPDATE "portal_documentsequence" SET "last_value" = "last_value" + 1 '
-            'WHERE "prefix" = %s AND "year" = %s RETURNING "last_value"',
+            f"UPDATE {table} SET {value} = {value} + 1 "  # noqa: S608 (names from the model)
+            f"WHERE {prefix_column} = %s AND {year_column} = %s RETURNING {value}",
             [prefix, year],
         )
         row = cursor.fetchone()
