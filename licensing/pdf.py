@@ -12,7 +12,7 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-import segno
+import zxingcpp
 from arabic_reshaper import ArabicReshaper
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -29,14 +29,23 @@ from reportlab.platypus import (
     KeepTogether,
     ListFlowable,
     ListItem,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
-from portal.pdf_text import BOLD, FONT, INK, MUTED, RULE, SHADE, register_fonts, text_flowable
+from portal.pdf_text import (
+    BOLD,
+    FONT,
+    INK,
+    MUTED,
+    RULE,
+    SHADE,
+    Paragraph,
+    register_fonts,
+    text_flowable,
+)
 
 if TYPE_CHECKING:
     from licensing.models import Licence
@@ -121,19 +130,16 @@ class QRCode(Flowable):
 
 
 def _qr_image(url: str) -> ImageReader:
-    """The QR code as a greyscale bitmap, 8 pixels a module with the 4-module quiet zone.
+    """The QR code (error correction M, best of the eight masks) as a greyscale bitmap,
+    8 pixels a module with the 4-module quiet zone.
 
-    Made from segno's matrix directly: writing a PNG only for reportlab to
-    decode it again took longer than encoding the code itself.
+    zxing-cpp's encoder: segno, in pure Python, spent 4 ms of a licence's 20
+    choosing the mask; this takes a tenth of a millisecond.
     """
-    rows = [
-        bytes(0 if dark else 255 for dark in row)
-        for row in segno.make(url, error="m").matrix_iter(scale=1, border=4)
-    ]
-    bitmap = PILImage.frombytes("L", (len(rows[0]), len(rows)), b"".join(rows))
-    return ImageReader(
-        bitmap.resize((bitmap.width * 8, bitmap.height * 8), PILImage.Resampling.NEAREST)
-    )
+    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = code.to_image(scale=8, add_quiet_zones=True)
+    height, width = image.shape
+    return ImageReader(PILImage.frombytes("L", (width, height), bytes(image)))
 
 
 def _render(licence: Licence) -> bytes:

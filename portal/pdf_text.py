@@ -8,8 +8,9 @@ joined letter forms and each line reordered for display before it is drawn.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from arabic_reshaper import ArabicReshaper, config_for_true_type_font
@@ -21,7 +22,10 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable
+from reportlab.platypus import paragraph as rl_paragraph
+from reportlab.platypus.paraparser import ParaParser
+from reportlab.rl_config import _FUZZ
 
 # The house palette shared by invoices, credit notes and licences.
 INK = colors.HexColor("#1f2328")
@@ -36,6 +40,50 @@ FONT_FILES = {FONT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 # The Unicode Arabic blocks: base letters, supplements, extended A/B and
 # both presentation-form blocks.
 ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+class Paragraph(rl_paragraph.Paragraph):
+    """reportlab's Paragraph, its markup parsed once per text and style and its lines
+    broken once per width.
+
+    Platypus asks a paragraph for its size several times at the same width
+    (a section kept together, then the table holding it, then the frame it
+    lands in) and reportlab breaks the lines afresh each time; and every copy
+    of a licence or an invoice repeats the same labels, headings and
+    sentences. The two together were about a fifth of a document's time.
+    """
+
+    _broken_for_width: float | None = None
+
+    def _setup(self, text, style, bulletText, frags, cleaner):  # type: ignore[no-untyped-def]
+        if frags is None:  # a new paragraph; the parts of a split one come with their frags
+            text, style, parsed, bullet_frags = _parsed(text, style)
+            # Line breaking marks frags as it goes: each paragraph gets its own.
+            frags = [frag.clone() for frag in parsed]
+            bulletText = bullet_frags or bulletText
+        super()._setup(text, style, bulletText, frags, cleaner)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        # The lines depend on the width alone (and on text and style, which do not change);
+        # split() drops them when the paragraph cannot start on this page.
+        if availWidth == self._broken_for_width and hasattr(self, "blPara"):
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        self._broken_for_width = availWidth if availWidth >= _FUZZ else None
+        return size
+
+
+@lru_cache(maxsize=4096)
+def _parsed(markup: str, style: ParagraphStyle) -> tuple[str, ParagraphStyle, list[Any], Any]:
+    """What reportlab's Paragraph makes of `markup` before laying it out (its own steps)."""
+    text = rl_paragraph.cleanBlockQuotedText(markup)
+    parser = ParaParser()
+    parser.caseSensitive = 1
+    style, frags, bullet_frags = parser.parse(text, style)
+    if frags is None:
+        raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph {text[:30]!r}")
+    rl_paragraph.textTransformFrags(frags, style)
+    return text, style, frags, bullet_frags
 
 
 def register_fonts() -> ArabicReshaper:

@@ -116,3 +116,64 @@ def test_licence_is_english_even_when_rendered_in_an_arabic_request(
     text = pdf_text(response.content)
     assert "Website or app" in text  # the medium, not its Arabic label
     assert reads_in_order(text, "يسمح الترخيص")
+
+
+# --- portal.pdf_text.Paragraph: reportlab's Paragraph, parsed and broken once ---------------
+
+PARAGRAPH_TEXTS = [
+    "Licence number <b>LIC-2026-000001</b> · issued on 26 November 2026",
+    "Make no edits or translation beyond those approved under “Edits” above. " * 6,
+    'Pay at <a href="https://portal.example/pay">https://portal.example/pay</a> today.',
+    "One line<br/>and another, after a break",
+]
+
+
+def drawn(paragraph_class, text: str, widths: list[float]) -> bytes:
+    """The page content a paragraph draws after being wrapped at each of `widths` in turn."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from billing.pdf import BODY
+    from portal.pdf_text import register_fonts
+
+    register_fonts()
+    canvas = Canvas(io.BytesIO(), invariant=1)
+    paragraph = paragraph_class(text, BODY)
+    for width in widths:
+        paragraph.wrapOn(canvas, width, 800)
+    paragraph.drawOn(canvas, 50, 500)
+    return canvas.getpdfdata()
+
+
+@pytest.mark.parametrize("text", PARAGRAPH_TEXTS)
+@pytest.mark.parametrize("widths", [[400], [400, 400, 400], [400, 120, 400], [400, 120]])
+def test_our_paragraph_draws_what_reportlabs_draws(text, widths) -> None:
+    from reportlab.platypus import Paragraph as ReportlabParagraph
+
+    from portal.pdf_text import Paragraph
+
+    assert drawn(Paragraph, text, widths) == drawn(ReportlabParagraph, text, widths)
+
+
+def test_paragraphs_of_the_same_text_do_not_share_their_parts() -> None:
+    from billing.pdf import BODY
+    from portal.pdf_text import Paragraph
+
+    first, second = Paragraph(PARAGRAPH_TEXTS[0], BODY), Paragraph(PARAGRAPH_TEXTS[0], BODY)
+    first.wrap(60, 800)  # narrow: breaking marks the frags
+    second.wrap(400, 800)
+
+    assert first.frags is not second.frags
+    assert not set(map(id, first.frags)) & set(map(id, second.frags))
+    assert len(first.blPara.lines) > len(second.blPara.lines) == 1
+
+
+def test_a_paragraph_that_could_not_start_is_laid_out_again() -> None:
+    """split() drops the lines when too little room is left; the next wrap must break them again."""
+    from billing.pdf import BODY
+    from portal.pdf_text import Paragraph
+
+    paragraph = Paragraph(PARAGRAPH_TEXTS[1], BODY)
+    width, height = paragraph.wrap(300, 800)
+    assert paragraph.split(300, BODY.leading * 1.5) == []  # room for one line: an orphan
+    assert paragraph.wrap(300, 800) == (width, height)
+    assert paragraph.blPara.lines
