@@ -17,6 +17,7 @@ from arabic_reshaper import ArabicReshaper, config_for_true_type_font
 from bidi import get_base_level, get_display
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from fontTools.ttLib.tables._n_a_m_e import table__n_a_m_e
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -103,12 +104,39 @@ def register_fonts() -> ArabicReshaper:
             "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
         )
     for name, path in paths.items():
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(_without_licence_text(TTFont(name, str(path))))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     reshaper = _reshaper_for(str(paths[FONT]))
     _registered_folder.clear()
     _registered_folder[settings.LICENCE_FONT_DIR] = reshaper
     return reshaper
+
+
+# The OpenType name record holding the licence's full text (14 KB in DejaVu Sans).
+LICENSE_DESCRIPTION = 13
+
+
+def _without_licence_text(font: TTFont) -> TTFont:
+    """The font, its name table kept whole but for the licence's full text.
+
+    reportlab copies the name table into every subset it embeds, so each PDF
+    carried DejaVu's licence twice over (two thirds of each embedded font)
+    and compressed it anew every time. The copyright notice and the
+    licence's address (records 0 and 14) stay, as font subsetters keep them.
+    """
+    face = font.face
+    names = table__n_a_m_e()
+    names.decompile(face.get_table("name"), None)
+    names.names = [record for record in names.names if record.nameID != LICENSE_DESCRIPTION]
+    compact = names.compile(None)
+    # Subsets read the table through this directory entry: point it at the shorter copy.
+    face.table["name"] = {
+        **face.table["name"],
+        "offset": len(face._ttf_data),
+        "length": len(compact),
+    }
+    face._ttf_data += compact
+    return font
 
 
 # The folder whose fonts are registered now, and its Arabic shaper: a TrueType

@@ -12,6 +12,7 @@ from bidi import get_display
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.formats import date_format
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
@@ -159,6 +160,24 @@ def test_embeds_dejavu_sans_and_no_other_font(article, reviewer) -> None:
         assert {name for _tag, name in names} == {"DejaVuSans", "DejaVuSans-Bold"}
         assert all(len(tag) == 7 and tag[1:].isupper() for tag, _name in names)
         assert all("/FontFile2" in font["/FontDescriptor"] for font in fonts)
+
+
+def test_embedded_fonts_keep_the_copyright_and_licence_address_not_its_full_text(
+    article, reviewer
+) -> None:
+    """Each embedded subset names its copyright and where its licence is; the 14 KB licence
+    text itself, which reportlab would copy into every PDF, is left out."""
+    reader = PdfReader(io.BytesIO(render_licence_pdf(licensed(article, reviewer))))
+    resources = reader.pages[0]["/Resources"].get_object()
+    fonts = [font.get_object() for font in resources["/Font"].get_object().values()]
+    assert len(fonts) == 2
+    for font in fonts:
+        embedded = font["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+        names = TTFont(io.BytesIO(embedded))["name"]
+        assert "Bitstream" in str(names.getDebugName(0))  # copyright
+        assert "dejavu" in str(names.getDebugName(14)).lower()  # the licence's address
+        assert str(names.getDebugName(1)) == "DejaVu Sans"
+        assert names.getDebugName(13) is None
 
 
 def test_accented_and_cyrillic_names_come_back_as_typed(reviewer) -> None:
