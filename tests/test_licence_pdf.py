@@ -169,6 +169,7 @@ def test_embedded_fonts_keep_the_copyright_and_licence_address_not_its_full_text
     text itself, which reportlab would copy into every PDF, is left out."""
     reader = PdfReader(io.BytesIO(render_licence_pdf(licensed(article, reviewer))))
     resources = reader.pages[0]["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
     fonts = [font.get_object() for font in resources["/Font"].get_object().values()]
     assert len(fonts) == 2
     for font in fonts:
