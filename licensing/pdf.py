@@ -42,6 +42,7 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
+    LabelledRows,
     Paragraph,
     register_fonts,
     text_flowable,
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+# SimpleDocTemplate's frame keeps 6 pt of padding inside the margins on each side.
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * 6
 LABEL_WIDTH = 48 * mm
 QR_SIZE = 30 * mm
 # Beyond this a value leaves its table row: a row cannot break across pages.
@@ -209,25 +211,13 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         """Plain text (never markup: "<b>" and "&" print as typed), shaped if Arabic."""
         return text_flowable(value, style, reshaper)
 
-    def rows(pairs: list[tuple[str, str]]) -> Table:
-        table = Table(
-            [[Paragraph(escape(label), LABEL), text(value)] for label, value in pairs],
-            colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH],
+    def rows(pairs: list[tuple[str, str]]) -> LabelledRows:
+        return LabelledRows(
+            [(Paragraph(escape(label), LABEL), text(value)) for label, value in pairs],
+            label_width=LABEL_WIDTH,
+            padding=(3, 4, 3, 4),
+            rule=RULE,
         )
-        table.setStyle(
-            TableStyle(
-                [
-                    *CELL_FONT,
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                    ("TOPPADDING", (0, 0), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ]
-            )
-        )
-        return table
 
     def section(heading: str, *flowables: Flowable) -> KeepTogether:
         return KeepTogether([Paragraph(escape(heading), HEADING), *flowables])
