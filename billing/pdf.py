@@ -44,6 +44,7 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
+    LabelledRows,
     Paragraph,
     display_line,
     register_fonts,
@@ -290,10 +291,10 @@ def _header(
         _para(kind, TITLE),
         _para(number, NUMBER),
     ]
-    meta_table = Table(
-        [[_para(label, SMALL), _para(value)] for label, value in meta],
-        colWidths=[31 * mm, 47 * mm],
-        style=TableStyle([*PLAIN, ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]),
+    meta_table = LabelledRows(
+        [(_para(label, SMALL), _para(value)) for label, value in meta],
+        label_width=31 * mm,
+        padding=(0, 0, 2, 0),
     )
     stamp_width = 36 * mm
     return Table(
@@ -356,7 +357,7 @@ def _parties(invoice: Invoice) -> Table:
 
 
 def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
-    money = 28 * mm
+    money, rate = 28 * mm, 20 * mm  # "VAT rate" in bold needs 20 mm with its padding
     rows: list[list[Any]] = [["Description", "Net", "VAT rate", "VAT", "Total"]]
     for line in lines:
         description = line.description
@@ -374,7 +375,7 @@ def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
         )
     return Table(
         rows,
-        colWidths=[CONTENT_WIDTH - 3 * money - 17 * mm, money, 17 * mm, money, money],
+        colWidths=[CONTENT_WIDTH - 3 * money - rate, money, rate, money, money],
         repeatRows=1,
         style=TableStyle([*GRID, ("ALIGN", (1, 0), (-1, -1), "RIGHT")]),
     )
@@ -459,10 +460,11 @@ def _status_section(invoice: Invoice) -> list[Flowable]:
 def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
     if invoice.status != InvoiceStatus.OPEN:
         return []
-    due = format_money(invoice.due_minor, invoice.currency)
+    due_minor = invoice.due_minor  # a query: the payments received so far
+    due = format_money(due_minor, invoice.currency)
     intro = f"Please pay {due} by {_day(invoice.due_on)}"
-    if invoice.due_minor < invoice.total_minor:
-        received = format_money(invoice.total_minor - invoice.due_minor, invoice.currency)
+    if due_minor < invoice.total_minor:
+        received = format_money(invoice.total_minor - due_minor, invoice.currency)
         intro += f" ({received} received so far)"
     online = pay_url or settings.PORTAL_BASE_URL
     link = f'<a href="{escape(online, {chr(34): "&quot;"})}" color="#0b57d0">{escape(online)}</a>'
@@ -483,7 +485,7 @@ def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
     ]
     bank_table = Table(
         [[_para(label, SMALL), _para(str(value))] for label, value in bank_rows if value],
-        colWidths=[32 * mm, 62 * mm],
+        colWidths=[36 * mm, 62 * mm],  # "Payment reference" on one line
         hAlign="LEFT",
         style=TableStyle(
             [
