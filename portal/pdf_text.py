@@ -104,7 +104,11 @@ def register_fonts() -> ArabicReshaper:
             "LICENCE_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf."
         )
     for name, path in paths.items():
-        pdfmetrics.registerFont(_without_licence_text(TTFont(name, str(path))))
+        # Not "ASCII readable": reportlab would otherwise put all 95 ASCII glyphs in every
+        # document, used or not, for content streams no one reads (text is extracted
+        # through the ToUnicode map either way); only the glyphs drawn are embedded.
+        font = TTFont(name, str(path), asciiReadable=False)
+        pdfmetrics.registerFont(_without_licence_text(font))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     reshaper = _reshaper_for(str(paths[FONT]))
     _registered_folder.clear()

@@ -182,6 +182,19 @@ def test_embedded_fonts_keep_the_copyright_and_licence_address_not_its_full_text
         assert names.getDebugName(13) is None
 
 
+def test_only_the_glyphs_drawn_are_embedded(article, reviewer) -> None:
+    """Not reportlab's "ASCII readable" subsets, which carry all 95 printable ASCII glyphs."""
+    pdf = render_licence_pdf(licensed(article, reviewer))
+    resources = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    for font in (font.get_object() for font in resources["/Font"].get_object().values()):
+        embedded = font["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+        glyphs = TTFont(io.BytesIO(embedded))["maxp"].numGlyphs
+        # .notdef and the characters the licence draws: fewer than ASCII's 95 in either weight.
+        assert glyphs < 95
+        assert len(font["/Widths"]) < 95
+
+
 def test_accented_and_cyrillic_names_come_back_as_typed(reviewer) -> None:
     article = make_article(
         title="Ça reste über-compliqué: Écrivains à Zürich", author="Łukasz Żółw"
