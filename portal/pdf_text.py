@@ -11,7 +11,6 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from arabic_reshaper import ArabicReshaper, config_for_true_type_font
 from bidi import get_base_level, get_display
@@ -19,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from fontTools.ttLib.tables._n_a_m_e import table__n_a_m_e
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -161,8 +160,8 @@ def text_flowable(value: str, style: ParagraphStyle, reshaper: ArabicReshaper) -
     Line breaks in the value are kept.
     """
     if ARABIC.search(value):
-        return BidiParagraph.of(value, style, reshaper)
-    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+        return PlainText(reshaper.reshape(value), style, base_dir="R" if _rtl(value) else "L")
+    return PlainText(value, style)
 
 
 def display_line(value: str, reshaper: ArabicReshaper) -> str:
@@ -176,71 +175,104 @@ def _rtl(value: str) -> bool:
     return bool(get_base_level(value) == 1)
 
 
-class BidiParagraph(Flowable):
-    """Text with Arabic in it: shaped, broken into lines in reading order, each line then
-    reordered for display; right-aligned when the text reads right to left."""
+class PlainText(Flowable):
+    """Text in one style, without markup, broken into lines at spaces and drawn as one text object.
 
-    def __init__(self, shaped: str, style: ParagraphStyle, base_dir: str) -> None:
+    Most of what our documents print is plain text in one style: names,
+    values, sentences. reportlab's Paragraph parses markup and lays out mixed
+    fonts, links and justified lines for each, at about twice the cost; it
+    stays for the few lines with markup in them.
+
+    With `base_dir` the text is bidirectional (Arabic, already shaped): it is
+    broken into lines in reading order, and each line is then reordered for
+    display, because reordering a whole paragraph and breaking it afterwards
+    would put its last words on top. Text that reads right to left ("R") is
+    right-aligned. A word wider than the line is broken between characters;
+    a line break in the text always starts a new line.
+    """
+
+    def __init__(self, text: str, style: ParagraphStyle, *, base_dir: str | None = None) -> None:
         super().__init__()
-        self.shaped = shaped
+        if style.alignment not in (TA_LEFT, TA_RIGHT) or (
+            style.leftIndent or style.rightIndent or style.firstLineIndent
+        ):
+            raise ValueError(
+                f"Style {style.name!r}: plain text is aligned left or right, unindented"
+            )
+        self.text = text
+        self.style = style
         self.base_dir = base_dir
-        self.style = (
-            ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT)
-            if base_dir == "R" and style.alignment != TA_RIGHT
-            else style
-        )
-        self._paragraph: Paragraph | None = None
+        self.lines: list[str] = []
+        self._broken_for_width: float | None = None
 
-    @classmethod
-    def of(cls, text: str, style: ParagraphStyle, reshaper: ArabicReshaper) -> BidiParagraph:
-        return cls(reshaper.reshape(text), style, "R" if _rtl(text) else "L")
+    def _width(self, text: str) -> float:
+        return float(pdfmetrics.stringWidth(text, self.style.fontName, self.style.fontSize))
 
-    def _lines(self, width: float) -> list[str]:
-        """The shaped text in lines that fit `width`, still in reading order.
-
-        Lines are broken before reordering: reordering a whole paragraph and
-        letting reportlab wrap it would put its last words on top. A line
-        break in the text always starts a new line.
-        """
+    def _break(self, width: float) -> list[str]:
+        """The text in lines that fit `width`, in reading order."""
         lines: list[str] = []
-        for given in self.shaped.splitlines() or [""]:
-            current = ""
+        space = self._width(" ")
+        for given in self.text.splitlines() or [""]:
+            words: list[str] = []
+            used = 0.0
             for word in given.split():
-                candidate = f"{current} {word}" if current else word
-                fits = (
-                    pdfmetrics.stringWidth(candidate, self.style.fontName, self.style.fontSize)
-                    <= width
-                )
-                if current and not fits:
-                    lines.append(current)
-                    candidate = word
-                current = candidate
-            if current:
-                lines.append(current)
+                size = self._width(word)
+                if words and used + space + size > width:
+                    lines.append(" ".join(words))
+                    words, used = [], 0.0
+                if size > width:  # longer than a whole line: break it between characters
+                    *full, word = self._chop(word, width)
+                    lines += full
+                    size = self._width(word)
+                used += size + (space if words else 0)
+                words.append(word)
+            lines.append(" ".join(words))
         return lines
 
+    def _chop(self, word: str, width: float) -> list[str]:
+        pieces, piece = [], ""
+        for char in word:
+            if piece and self._width(piece + char) > width:
+                pieces.append(piece)
+                piece = ""
+            piece += char
+        return [*pieces, piece]
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        visual = [get_display(line, base_dir=self.base_dir) for line in self._lines(availWidth)]
-        self._paragraph = Paragraph("<br/>".join(escape(line) for line in visual), self.style)
-        self.width, self.height = self._paragraph.wrap(availWidth, availHeight)
+        if availWidth != self._broken_for_width:
+            self.lines = self._break(availWidth)
+            self._broken_for_width = availWidth
+        self.width, self.height = availWidth, len(self.lines) * self.style.leading
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        # Split in reading order; each part lays its own lines out wherever it lands.
-        lines = self._lines(availWidth)
+        self.wrap(availWidth, availHeight)
         fit = int(availHeight // self.style.leading)
-        if fit >= len(lines):
+        if fit >= len(self.lines):
             return [self]
-        if fit == 0:
+        if fit < 2:  # no orphan: one line alone at the foot of a page
             return []
         return [
-            BidiParagraph("\n".join(part), self.style, self.base_dir)
-            for part in (lines[:fit], lines[fit:])
+            PlainText("\n".join(part), self.style, base_dir=self.base_dir)
+            for part in (self.lines[:fit], self.lines[fit:])
         ]
 
     def draw(self) -> None:
-        assert self._paragraph is not None  # noqa: S101  (platypus always wraps first)
-        self._paragraph.drawOn(self.canv, 0, 0)
+        style, canvas = self.style, self.canv
+        canvas.saveState()
+        text = canvas.beginText()
+        text.setFont(style.fontName, style.fontSize, style.leading)
+        text.setFillColor(style.textColor)
+        # The first baseline one font size below the top, as reportlab's Paragraph has it.
+        baseline = self.height - style.fontSize
+        for line in self.lines:
+            shown = line if self.base_dir is None else get_display(line, base_dir=self.base_dir)
+            right = self.base_dir == "R" or style.alignment == TA_RIGHT
+            text.setTextOrigin(self.width - self._width(shown) if right else 0, baseline)
+            text.textOut(shown)
+            baseline -= style.leading
+        canvas.drawText(text)
+        canvas.restoreState()
 
     def getSpaceBefore(self) -> float:
         return float(self.style.spaceBefore)

@@ -177,3 +177,69 @@ def test_a_paragraph_that_could_not_start_is_laid_out_again() -> None:
     assert paragraph.split(300, BODY.leading * 1.5) == []  # room for one line: an orphan
     assert paragraph.wrap(300, 800) == (width, height)
     assert paragraph.blPara.lines
+
+
+# --- portal.pdf_text.PlainText: one style, no markup, one text object -------------------
+
+
+def plain(text: str, width: float, **kwargs):
+    from billing.pdf import BODY
+    from portal.pdf_text import PlainText, register_fonts
+
+    register_fonts()
+    flowable = PlainText(text, BODY, **kwargs)
+    flowable.wrap(width, 800)
+    return flowable
+
+
+def test_plain_text_breaks_at_spaces_within_the_width() -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from billing.pdf import BODY
+
+    text = "Make no edits or translation beyond those approved under the licence above. " * 4
+    flowable = plain(text, 200)
+
+    assert len(flowable.lines) > 3
+    assert " ".join(flowable.lines) == " ".join(text.split())
+    assert all(stringWidth(line, BODY.fontName, BODY.fontSize) <= 200 for line in flowable.lines)
+    assert flowable.height == len(flowable.lines) * BODY.leading
+
+
+def test_plain_text_keeps_line_breaks_and_breaks_words_longer_than_a_line() -> None:
+    url = "https://news.example.org/" + "very-long-path-segment-" * 6
+    flowable = plain(f"First line\n\n{url}", 150)
+
+    assert flowable.lines[:2] == ["First line", ""]
+    assert len(flowable.lines) > 3  # the address over several lines
+    assert "".join(flowable.lines[2:]) == url
+
+
+def test_plain_text_splits_between_lines_and_leaves_no_orphan() -> None:
+    from billing.pdf import BODY
+
+    flowable = plain("word " * 200, 200)
+    lines = len(flowable.lines)
+
+    first, rest = flowable.split(200, BODY.leading * 5.5)
+    assert first.wrap(200, 800)[1] == 5 * BODY.leading
+    rest.wrap(200, 800)
+    assert first.lines + rest.lines == flowable.lines
+    assert len(flowable.lines) == lines
+    assert flowable.split(200, BODY.leading * 1.5) == []  # one line alone at the foot: none
+    assert flowable.split(200, BODY.leading * (lines + 1)) == [flowable]
+
+
+def test_plain_text_refuses_a_style_it_would_not_honour() -> None:
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.styles import ParagraphStyle
+
+    from billing.pdf import BODY
+    from portal.pdf_text import PlainText
+
+    for style in (
+        ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER),
+        ParagraphStyle("indented", parent=BODY, leftIndent=12),
+    ):
+        with pytest.raises(ValueError, match=style.name):
+            PlainText("text", style)
