@@ -27,8 +27,6 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    ListFlowable,
-    ListItem,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -364,12 +362,10 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         ),
         section(
             "Conditions of use",
-            ListFlowable(
-                [ListItem(text(condition), value=n) for n, condition in enumerate(conditions, 1)],
-                bulletType="1",
-                bulletFontName=FONT,
-                bulletFontSize=BODY.fontSize,
-                leftIndent=14,
+            # Numbered: the numbers in a column of their own, each beside its condition.
+            LabelledRows(
+                [(text(str(n)), text(condition)) for n, condition in enumerate(conditions, 1)],
+                label_width=14,
             ),
         ),
         section("Attribution line", attribution),
