@@ -26,7 +26,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
-    KeepTogether,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -40,6 +39,7 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
+    KeepTogether,
     LabelledRows,
     Paragraph,
     register_fonts,

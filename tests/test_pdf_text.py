@@ -243,3 +243,63 @@ def test_plain_text_refuses_a_style_it_would_not_honour() -> None:
     ):
         with pytest.raises(ValueError, match=style.name):
             PlainText("text", style)
+
+
+# --- portal.pdf_text.KeepTogether and LabelledRows on real pages --------------------------
+
+
+@pytest.fixture
+def fonts() -> None:
+    """DejaVu Sans registered with reportlab, as the renderers do before building anything."""
+    from portal.pdf_text import register_fonts
+
+    register_fonts()
+
+
+def pages_of(story) -> list[str]:
+    """Each page's text, the story laid out on A4 by platypus."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, invariant=1).build(story)
+    return [page.extract_text() for page in PdfReader(buffer).pages]
+
+
+def facts(count: int):
+    from billing.pdf import BODY
+    from portal.pdf_text import LabelledRows, PlainText
+
+    return LabelledRows(
+        [(PlainText(f"Label {n}", BODY), PlainText(f"Value {n}", BODY)) for n in range(count)],
+        label_width=100,
+        padding=(3, 4, 3, 4),
+    )
+
+
+def test_a_section_that_does_not_fit_moves_whole_to_the_next_page(fonts) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import Spacer
+
+    from billing.pdf import HEADING
+    from portal.pdf_text import KeepTogether, Paragraph
+
+    room = A4[1] - 2 * 72 - 12  # the default frame's height
+    pages = pages_of(
+        [Spacer(1, room - 60), KeepTogether([Paragraph("Parties", HEADING), facts(5)])]
+    )
+
+    assert len(pages) == 2
+    assert "Parties" not in pages[0]
+    assert "Parties" in pages[1] and "Value 4" in pages[1]
+
+
+def test_a_section_longer_than_a_page_breaks_between_rows(fonts) -> None:
+    from billing.pdf import HEADING
+    from portal.pdf_text import KeepTogether, Paragraph
+
+    pages = pages_of([KeepTogether([Paragraph("Parties", HEADING), facts(80)])])
+
+    assert len(pages) >= 2
+    assert "Parties" in pages[0]
+    text = " ".join(pages)
+    assert all(f"Label {n} Value {n}" in text.replace("\n", " ") for n in range(80))
