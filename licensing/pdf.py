@@ -28,8 +28,6 @@ from reportlab.platypus import (
     Flowable,
     SimpleDocTemplate,
     Spacer,
-    Table,
-    TableStyle,
 )
 
 from portal.pdf_text import (
@@ -39,6 +37,8 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
+    Column,
+    Columns,
     KeepTogether,
     LabelledRows,
     Paragraph,
@@ -71,10 +71,6 @@ HEADING = ParagraphStyle(
 )
 SUMMARY = ParagraphStyle("summary", parent=BODY, fontName=BOLD, textColor=MUTED)
 ATTRIBUTION = ParagraphStyle("attribution", parent=BODY, fontName=BOLD, fontSize=10, leading=14)
-
-# A table's own cell font (Helvetica unless set) would otherwise be referenced
-# on every page, unembedded, though no text is drawn in it.
-CELL_FONT = [("FONT", (0, 0), (-1, -1), FONT, BODY.fontSize)]
 
 
 def render_licence_pdf(licence: Licence) -> bytes:
@@ -239,10 +235,17 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         "Do not sublicense, sell or pass on the article or this licence to anyone else.",
         "Republish only within the scope and validity above; anything more needs a new licence.",
     ]
-    verification = Table(
+    verification = Columns(
         [
-            [
-                QRCode(licence.verify_url, size=QR_SIZE),
+            # The code's own quiet zone is its margin on the left.
+            Column(
+                QR_SIZE + 6 * mm,
+                [QRCode(licence.verify_url, size=QR_SIZE)],
+                padding=(3, 6, 3, 0),
+                valign="MIDDLE",
+            ),
+            Column(
+                CONTENT_WIDTH - QR_SIZE - 6 * mm,
                 [
                     Paragraph("Verify this licence", LABEL),
                     Spacer(1, 1.5 * mm),
@@ -258,36 +261,26 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
                         BODY,
                     ),
                 ],
-            ]
+                padding=(3, 6, 3, 6),
+                valign="MIDDLE",
+            ),
         ],
-        colWidths=[QR_SIZE + 6 * mm, CONTENT_WIDTH - QR_SIZE - 6 * mm],
+        box=(0.6, RULE),
     )
-    verification.setStyle(
-        TableStyle(
-            [
-                *CELL_FONT,
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (0, 0), 0),
-                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-            ]
-        )
-    )
-    attribution = Table(
-        [[[text(licence.attribution, ATTRIBUTION), Spacer(1, 2 * mm), text(licence.article_url)]]],
-        colWidths=[CONTENT_WIDTH],
-    )
-    attribution.setStyle(
-        TableStyle(
-            [
-                *CELL_FONT,
-                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
-                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 7),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-            ]
-        )
+    attribution = Columns(
+        [
+            Column(
+                CONTENT_WIDTH,
+                [
+                    text(licence.attribution, ATTRIBUTION),
+                    Spacer(1, 2 * mm),
+                    text(licence.article_url),
+                ],
+                padding=(7, 8, 7, 8),
+                background=SHADE,
+            )
+        ],
+        box=(0.6, RULE),
     )
     fee = [("Fee", f"{licence.fee_display} excluding VAT" if licence.fee_minor else "No fee")]
     if licence.invoice_number:

@@ -8,6 +8,7 @@ joined letter forms and each line reordered for display before it is drawn.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -374,3 +375,115 @@ class LabelledRows(Flowable):
                 canvas.setLineWidth(self.rule_width)
                 canvas.line(0, top, self.width, top)
                 canvas.restoreState()
+
+
+@dataclass
+class Column:
+    """One column of a Columns row: its width, what it holds and how it is dressed.
+
+    `align` places flowables narrower than the column (LEFT, CENTER or
+    RIGHT); `valign` places the stack when another column is taller.
+    """
+
+    width: float
+    flowables: list[Flowable]
+    padding: tuple[float, float, float, float] = (0, 0, 0, 0)  # top, right, bottom, left
+    background: colors.Color | None = None
+    border: colors.Color | None = None
+    border_width: float = 0.6
+    align: str = "LEFT"
+    valign: str = "TOP"
+
+
+class Columns(Flowable):
+    """Stacks of flowables side by side, as tall as the tallest; optionally boxed or ruled below.
+
+    A one-row platypus Table did this layout (a title beside a stamp beside
+    the invoice's facts; the parties side by side; a boxed panel), through
+    machinery for spans, repeated rows and per-cell styles, at several
+    times the cost. Like a one-row Table it does not break across pages.
+    Within a stack, the space before the first flowable and after the last
+    is dropped, as in a table cell.
+    """
+
+    def __init__(
+        self,
+        columns: list[Column],
+        *,
+        box: tuple[float, colors.Color] | None = None,
+        rule_below: tuple[float, colors.Color] | None = None,
+    ) -> None:
+        super().__init__()
+        self.columns = columns
+        self.box = box
+        self.rule_below = rule_below
+        self.inner_heights: list[float] = []
+        self.sizes: list[tuple[float, float]] = []  # each flowable's, column by column
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.inner_heights, self.sizes = [], []
+        for column in self.columns:
+            _top, right, _bottom, left = column.padding
+            height = 0.0
+            for n, flowable in enumerate(column.flowables):
+                size = flowable.wrapOn(self.canv, column.width - left - right, availHeight)
+                self.sizes.append(size)
+                height += size[1]
+                if n:
+                    height += flowable.getSpaceBefore()
+                if n < len(column.flowables) - 1:
+                    height += flowable.getSpaceAfter()
+            self.inner_heights.append(height)
+        self.width = sum(column.width for column in self.columns)
+        self.height = max(
+            height + column.padding[0] + column.padding[2]
+            for column, height in zip(self.columns, self.inner_heights, strict=True)
+        )
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        sizes = iter(self.sizes)
+        x = 0.0
+        for column, inner in zip(self.columns, self.inner_heights, strict=True):
+            top, right, bottom, left = column.padding
+            if column.background is not None or column.border is not None:
+                canvas.saveState()
+                if column.background is not None:
+                    canvas.setFillColor(column.background)
+                if column.border is not None:
+                    canvas.setStrokeColor(column.border)
+                    canvas.setLineWidth(column.border_width)
+                canvas.rect(
+                    x,
+                    0,
+                    column.width,
+                    self.height,
+                    stroke=int(column.border is not None),
+                    fill=int(column.background is not None),
+                )
+                canvas.restoreState()
+            y = self.height - top
+            if column.valign == "MIDDLE":
+                y -= (self.height - top - bottom - inner) / 2
+            for n, flowable in enumerate(column.flowables):
+                if n:
+                    y -= flowable.getSpaceBefore()
+                width, height = next(sizes)
+                y -= height
+                room = column.width - left - right - width
+                offset = {"LEFT": 0, "CENTER": room / 2, "RIGHT": room}[column.align]
+                flowable.drawOn(canvas, x + left + offset, y)
+                y -= flowable.getSpaceAfter()
+            x += column.width
+        if self.box is not None or self.rule_below is not None:
+            canvas.saveState()
+            if self.box is not None:
+                canvas.setLineWidth(self.box[0])
+                canvas.setStrokeColor(self.box[1])
+                canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+            if self.rule_below is not None:
+                canvas.setLineWidth(self.rule_below[0])
+                canvas.setStrokeColor(self.rule_below[1])
+                canvas.line(0, 0, self.width, 0)
+            canvas.restoreState()
