@@ -43,6 +43,8 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
+    Column,
+    Columns,
     KeepTogether,
     LabelledRows,
     Paragraph,
@@ -81,14 +83,6 @@ GRID = [
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("TOPPADDING", (0, 0), (-1, -1), 4),
     ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-]
-PLAIN = [
-    ("FONTNAME", (0, 0), (-1, -1), FONT),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-    ("TOPPADDING", (0, 0), (-1, -1), 0),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
 ]
 
 
@@ -284,7 +278,7 @@ def _header(
     seller: dict[str, Any],
     meta: Sequence[tuple[str, str]],
     stamp: Flowable | None,
-) -> Table:
+) -> Columns:
     title = [
         _para(str(seller.get("name", "")), SELLER),
         Spacer(1, 3 * mm),
@@ -293,22 +287,24 @@ def _header(
     ]
     meta_table = LabelledRows(
         [(_para(label, SMALL), _para(value)) for label, value in meta],
-        label_width=31 * mm,
-        padding=(0, 0, 2, 0),
+        label_width=34 * mm,  # "Credit note number" on one line, clear of its value
+        padding=(0, 4, 2, 0),
     )
     stamp_width = 36 * mm
-    return Table(
-        [[title, stamp or "", meta_table]],
-        colWidths=[CONTENT_WIDTH - stamp_width - 78 * mm, stamp_width, 78 * mm],
-        style=TableStyle(
-            [
-                *PLAIN,
-                ("ALIGN", (1, 0), (1, 0), "CENTER"),
-                ("VALIGN", (1, 0), (1, 0), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-            ]
-        ),
+    below_rule = (0, 0, 8, 0)  # top, right, bottom, left
+    return Columns(
+        [
+            Column(CONTENT_WIDTH - stamp_width - 78 * mm, title, padding=below_rule),
+            Column(
+                stamp_width,
+                [stamp] if stamp else [],
+                padding=below_rule,
+                align="CENTER",
+                valign="MIDDLE",
+            ),
+            Column(78 * mm, [meta_table], padding=below_rule),
+        ],
+        rule_below=(1.2, INK),
     )
 
 
@@ -316,7 +312,7 @@ def _party_block(title: str, lines: Iterable[str]) -> list[Flowable]:
     return [_label(title), *(_para(line) for line in lines if line)]
 
 
-def _parties(invoice: Invoice) -> Table:
+def _parties(invoice: Invoice) -> Columns:
     seller = invoice.seller
     seller_lines = [
         str(seller.get("name", "")),
@@ -337,22 +333,18 @@ def _parties(invoice: Invoice) -> Table:
         _prefixed("VAT number", buyer_vat),
     ]
     half = CONTENT_WIDTH / 2
-    return Table(
-        [[_party_block("From", seller_lines), _party_block("Bill to", buyer_lines)]],
-        colWidths=[half - 2 * mm, half + 2 * mm],
-        style=TableStyle(
-            [
-                # Every cell in DejaVu, or the page also references unembedded Helvetica.
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOX", (1, 0), (1, 0), 0.4, RULE),
-                ("BACKGROUND", (1, 0), (1, 0), SHADE),
-                ("LEFTPADDING", (0, 0), (0, 0), 0),
-                ("LEFTPADDING", (1, 0), (1, 0), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-            ]
-        ),
+    return Columns(
+        [
+            Column(half - 2 * mm, _party_block("From", seller_lines), padding=(6, 6, 8, 0)),
+            Column(
+                half + 2 * mm,
+                _party_block("Bill to", buyer_lines),
+                padding=(6, 6, 8, 8),
+                background=SHADE,
+                border=RULE,
+                border_width=0.4,
+            ),
+        ]
     )
 
 
@@ -381,7 +373,7 @@ def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
     )
 
 
-def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
+def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Columns:
     """VAT breakdown per rate and its wording on the left, the totals on the right."""
     by_rate: dict[Decimal, tuple[int, int]] = {}
     for line in lines:
@@ -430,11 +422,7 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
         ),
     )
     left = CONTENT_WIDTH - 70 * mm
-    return Table(
-        [[vat_block, totals]],
-        colWidths=[left, CONTENT_WIDTH - left],
-        style=TableStyle([*PLAIN, ("ALIGN", (1, 0), (1, 0), "RIGHT")]),
-    )
+    return Columns([Column(left, vat_block), Column(CONTENT_WIDTH - left, [totals], align="RIGHT")])
 
 
 def _status_section(invoice: Invoice) -> list[Flowable]:

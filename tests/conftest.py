@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from licensing.models import Article, RepublicationRequest
 from tests.factories import make_article, make_request
@@ -104,6 +105,17 @@ def other_requester() -> Client:
 def fresh_rate_limits() -> None:
     """Rate-limit counters live in the cache: every test starts from zero."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> None:
+    """Every test starts in the default language.
+
+    LocaleMiddleware activates the language of each request in the thread and
+    nothing deactivates it, so a test-client request in Arabic would leave
+    the next test formatting its expected dates in Arabic.
+    """
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
