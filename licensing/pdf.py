@@ -134,8 +134,7 @@ class QRCode(Flowable):
         return self.size, self.size
 
     def draw(self) -> None:
-        canvas = self.canv
-        canvas.saveState()
+        canvas = self.canv  # drawOn saves the state before and restores it after
         # One unit a module, the origin at the code's top-left corner, y counted downwards.
         module = self.size / (self.modules + 2 * self.QUIET_ZONE)
         canvas.translate(module * self.QUIET_ZONE, self.size - module * self.QUIET_ZONE)
@@ -150,7 +149,6 @@ class QRCode(Flowable):
                     path.rect(x, y, length, 1)
                 x += length
         canvas.drawPath(path, stroke=0, fill=1)
-        canvas.restoreState()
 
 
 def _render(licence: Licence) -> bytes:
@@ -235,12 +233,13 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         "Do not sublicense, sell or pass on the article or this licence to anyone else.",
         "Republish only within the scope and validity above; anything more needs a new licence.",
     ]
+    verify_url = licence.verify_url  # reverses a URL: once, not for each use
     verification = Columns(
         [
             # The code's own quiet zone is its margin on the left.
             Column(
                 QR_SIZE + 6 * mm,
-                [QRCode(licence.verify_url, size=QR_SIZE)],
+                [QRCode(verify_url, size=QR_SIZE)],
                 padding=(3, 6, 3, 0),
                 valign="MIDDLE",
             ),
@@ -256,8 +255,8 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
                     ),
                     Spacer(1, 1.5 * mm),
                     Paragraph(
-                        f'<a href="{escape(licence.verify_url, {'"': "&quot;"})}">'
-                        f"{escape(licence.verify_url)}</a>",
+                        f'<a href="{escape(verify_url, {'"': "&quot;"})}">'
+                        f"{escape(verify_url)}</a>",
                         BODY,
                     ),
                 ],

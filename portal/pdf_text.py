@@ -261,8 +261,8 @@ class PlainText(Flowable):
         ]
 
     def draw(self) -> None:
+        # No saveState here: drawOn wraps every flowable's drawing in one.
         style, canvas = self.style, self.canv
-        canvas.saveState()
         text = canvas.beginText()
         text.setFont(style.fontName, style.fontSize, style.leading)
         text.setFillColor(style.textColor)
@@ -275,7 +275,6 @@ class PlainText(Flowable):
             text.textOut(shown)
             baseline -= style.leading
         canvas.drawText(text)
-        canvas.restoreState()
 
     def getSpaceBefore(self) -> float:
         return float(self.style.spaceBefore)
@@ -363,18 +362,19 @@ class LabelledRows(Flowable):
         return [self._copy(self.rows[:fit]), self._copy(self.rows[fit:])]
 
     def draw(self) -> None:
+        # The rule's colour and width can stay set: drawOn restores the state after us,
+        # and each row's flowables draw in a state of their own.
         canvas = self.canv
+        if self.rule is not None:
+            canvas.setStrokeColor(self.rule)
+            canvas.setLineWidth(self.rule_width)
         top = self.height
         for (label, value), height in zip(self.rows, self.row_heights, strict=True):
             label.drawOn(canvas, self.left, top - self.top - label.height)
             value.drawOn(canvas, self.label_width + self.left, top - self.top - value.height)
             top -= height
             if self.rule is not None:
-                canvas.saveState()
-                canvas.setStrokeColor(self.rule)
-                canvas.setLineWidth(self.rule_width)
                 canvas.line(0, top, self.width, top)
-                canvas.restoreState()
 
 
 @dataclass
