@@ -34,6 +34,27 @@ def time_calls(call: Callable[[], object], count: int, warmup: int = 3) -> dict[
     return summary(samples, time.perf_counter() - start)
 
 
+def time_interleaved(
+    calls: dict[str, tuple[Callable[[], object], int]], *, rounds: int, warmup: int = 3
+) -> dict[str, dict[str, float]]:
+    """Each call in turn, `rounds` times over, its given number of times a round.
+
+    Measured side by side, a figure and its baseline see the same machine:
+    a burst of work from elsewhere slows both rather than one of them.
+    """
+    for call, _count in calls.values():
+        for _ in range(warmup):
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, (call, count) in calls.items():
+            for _ in range(count):
+                began = time.perf_counter()
+                call()
+                samples[name].append((time.perf_counter() - began) * 1000)
+    return {name: summary(taken, sum(taken) / 1000) for name, taken in samples.items()}
+
+
 def load(
     port: int, paths: dict[str, str], *, rounds: int, requests: int, seconds: float
 ) -> dict[str, dict[str, float]]:
