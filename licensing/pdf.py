@@ -255,8 +255,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
                     ),
                     Spacer(1, 1.5 * mm),
                     Paragraph(
-                        f'<a href="{escape(verify_url, {'"': "&quot;"})}">'
-                        f"{escape(verify_url)}</a>",
+                        f'<a href="{escape(verify_url, {'"': "&quot;"})}">{escape(verify_url)}</a>',
                         BODY,
                     ),
                 ],
