@@ -404,15 +404,17 @@ class RepublicationRequest(models.Model):
     @classmethod
     def locked_for_invoice(cls, invoice: Invoice) -> RepublicationRequest | None:
         """The request billed by `invoice`, locked until the caller's transaction ends."""
-        request = (
-            cls.objects.select_for_update(of=("self",))
-            .select_related("article")
-            .filter(invoice_id=invoice.pk)
-            .first()
-        )
-        if request is not None:
-            # The caller's instance: reading the invoice again would give the same row.
-            request.invoice = invoice
+        try:
+            # One request at most refers to an invoice: get() needs no ORDER BY, unlike first().
+            request = (
+                cls.objects.select_for_update(of=("self",))
+                .select_related("article")
+                .get(invoice_id=invoice.pk)
+            )
+        except cls.DoesNotExist:
+            return None
+        # The caller's instance: reading the invoice again would give the same row.
+        request.invoice = invoice
         return request
 
     def _move(
@@ -983,9 +985,9 @@ class Licence(models.Model):
         """
         from licensing import signals, tasks
 
-        existing = cls.objects.filter(request=request).first()
-        if existing is not None:
-            return existing
+        # Almost never true: ask the cheap question, and read the licence only when it is.
+        if cls.objects.filter(request=request).exists():
+            return cls.objects.get(request=request)
         today = timezone.localdate()
         start = max(request.start_date, today)
         months = Duration(request.duration).months

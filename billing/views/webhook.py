@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -217,19 +217,23 @@ def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[st
     session_id = _text(session.get("id"))
     # One query for two questions: is this session's payment already recorded
     # (on any invoice), and how much has this invoice been paid. The invoice is
-    # locked, so no other payment for it can arrive meanwhile.
-    this_session = Q(method=PaymentMethod.STRIPE, provider_reference=session_id)
-    this_invoice = Q(invoice=invoice)
-    seen = Payment.objects.filter(this_session | this_invoice).aggregate(
-        recorded=Count("pk", filter=this_session),
-        paid=Sum("amount_minor", filter=this_invoice),
+    # locked, so no other payment for it can arrive meanwhile. The few rows are
+    # added up here: an aggregate with FILTER clauses took Django longer to build
+    # than the database took to answer.
+    rows = list(
+        Payment.objects.filter(
+            Q(method=PaymentMethod.STRIPE, provider_reference=session_id) | Q(invoice=invoice)
+        ).values_list("method", "provider_reference", "invoice_id", "amount_minor")
     )
-    if seen["recorded"]:
+    if any(
+        method == PaymentMethod.STRIPE and reference == session_id
+        for method, reference, _invoice, _amount in rows
+    ):
         return _already_recorded(event, invoice, session_id)
 
     amount = session.get("amount_total")
     currency = _text(session.get("currency")).upper()
-    paid = int(seen["paid"] or 0)
+    paid = sum(part for _method, _reference, paid_on, part in rows if paid_on == invoice.pk)
     due = max(invoice.total_minor - paid, 0)
     if invoice.status == InvoiceStatus.OPEN and (
         amount != due or currency != invoice.currency.upper()
