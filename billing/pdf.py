@@ -36,6 +36,7 @@ from reportlab.platypus import (
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import VatTreatment, vat_id
 from portal.money import format_money
+from portal.pdf_layout import Column, Columns, KeepTogether, LabelledRows
 from portal.pdf_text import (
     BOLD,
     FONT,
@@ -43,10 +44,6 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
-    Column,
-    Columns,
-    KeepTogether,
-    LabelledRows,
     Paragraph,
     display_line,
     register_fonts,

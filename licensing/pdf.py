@@ -30,6 +30,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from portal.pdf_layout import Column, Columns, KeepTogether, LabelledRows
 from portal.pdf_text import (
     BOLD,
     FONT,
@@ -37,10 +38,6 @@ from portal.pdf_text import (
     MUTED,
     RULE,
     SHADE,
-    Column,
-    Columns,
-    KeepTogether,
-    LabelledRows,
     Paragraph,
     register_fonts,
     text_flowable,
