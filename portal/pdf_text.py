@@ -125,9 +125,10 @@ def _without_licence_text(font: TTFont) -> TTFont:
     """The font, its name table kept whole but for the licence's full text.
 
     reportlab copies the name table into every subset it embeds, so each PDF
-    carried DejaVu's licence twice over (two thirds of each embedded font)
-    and compressed it anew every time. The copyright notice and the
-    licence's address (records 0 and 14) stay, as font subsetters keep them.
+    carried DejaVu's licence text twice over (about half of each embedded
+    font) and compressed it anew every time. The other records stay, among
+    them the copyright notice (0) and the licence's address (14), so each
+    embedded subset still says whose it is and where its licence is.
     """
     face = font.face
     names = table__n_a_m_e()
@@ -177,6 +178,16 @@ def _rtl(value: str) -> bool:
     return bool(get_base_level(value) == 1)
 
 
+# Where a line may break: spaces and tabs, not the non-breaking spaces (U+00A0,
+# U+202F) French puts inside « guillemets » and before a colon, which str.split()
+# would also take.
+BREAKING_SPACE = re.compile(r"[ \t\f\v]+")
+
+
+def _words(line: str) -> list[str]:
+    return [word for word in BREAKING_SPACE.split(line) if word]
+
+
 class PlainText(Flowable):
     """Text in one style, without markup, broken into lines at spaces and drawn as one text object.
 
@@ -214,10 +225,10 @@ class PlainText(Flowable):
         """The text in lines that fit `width`, in reading order."""
         lines: list[str] = []
         space = self._width(" ")
-        for given in self.text.splitlines() or [""]:
+        for given in self.text.splitlines():
             words: list[str] = []
             used = 0.0
-            for word in given.split():
+            for word in _words(given):
                 size = self._width(word)
                 if words and used + space + size > width:
                     lines.append(" ".join(words))
@@ -230,6 +241,10 @@ class PlainText(Flowable):
                 words.append(word)
             lines.append(" ".join(words))
         return lines
+
+    # Platypus's name: a table without column widths sizes its columns by it.
+    def minWidth(self) -> float:
+        return max((self._width(word) for word in _words(self.text)), default=0.0)
 
     def _chop(self, word: str, width: float) -> list[str]:
         pieces, piece = [], ""

@@ -243,3 +243,20 @@ def test_plain_text_refuses_a_style_it_would_not_honour() -> None:
     ):
         with pytest.raises(ValueError, match=style.name):
             PlainText("text", style)
+
+
+def test_plain_text_never_breaks_at_a_non_breaking_space() -> None:
+    """French keeps « guillemets » and the space before a colon on the line of their word."""
+    text = (
+        "La licence LIC-2026-000001 autorise Le Courrier du Sud à republier "
+        "«\u00a0Inondations record\u00a0» du 3\u00a0décembre 2026, facture\u00a0: 300,00\u00a0EUR."
+    )
+    for width in range(150, 400, 7):  # wider than the longest unbreakable run
+        lines = plain(text, width).lines
+        assert " ".join(lines) == " ".join(text.split(" ")), width  # nothing lost or added
+        assert not any(line.startswith(("»", ":")) or line.endswith("«") for line in lines)
+
+
+def test_empty_plain_text_takes_no_room() -> None:
+    assert plain("", 200).height == 0
+    assert plain("One\n\nThree", 200).lines == ["One", "", "Three"]
