@@ -98,6 +98,7 @@ def pdf_figures() -> None:
     def render_invoice(invoice: Any) -> bytes:
         # Its own request page to pay on, as in production: the link's line is not reused.
         return render_invoice_pdf(invoice, pay_url=f"http://127.0.0.1/requests/{invoice.uuid}/")
+
     measured = time_interleaved(
         {
             "helvetica": (lambda: one_line_pdf("Helvetica"), BASELINES_A_ROUND),
