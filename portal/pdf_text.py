@@ -26,6 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable
 from reportlab.platypus import paragraph as rl_paragraph
+from reportlab.platypus.paragraph import cleanBlockQuotedText
 from reportlab.platypus.paraparser import ParaParser
 from reportlab.rl_config import _FUZZ
 
@@ -58,7 +59,9 @@ class Paragraph(rl_paragraph.Paragraph):
     _broken_for_width: float | None = None
 
     def _setup(self, text, style, bulletText, frags, cleaner):  # type: ignore[no-untyped-def]
-        if frags is None:  # a new paragraph; the parts of a split one come with their frags
+        # A new paragraph parsed as reportlab's default would (the parts of a split one
+        # come with their frags; other parsing options are parsed afresh by reportlab).
+        if frags is None and self.caseSensitive == 1 and cleaner is cleanBlockQuotedText:
             text, style, parsed, bullet_frags = _parsed(text, style)
             # Line breaking marks frags as it goes: each paragraph gets its own.
             frags = [frag.clone() for frag in parsed]
@@ -78,7 +81,7 @@ class Paragraph(rl_paragraph.Paragraph):
 @lru_cache(maxsize=4096)
 def _parsed(markup: str, style: ParagraphStyle) -> tuple[str, ParagraphStyle, list[Any], Any]:
     """What reportlab's Paragraph makes of `markup` before laying it out (its own steps)."""
-    text = rl_paragraph.cleanBlockQuotedText(markup)
+    text = cleanBlockQuotedText(markup)
     parser = ParaParser()
     parser.caseSensitive = 1
     style, frags, bullet_frags = parser.parse(text, style)
