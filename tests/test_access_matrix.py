@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 
 from billing.models import CreditNote
 from licensing.models import Article, RepublicationRequest
-from tests.factories import make_request, pay_by_transfer
+from tests.factories import approved_request, make_request, pay_by_transfer
 
 ACTORS = ("anonymous", "requester_a", "requester_b", "reviewer", "finance", "superuser")
 # The admin is one app with its own URL conf: its index (and one list) stand for it.
@@ -221,9 +221,9 @@ def objects(
     """A's licensed request (invoice paid, licence stored) and a credit note of A's."""
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
-        req = make_request(article, country="GB", vat_number="")
-        req.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
-        req.refresh_from_db()
+        req = approved_request(
+            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
+        )
         pay_by_transfer(req)
         withdrawn = make_request(article)
         withdrawn.approve(actor=reviewer, fee_minor=5000, currency="GBP", validity_days=30)

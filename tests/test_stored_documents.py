@@ -13,7 +13,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.views.static import serve
 
 from licensing.models import Article, Licence
-from tests.factories import make_request, pay_by_transfer
+from tests.factories import approved_request, pay_by_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,9 +24,9 @@ def licence(
 ) -> Licence:
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
-        req = make_request(article, country="GB", vat_number="")
-        req.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
-        req.refresh_from_db()
+        req = approved_request(
+            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
+        )
         pay_by_transfer(req)
     req.refresh_from_db()
     return req.licence
