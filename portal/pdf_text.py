@@ -166,7 +166,7 @@ def text_flowable(value: str, style: ParagraphStyle, reshaper: ArabicReshaper) -
     Line breaks in the value are kept.
     """
     if ARABIC.search(value):
-        return PlainText(reshaper.reshape(value), style, base_dir="R" if _rtl(value) else "L")
+        return PlainText(reshaper.reshape(value), style, base_dir=_base_dir(value))
     return PlainText(value, style)
 
 
@@ -174,11 +174,12 @@ def display_line(value: str, reshaper: ArabicReshaper) -> str:
     """One line for canvas.drawString or a table cell: shaped and in display order if Arabic."""
     if not ARABIC.search(value):
         return value
-    return str(get_display(reshaper.reshape(value), base_dir="R" if _rtl(value) else "L"))
+    return str(get_display(reshaper.reshape(value), base_dir=_base_dir(value)))
 
 
-def _rtl(value: str) -> bool:
-    return bool(get_base_level(value) == 1)
+def _base_dir(value: str) -> str:
+    """python-bidi's paragraph direction for `value`: "R" when it reads right to left."""
+    return "R" if get_base_level(value) == 1 else "L"
 
 
 # Where a line may break: spaces and tabs, not the non-breaking spaces (U+00A0,
@@ -285,9 +286,9 @@ class PlainText(Flowable):
         text.setFillColor(style.textColor)
         # The first baseline one font size below the top, as reportlab's Paragraph has it.
         baseline = self.height - style.fontSize
+        right = self.base_dir == "R" or style.alignment == TA_RIGHT
         for line in self.lines:
             shown = line if self.base_dir is None else get_display(line, base_dir=self.base_dir)
-            right = self.base_dir == "R" or style.alignment == TA_RIGHT
             text.setTextOrigin(self.width - self._width(shown) if right else 0, baseline)
             text.textOut(shown)
             baseline -= style.leading
