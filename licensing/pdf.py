@@ -52,7 +52,7 @@ MARGIN = 18 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * 6
 LABEL_WIDTH = 48 * mm
 QR_SIZE = 30 * mm
-# Beyond this a value leaves its table row: a row cannot break across pages.
+# Beyond this a value leaves its row: a row cannot break across pages.
 LONG_VALUE_HEIGHT = 60 * mm
 
 
