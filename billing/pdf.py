@@ -6,9 +6,8 @@ invariant mode), so a PDF can be re-rendered, compared and hashed.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,65 +18,46 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    PageTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import VatTreatment, vat_id
 from portal.money import format_money
-from portal.pdf_layout import Column, Columns, KeepTogether, LabelledRows
-from portal.pdf_text import (
-    BOLD,
-    FONT,
+from portal.pdf import (
+    BODY,
+    CELLS,
+    CONTENT_WIDTH,
+    HEADING,
     INK,
-    MUTED,
     RULE,
     SHADE,
-    Paragraph,
-    display_line,
-    register_fonts,
-    text_flowable,
+    SMALL,
+    SUMMARY,
+    build_pdf,
+    labelled_rows,
+    padded,
+    section,
+    text,
 )
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN = 18 * mm
-TOP_MARGIN = 16 * mm
-BOTTOM_MARGIN = 20 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+from portal.pdf_text import BOLD, register_fonts
 
 PAID_GREEN = colors.HexColor("#1a7f37")
 VOID_RED = colors.HexColor("#b42318")
 
-BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
-SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11, textColor=MUTED)
-LABEL = ParagraphStyle("label", parent=SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
+CAPTION = ParagraphStyle("caption", parent=SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
 SELLER = ParagraphStyle("seller", parent=BODY, fontName=BOLD, fontSize=11, leading=14)
 TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=22, leading=26)
 NUMBER = ParagraphStyle("number", parent=BODY, fontName=BOLD, fontSize=13, leading=16)
-SUMMARY = ParagraphStyle("summary", parent=BODY, fontName=BOLD, textColor=MUTED)
-HEADING = ParagraphStyle(
-    "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4
-)
 
+# Line items, VAT breakdown and credited amounts: a shaded header row, ruled cells.
 GRID = [
-    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    *CELLS,
     ("FONTSIZE", (0, 0), (-1, -1), 9),
-    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
     ("FONTNAME", (0, 0), (-1, 0), BOLD),
     ("BACKGROUND", (0, 0), (-1, 0), SHADE),
     ("GRID", (0, 0), (-1, -1), 0.4, RULE),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("TOPPADDING", (0, 0), (-1, -1), 4),
     ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
 ]
@@ -90,6 +70,7 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "", language: str = "
     summary line repeats the essentials in it.
     """
     summary = invoice_summary(invoice, language) if language != "en" else ""
+    register_fonts()  # before any paragraph: reportlab looks up its style's font as it reads it
     with translation.override("en"):
         return _render_invoice(invoice, pay_url=pay_url, summary=summary)
 
@@ -122,7 +103,7 @@ def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     ]
     story: list[Flowable] = [
         _header("Invoice", invoice.number, invoice.seller, meta, stamp),
-        *([Spacer(1, 3 * mm), _para(summary, SUMMARY)] if summary else []),
+        *([Spacer(1, 3 * mm), text(summary, SUMMARY)] if summary else []),
         Spacer(1, 6 * mm),
         _parties(invoice),
         Spacer(1, 6 * mm),
@@ -139,12 +120,13 @@ def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
         keywords=[invoice.number, invoice.reference, str(invoice.uuid)],
         seller=invoice.seller,
         document_number=invoice.number,
-        created_on=invoice.issued_on,
+        issued_on=invoice.issued_on,
     )
 
 
 def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
     """The credit note as an A4 PDF, naming the invoice it credits and why."""
+    register_fonts()  # before any paragraph: reportlab looks up its style's font as it reads it
     with translation.override("en"):
         return _render_credit_note(credit_note)
 
@@ -172,7 +154,7 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         [
             ["Description", "Net", "VAT", "Total"],
             [
-                _para(f"Credit against invoice {invoice.number}: {invoice.description}"),
+                text(f"Credit against invoice {invoice.number}: {invoice.description}"),
                 format_money(credit_note.net_minor, currency),
                 format_money(credit_note.vat_minor, currency),
                 total,
@@ -196,15 +178,15 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         Spacer(1, 6 * mm),
         _parties(invoice),
         Spacer(1, 5 * mm),
-        _label("Reason"),
-        _para(credit_note.reason),
+        _caption("Reason"),
+        text(credit_note.reason),
         Spacer(1, 5 * mm),
         amounts,
         Spacer(1, 4 * mm),
-        _para(effect),
+        text(effect),
     ]
     if invoice.vat_note:
-        story += [Spacer(1, 1 * mm), _para(f"VAT: {invoice.vat_note}.", SMALL)]
+        story += [Spacer(1, 1 * mm), text(f"VAT: {invoice.vat_note}.", SMALL)]
     return _build(
         story,
         title=f"Credit note {credit_note.number}",
@@ -212,20 +194,15 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         keywords=[credit_note.number, invoice.number, invoice.reference, str(credit_note.uuid)],
         seller=invoice.seller,
         document_number=credit_note.number,
-        created_on=credit_note.issued_on,
+        issued_on=credit_note.issued_on,
     )
 
 
 # --- Building blocks -------------------------------------------------------
 
 
-def _para(text: str, style: ParagraphStyle = BODY) -> Flowable:
-    """Plain text: escaped, so names like "<b>x</b> & Co" print literally; Arabic shaped."""
-    return text_flowable(text, style, register_fonts())
-
-
-def _label(text: str) -> Paragraph:
-    return Paragraph(escape(text.upper()), LABEL)
+def _caption(words: str) -> Paragraph:
+    return Paragraph(escape(words.upper()), CAPTION)
 
 
 def _day(value: date) -> str:
@@ -275,41 +252,41 @@ def _header(
     seller: dict[str, Any],
     meta: Sequence[tuple[str, str]],
     stamp: Flowable | None,
-) -> Columns:
+) -> Table:
+    """The seller, the document's kind and number, its stamp and its facts; ruled below."""
     title = [
-        _para(str(seller.get("name", "")), SELLER),
+        text(str(seller.get("name", "")), SELLER),
         Spacer(1, 3 * mm),
-        _para(kind, TITLE),
-        _para(number, NUMBER),
+        text(kind, TITLE),
+        text(number, NUMBER),
     ]
-    meta_table = LabelledRows(
-        [(_para(label, SMALL), _para(value)) for label, value in meta],
+    facts = labelled_rows(
+        [(text(label, SMALL), text(value)) for label, value in meta],
         label_width=34 * mm,  # "Credit note number" on one line, clear of its value
+        width=78 * mm,
         padding=(0, 4, 2, 0),
     )
     stamp_width = 36 * mm
-    below_rule = (0, 0, 8, 0)  # top, right, bottom, left
-    return Columns(
-        [
-            Column(CONTENT_WIDTH - stamp_width - 78 * mm, title, padding=below_rule),
-            Column(
-                stamp_width,
-                [stamp] if stamp else [],
-                padding=below_rule,
-                align="CENTER",
-                valign="MIDDLE",
-            ),
-            Column(78 * mm, [meta_table], padding=below_rule),
-        ],
-        rule_below=(1.2, INK),
+    return Table(
+        [[title, stamp or "", facts]],
+        colWidths=[CONTENT_WIDTH - stamp_width - 78 * mm, stamp_width, 78 * mm],
+        style=TableStyle(
+            [
+                *CELLS,
+                *padded((0, 0, 8, 0)),
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("VALIGN", (1, 0), (1, 0), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, -1), 1.2, INK),
+            ]
+        ),
     )
 
 
 def _party_block(title: str, lines: Iterable[str]) -> list[Flowable]:
-    return [_label(title), *(_para(line) for line in lines if line)]
+    return [_caption(title), *(text(line) for line in lines if line)]
 
 
-def _parties(invoice: Invoice) -> Columns:
+def _parties(invoice: Invoice) -> Table:
     seller = invoice.seller
     seller_lines = [
         str(seller.get("name", "")),
@@ -330,18 +307,18 @@ def _parties(invoice: Invoice) -> Columns:
         _prefixed("VAT number", buyer_vat),
     ]
     half = CONTENT_WIDTH / 2
-    return Columns(
-        [
-            Column(half - 2 * mm, _party_block("From", seller_lines), padding=(6, 6, 8, 0)),
-            Column(
-                half + 2 * mm,
-                _party_block("Bill to", buyer_lines),
-                padding=(6, 6, 8, 8),
-                background=SHADE,
-                border=RULE,
-                border_width=0.4,
-            ),
-        ]
+    return Table(
+        [[_party_block("From", seller_lines), _party_block("Bill to", buyer_lines)]],
+        colWidths=[half - 2 * mm, half + 2 * mm],
+        style=TableStyle(
+            [
+                *CELLS,
+                *padded((6, 6, 8, 0), (0, 0), (0, 0)),
+                *padded((6, 6, 8, 8), (1, 0), (1, 0)),
+                ("BACKGROUND", (1, 0), (1, 0), SHADE),
+                ("BOX", (1, 0), (1, 0), 0.4, RULE),
+            ]
+        ),
     )
 
 
@@ -355,7 +332,7 @@ def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
             description = f"{description} ({line.quantity} x {unit})"
         rows.append(
             [
-                _para(description),
+                text(description),
                 format_money(line.net_minor, invoice.currency),
                 _rate(line.vat_rate),
                 format_money(line.vat_minor, invoice.currency),
@@ -370,7 +347,7 @@ def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
     )
 
 
-def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Columns:
+def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
     """VAT breakdown per rate and its wording on the left, the totals on the right."""
     by_rate: dict[Decimal, tuple[int, int]] = {}
     for line in lines:
@@ -394,9 +371,9 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Columns:
             [*GRID, ("FONTSIZE", (0, 0), (-1, -1), 8.5), ("ALIGN", (0, 0), (-1, -1), "RIGHT")]
         ),
     )
-    vat_block: list[Flowable] = [_label("VAT breakdown"), breakdown]
+    vat_block: list[Flowable] = [_caption("VAT breakdown"), breakdown]
     if invoice.vat_note:
-        vat_block += [Spacer(1, 2 * mm), _para(invoice.vat_note)]
+        vat_block += [Spacer(1, 2 * mm), text(invoice.vat_note)]
     totals = Table(
         [
             ["Net", format_money(invoice.net_minor, invoice.currency)],
@@ -407,9 +384,8 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Columns:
         hAlign="RIGHT",
         style=TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                *CELLS,
                 ("FONTSIZE", (0, 0), (-1, -1), 9.5),
-                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                 ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
                 ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
                 ("FONTNAME", (0, -1), (-1, -1), BOLD),
@@ -419,27 +395,31 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Columns:
         ),
     )
     left = CONTENT_WIDTH - 70 * mm
-    return Columns([Column(left, vat_block), Column(CONTENT_WIDTH - left, [totals], align="RIGHT")])
+    return Table(
+        [[vat_block, totals]],
+        colWidths=[left, CONTENT_WIDTH - left],
+        style=TableStyle([*CELLS, *padded((0, 0, 0, 0)), ("ALIGN", (1, 0), (1, 0), "RIGHT")]),
+    )
 
 
 def _status_section(invoice: Invoice) -> list[Flowable]:
-    section: list[Flowable] = []
+    lines: list[Flowable] = []
     if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
         paid_on = _day(timezone.localdate(invoice.paid_at))
-        section.append(_para(f"Paid in full on {paid_on}. Thank you.", HEADING))
+        lines.append(text(f"Paid in full on {paid_on}. Thank you.", HEADING))
     elif invoice.status == InvoiceStatus.VOID:
-        section.append(_para("This invoice is void: nothing is due on it.", HEADING))
+        lines.append(text("This invoice is void: nothing is due on it.", HEADING))
     for note in invoice.credit_notes.order_by("issued_on", "number"):
         amount = format_money(note.total_minor, invoice.currency)
         kind = CreditNoteKind(note.kind).label.lower()
-        section.append(
-            _para(
+        lines.append(
+            text(
                 f"Credit note {note.number} of {_day(note.issued_on)} ({kind}, {amount}): "
                 f"{note.reason}",
                 SMALL,
             )
         )
-    return section
+    return lines
 
 
 def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
@@ -468,38 +448,27 @@ def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
         ("BIC", bank.get("bic")),
         ("Payment reference", invoice.number),
     ]
-    bank_table = Table(
-        [[_para(label, SMALL), _para(str(value))] for label, value in bank_rows if value],
-        colWidths=[36 * mm, 62 * mm],  # "Payment reference" on one line
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                # Every cell in DejaVu, or the page also references unembedded Helvetica.
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOX", (0, 0), (-1, -1), 0.4, RULE),
-                ("BACKGROUND", (0, -1), (-1, -1), SHADE),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
-        ),
+    bank_table = labelled_rows(
+        [(text(label, SMALL), text(str(value))) for label, value in bank_rows if value],
+        label_width=36 * mm,  # "Payment reference" on one line
+        width=98 * mm,
+        padding=(1.5, 6, 2.5, 6),
+        style=[("BOX", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, -1), (-1, -1), SHADE)],
     )
     return [
-        KeepTogether(
-            [
-                Paragraph("How to pay", HEADING),
-                _para(f"{intro}."),
-                Spacer(1, 2 * mm),
-                Paragraph(card, BODY),
-                Spacer(1, 2 * mm),
-                Paragraph(
-                    f"<b>By bank transfer</b>, quoting {escape(invoice.number)} as the payment "
-                    "reference so we can match your payment:",
-                    BODY,
-                ),
-                Spacer(1, 1.5 * mm),
-                bank_table,
-            ]
+        section(
+            "How to pay",
+            text(f"{intro}."),
+            Spacer(1, 2 * mm),
+            Paragraph(card, BODY),
+            Spacer(1, 2 * mm),
+            Paragraph(
+                f"<b>By bank transfer</b>, quoting {escape(invoice.number)} as the payment "
+                "reference so we can match your payment:",
+                BODY,
+            ),
+            Spacer(1, 1.5 * mm),
+            bank_table,
         )
     ]
 
@@ -512,25 +481,9 @@ def _build(
     keywords: list[str],
     seller: dict[str, Any],
     document_number: str,
-    created_on: date,
+    issued_on: date,
 ) -> bytes:
-    register_fonts()
-    buffer = io.BytesIO()
     seller_name = str(seller.get("name", ""))
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author=seller_name,
-        subject=subject,
-        creator=seller_name,
-        keywords=keywords,
-        lang="en",
-        # Otherwise every page would also reference (unembedded) Helvetica.
-        initialFontName=FONT,
-        # A fixed timestamp and an id hashed from the metadata: same document, same bytes.
-        invariant=1,
-    )
     footer = " · ".join(
         part
         for part in (
@@ -540,32 +493,13 @@ def _build(
         )
         if part
     )
-    pdf_date = f"D:{created_on:%Y%m%d}000000+00'00'"
-
-    def decorate(canvas: Canvas, _doc: Any) -> None:
-        canvas.setDateFormatter(lambda *_: pdf_date)
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.setStrokeColor(RULE)
-        canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
-        canvas.drawString(MARGIN, 10 * mm, display_line(footer, register_fonts()))
-        canvas.drawRightString(
-            PAGE_WIDTH - MARGIN, 10 * mm, f"{document_number} · page {canvas.getPageNumber()}"
-        )
-        canvas.restoreState()
-
-    # No frame padding: tables span exactly the width between the margins.
-    frame = Frame(
-        MARGIN,
-        BOTTOM_MARGIN,
-        CONTENT_WIDTH,
-        PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
+    return build_pdf(
+        story,
+        title=title,
+        author=seller_name,
+        subject=subject,
+        keywords=keywords,
+        created_at=datetime.combine(issued_on, time(), tzinfo=UTC),
+        footer=footer,
+        page_prefix=document_number,
     )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
-    doc.build(story)
-    return buffer.getvalue()

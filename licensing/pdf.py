@@ -1,72 +1,59 @@
 """The licence PDF: a pure function of the licence, same licence, same bytes.
 
 Text is set in DejaVu Sans (embedded) so accented Latin, Cyrillic and Arabic
-print with real glyphs; Arabic is shaped and laid out right to left here,
-because reportlab draws glyphs in the order it is given them.
+print with real glyphs; portal.pdf_text shapes Arabic and lays it out right
+to left.
 """
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, date
+from datetime import date
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import zxingcpp
-from arabic_reshaper import ArabicReshaper
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    Flowable,
-    SimpleDocTemplate,
-    Spacer,
-)
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from portal.pdf_layout import Column, Columns, KeepTogether, LabelledRows
-from portal.pdf_text import (
-    BOLD,
-    FONT,
-    INK,
+from portal.pdf import (
+    BODY,
+    CELLS,
+    CONTENT_WIDTH,
     MUTED,
+    PAGE_HEIGHT,
     RULE,
     SHADE,
-    Paragraph,
-    register_fonts,
-    text_flowable,
+    SMALL,
+    SUMMARY,
+    build_pdf,
+    labelled_rows,
+    padded,
+    section,
+    text,
 )
+from portal.pdf_text import BOLD, register_fonts
 
 if TYPE_CHECKING:
     from licensing.models import Licence
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN = 18 * mm
-# SimpleDocTemplate's frame keeps 6 pt of padding inside the margins on each side.
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * 6
 LABEL_WIDTH = 48 * mm
 QR_SIZE = 30 * mm
-# Beyond this a value leaves its row: a row cannot break across pages.
+# Beyond this a value leaves its row: a table row cannot break across pages.
 LONG_VALUE_HEIGHT = 60 * mm
+ROW_PADDING = (3, 4, 3, 4)
 
-
-BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK)
-SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11.5, textColor=MUTED)
 LABEL = ParagraphStyle("label", parent=BODY, fontName=BOLD, textColor=MUTED)
 PUBLISHER = ParagraphStyle("publisher", parent=BODY, fontName=BOLD, fontSize=13, leading=17)
 TITLE = ParagraphStyle(
     "title", parent=BODY, fontName=BOLD, fontSize=21, leading=26, spaceBefore=6, spaceAfter=2
 )
-HEADING = ParagraphStyle(
-    "heading", parent=BODY, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=9, spaceAfter=4
-)
-SUMMARY = ParagraphStyle("summary", parent=BODY, fontName=BOLD, textColor=MUTED)
 ATTRIBUTION = ParagraphStyle("attribution", parent=BODY, fontName=BOLD, fontSize=10, leading=14)
 
 
@@ -111,9 +98,9 @@ class QRCode(Flowable):
     """A QR code (error correction M, the best of the eight masks) drawn as vector shapes,
     `size` wide with the 4-module quiet zone, so it prints and zooms sharp.
 
-    zxing-cpp encodes it (segno, in pure Python, spent 4 ms of a licence's
-    20 choosing the mask); each row's runs of dark modules are filled as one
-    path, so no seams show between modules and the PDF holds no bitmap.
+    zxing-cpp encodes it, choosing the mask as the QR standard asks; each
+    row's runs of dark modules are filled as one path, so no seams show
+    between modules and the PDF holds no bitmap.
     """
 
     QUIET_ZONE = 4  # modules of blank margin the QR standard asks for
@@ -149,76 +136,84 @@ class QRCode(Flowable):
 
 
 def _render(licence: Licence) -> bytes:
-    reshaper = register_fonts()
-    story = _story(licence, reshaper)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=16 * mm,
-        bottomMargin=22 * mm,
+    register_fonts()  # before any paragraph: reportlab looks up its style's font as it reads it
+    return build_pdf(
+        _story(licence),
         title=f"Republication licence {licence.number}",
         author=licence.publisher_name,
         subject=licence.article_title,
-        creator=licence.publisher_name,
-        keywords=[k for k in (licence.number, licence.invoice_number) if k],
-        lang="en",
-        # Otherwise every page would also reference (unembedded) Helvetica.
-        initialFontName=FONT,
-        # Fixed timestamp; the creation date and the document id are set from
-        # the licence below, so the same licence always gives the same bytes.
-        invariant=1,
+        keywords=[k for k in (licence.number, licence.invoice_number, str(licence.uuid)) if k],
+        created_at=licence.issued_at,
+        footer=f"{licence.number} · verify at {licence.verify_url}",
     )
-    issued = licence.issued_at.astimezone(UTC)
-    pdf_date = f"D:{issued:%Y%m%d%H%M%S}+00'00'"
-    footer = f"{licence.number} · verify at {licence.verify_url}"
-
-    def decorate(canvas: Canvas, _doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.setStrokeColor(RULE)
-        canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
-        canvas.drawString(MARGIN, 10 * mm, footer)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"page {canvas.getPageNumber()}")
-        canvas.restoreState()
-
-    def first_page(canvas: Canvas, doc: Any) -> None:
-        canvas.setDateFormatter(lambda *_: pdf_date)
-        # The /ID digest starts from reportlab's fixed seed; add what makes this licence unique.
-        canvas._doc.updateSignature(f"{licence.number} {issued.isoformat()}")
-        decorate(canvas, doc)
-
-    doc.build(story, onFirstPage=first_page, onLaterPages=decorate)
-    return buffer.getvalue()
 
 
-def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
-    def text(value: str, style: ParagraphStyle = BODY) -> Flowable:
-        """Plain text (never markup: "<b>" and "&" print as typed), shaped if Arabic."""
-        return text_flowable(value, style, reshaper)
+def _rows(pairs: list[tuple[str, str]]) -> Table:
+    """A section's facts: a label beside each value, ruled under each row."""
+    return labelled_rows(
+        [(Paragraph(escape(label), LABEL), text(value)) for label, value in pairs],
+        label_width=LABEL_WIDTH,
+        padding=ROW_PADDING,
+        style=[("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE)],
+    )
 
-    def rows(pairs: list[tuple[str, str]]) -> LabelledRows:
-        return LabelledRows(
-            [(Paragraph(escape(label), LABEL), text(value)) for label, value in pairs],
-            label_width=LABEL_WIDTH,
-            padding=(3, 4, 3, 4),
-            rule=RULE,
-        )
 
-    def section(heading: str, *flowables: Flowable) -> KeepTogether:
-        return KeepTogether([Paragraph(escape(heading), HEADING), *flowables])
+def _verification(verify_url: str) -> Table:
+    """The QR code beside the address it encodes, boxed."""
+    link = f'<a href="{escape(verify_url, {'"': "&quot;"})}">{escape(verify_url)}</a>'
+    words = [
+        Paragraph("Verify this licence", LABEL),
+        Spacer(1, 1.5 * mm),
+        Paragraph(
+            "Scan the code, or open this address, to check that the licence is "
+            "genuine and still valid:",
+            BODY,
+        ),
+        Spacer(1, 1.5 * mm),
+        Paragraph(link, BODY),
+    ]
+    return Table(
+        [[QRCode(verify_url, size=QR_SIZE), words]],
+        colWidths=[QR_SIZE + 6 * mm, CONTENT_WIDTH - QR_SIZE - 6 * mm],
+        style=TableStyle(
+            [
+                *CELLS,
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                # The code's own quiet zone is its margin on the left.
+                *padded((3, 6, 3, 0), (0, 0), (0, 0)),
+                *padded((3, 6, 3, 6), (1, 0), (1, 0)),
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+            ]
+        ),
+    )
 
+
+def _attribution(licence: Licence) -> Table:
+    """The line to print with the republished article, in a shaded box."""
+    return Table(
+        [[[text(licence.attribution, ATTRIBUTION), Spacer(1, 2 * mm), text(licence.article_url)]]],
+        colWidths=[CONTENT_WIDTH],
+        style=TableStyle(
+            [
+                *CELLS,
+                *padded((7, 8, 7, 8)),
+                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+            ]
+        ),
+    )
+
+
+def _story(licence: Licence) -> list[Flowable]:
     publisher = licence.publisher_name
     extent = str(licence.get_extent_display())
     if licence.word_count:
         extent = f"{extent}, up to {licence.word_count:,} words"
     edits = licence.edits_allowed or "None"
     edits_below: list[Flowable] = []
-    # Cell width: the value column less its padding.
-    if text(edits).wrap(CONTENT_WIDTH - LABEL_WIDTH - 8, PAGE_HEIGHT)[1] > LONG_VALUE_HEIGHT:
+    # Measured at the value column's width, less its padding.
+    value_width = CONTENT_WIDTH - LABEL_WIDTH - ROW_PADDING[1] - ROW_PADDING[3]
+    if text(edits).wrap(value_width, PAGE_HEIGHT)[1] > LONG_VALUE_HEIGHT:
         edits_below = [Spacer(1, 2 * mm), text(edits)]
         edits = "As set out below."
     conditions = [
@@ -230,53 +225,6 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         "Do not sublicense, sell or pass on the article or this licence to anyone else.",
         "Republish only within the scope and validity above; anything more needs a new licence.",
     ]
-    verify_url = licence.verify_url  # reverses a URL: once, not for each use
-    verification = Columns(
-        [
-            # The code's own quiet zone is its margin on the left.
-            Column(
-                QR_SIZE + 6 * mm,
-                [QRCode(verify_url, size=QR_SIZE)],
-                padding=(3, 6, 3, 0),
-                valign="MIDDLE",
-            ),
-            Column(
-                CONTENT_WIDTH - QR_SIZE - 6 * mm,
-                [
-                    Paragraph("Verify this licence", LABEL),
-                    Spacer(1, 1.5 * mm),
-                    Paragraph(
-                        "Scan the code, or open this address, to check that the licence is "
-                        "genuine and still valid:",
-                        BODY,
-                    ),
-                    Spacer(1, 1.5 * mm),
-                    Paragraph(
-                        f'<a href="{escape(verify_url, {'"': "&quot;"})}">{escape(verify_url)}</a>',
-                        BODY,
-                    ),
-                ],
-                padding=(3, 6, 3, 6),
-                valign="MIDDLE",
-            ),
-        ],
-        box=(0.6, RULE),
-    )
-    attribution = Columns(
-        [
-            Column(
-                CONTENT_WIDTH,
-                [
-                    text(licence.attribution, ATTRIBUTION),
-                    Spacer(1, 2 * mm),
-                    text(licence.article_url),
-                ],
-                padding=(7, 8, 7, 8),
-                background=SHADE,
-            )
-        ],
-        box=(0.6, RULE),
-    )
     fee = [("Fee", f"{licence.fee_display} excluding VAT" if licence.fee_minor else "No fee")]
     if licence.invoice_number:
         fee.append(("Invoice", licence.invoice_number))
@@ -296,12 +244,12 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
             "non-exclusive, non-transferable licence to republish the article below, within "
             "the scope and for the period set out in this licence."
         ),
-        *_summary(licence, text),
+        *_summary(licence),
         Spacer(1, 4 * mm),
-        verification,
+        _verification(licence.verify_url),
         section(
             "Parties",
-            rows(
+            _rows(
                 [
                     ("Licensor", publisher),
                     ("Licensee", licence.licensee_name),
@@ -313,7 +261,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         ),
         section(
             "Article",
-            rows(
+            _rows(
                 [
                     ("Title", licence.article_title),
                     ("Author", licence.article_author or "—"),
@@ -327,7 +275,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         ),
         section(
             "Scope granted",
-            rows(
+            _rows(
                 [
                     ("Medium", str(licence.get_media_display())),
                     ("Language", str(licence.get_language_display())),
@@ -341,7 +289,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         ),
         section(
             "Validity",
-            rows(
+            _rows(
                 [
                     ("From", _day(licence.start_date)),
                     ("Until", _day(licence.end_date) if licence.end_date else "Perpetual"),
@@ -351,13 +299,13 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         section(
             "Conditions of use",
             # Numbered: the numbers in a column of their own, each beside its condition.
-            LabelledRows(
+            labelled_rows(
                 [(text(str(n)), text(condition)) for n, condition in enumerate(conditions, 1)],
                 label_width=14,
             ),
         ),
-        section("Attribution line", attribution),
-        section("Fee and invoice", rows(fee)),
+        section("Attribution line", _attribution(licence)),
+        section("Fee and invoice", _rows(fee)),
     ]
 
 
@@ -365,7 +313,7 @@ def _day(day: date) -> str:
     return date_format(day, "j F Y")
 
 
-def _summary(licence: Licence, text: Any) -> list[Flowable]:
+def _summary(licence: Licence) -> list[Flowable]:
     """The summary line in the requester's language; none for English, the licence's own."""
     language = licence.request.ui_language
     if language == "en":

@@ -188,8 +188,11 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-# DejaVu Sans (regular and bold) for licence PDFs; `make fonts` installs Debian's copy here.
-LICENCE_FONT_DIR = env.str("LICENCE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu")
+# DejaVu Sans (regular and bold) for licence, invoice and credit note PDFs; `make fonts`
+# installs Debian's copy here. LICENCE_FONT_DIR, its earlier name, is still read.
+PDF_FONT_DIR = env.str("PDF_FONT_DIR", default="") or env.str(
+    "LICENCE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

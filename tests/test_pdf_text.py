@@ -1,17 +1,27 @@
-"""portal.pdf_text in the licence and invoice PDFs: Arabic shaped, in order; a summary line."""
+"""portal.pdf_text: Arabic shaped and in order (in the licence and invoice PDFs, and on its own);
+the summary line in the requester's language; the font folder's setting."""
 
 import io
+import os
+import subprocess
+import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
-from arabic_reshaper import reshape
+from arabic_reshaper import ArabicReshaper, reshape
 from bidi import get_display
 from pypdf import PdfReader
+from reportlab.pdfgen.canvas import Canvas
 
 from billing.pdf import render_invoice_pdf
 from licensing.models import RepublicationRequest
 from licensing.pdf import render_licence_pdf
+from portal.pdf import BODY
+from portal.pdf_text import BidiText, plain_text, register_fonts
 from tests.factories import approved_request, make_article, make_invoice, make_request
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ARABIC_OUTLET = "صحيفة الشروق"
 ARABIC_TITLE = "مقاتلون من آسيا الوسطى في سوريا ينضمون إلى جبهة النصرة"
@@ -22,14 +32,19 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
-def shaped(text: str) -> str:
+def shaped(text: str, *, marks: bool = False) -> str:
     # DejaVu Sans lacks a few isolated presentation forms; the base letter prints instead.
+    forms = ArabicReshaper({"delete_harakat": False}).reshape(text) if marks else reshape(text)
     return "".join(
         unicodedata.normalize("NFKC", char)
         if unicodedata.decomposition(char).startswith("<isolated>")
         else char
-        for char in reshape(text)
+        for char in forms
     )
+
+
+def vowel_marks(text: str) -> list[str]:
+    return [char for char in text if unicodedata.category(char) == "Mn"]
 
 
 def reads_in_order(text: str, arabic: str) -> bool:
@@ -118,131 +133,65 @@ def test_licence_is_english_even_when_rendered_in_an_arabic_request(
     assert reads_in_order(text, "يسمح الترخيص")
 
 
-# --- portal.pdf_text.Paragraph: reportlab's Paragraph, parsed and broken once ---------------
+def test_a_name_keeps_its_vowel_marks(article, reviewer) -> None:
+    """Harakat are part of how a name is spelt: they print, and come back out of the PDF."""
+    name = "مُحَمَّد عَلِيّ"
+    req = make_request(article, contact_name=name)
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    text = pdf_text(render_licence_pdf(req.licence))
+    assert vowel_marks(text) == vowel_marks(name)  # the rest of the licence has none
+    assert shaped(name, marks=True) in text or get_display(shaped(name, marks=True)) in text
 
-PARAGRAPH_TEXTS = [
-    "Licence number <b>LIC-2026-000001</b> · issued on 26 November 2026",
-    "Make no edits or translation beyond those approved under “Edits” above. " * 6,
-    'Pay at <a href="https://portal.example/pay">https://portal.example/pay</a> today.',
-    "One line<br/>and another, after a break",
-]
+
+# --- portal.pdf_text.BidiText on its own --------------------------------------------
 
 
-def drawn(paragraph_class, text: str, widths: list[float]) -> bytes:
-    """The page content a paragraph draws after being wrapped at each of `widths` in turn."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    from billing.pdf import BODY
-    from portal.pdf_text import register_fonts
-
+def drawn_lines(flowable, width: float) -> list[str]:
+    """What `flowable` draws at `width`, line by line from the top of the page down."""
     register_fonts()
-    canvas = Canvas(io.BytesIO(), invariant=1)
-    paragraph = paragraph_class(text, BODY)
-    for width in widths:
-        paragraph.wrapOn(canvas, width, 800)
-    paragraph.drawOn(canvas, 50, 500)
-    return canvas.getpdfdata()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    flowable.wrapOn(canvas, width, 800)
+    flowable.drawOn(canvas, 50, 300)
+    canvas.save()
+    runs: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip():
+            runs.append((cm[5] + tm[5], text.strip()))
+
+    PdfReader(buffer).pages[0].extract_text(visitor_text=visit)
+    return [text for _y, text in sorted(runs, reverse=True)]
 
 
-@pytest.mark.parametrize("text", PARAGRAPH_TEXTS)
-@pytest.mark.parametrize("widths", [[400], [400, 400, 400], [400, 120, 400], [400, 120]])
-def test_our_paragraph_draws_what_reportlabs_draws(text, widths) -> None:
-    from reportlab.platypus import Paragraph as ReportlabParagraph
+def test_arabic_is_broken_into_lines_before_each_line_is_reordered() -> None:
+    """The top line holds the paragraph's first words and the bottom line its last ones;
+    reordering the whole paragraph before breaking it would put them the other way up."""
+    words = ARABIC_TITLE.split() * 3
+    paragraph = plain_text(" ".join(words), BODY)
+    assert isinstance(paragraph, BidiText)
 
-    from portal.pdf_text import Paragraph
+    lines = drawn_lines(paragraph, 160)
 
-    assert drawn(Paragraph, text, widths) == drawn(ReportlabParagraph, text, widths)
-
-
-def test_paragraphs_of_the_same_text_do_not_share_their_parts() -> None:
-    from billing.pdf import BODY
-    from portal.pdf_text import Paragraph
-
-    first, second = Paragraph(PARAGRAPH_TEXTS[0], BODY), Paragraph(PARAGRAPH_TEXTS[0], BODY)
-    first.wrap(60, 800)  # narrow: breaking marks the frags
-    second.wrap(400, 800)
-
-    assert first.frags is not second.frags
-    assert not set(map(id, first.frags)) & set(map(id, second.frags))
-    assert len(first.blPara.lines) > len(second.blPara.lines) == 1
+    assert len(lines) >= 4
+    first, last = shaped(words[0]), shaped(words[-1])
+    assert first in lines[0] or get_display(first) in lines[0]
+    assert last in lines[-1] or get_display(last) in lines[-1]
+    # Every word printed once per use, none lost at a line's end.
+    for word in set(words):
+        form = shaped(word)
+        assert sum(line.split().count(form) for line in lines) == words.count(word), word
 
 
-def test_a_paragraph_that_could_not_start_is_laid_out_again() -> None:
-    """split() drops the lines when too little room is left; the next wrap must break them again."""
-    from billing.pdf import BODY
-    from portal.pdf_text import Paragraph
-
-    paragraph = Paragraph(PARAGRAPH_TEXTS[1], BODY)
-    width, height = paragraph.wrap(300, 800)
-    assert paragraph.split(300, BODY.leading * 1.5) == []  # room for one line: an orphan
-    assert paragraph.wrap(300, 800) == (width, height)
-    assert paragraph.blPara.lines
-
-
-# --- portal.pdf_text.PlainText: one style, no markup, one text object -------------------
-
-
-def plain(text: str, width: float, **kwargs):
-    from billing.pdf import BODY
-    from portal.pdf_text import PlainText, register_fonts
-
+def test_a_long_arabic_paragraph_splits_between_lines() -> None:
     register_fonts()
-    flowable = PlainText(text, BODY, **kwargs)
-    flowable.wrap(width, 800)
-    return flowable
-
-
-def test_plain_text_breaks_at_spaces_within_the_width() -> None:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    from billing.pdf import BODY
-
-    text = "Make no edits or translation beyond those approved under the licence above. " * 4
-    flowable = plain(text, 200)
-
-    assert len(flowable.lines) > 3
-    assert " ".join(flowable.lines) == " ".join(text.split())
-    assert all(stringWidth(line, BODY.fontName, BODY.fontSize) <= 200 for line in flowable.lines)
-    assert flowable.height == len(flowable.lines) * BODY.leading
-
-
-def test_plain_text_keeps_line_breaks_and_breaks_words_longer_than_a_line() -> None:
-    url = "https://news.example.org/" + "very-long-path-segment-" * 6
-    flowable = plain(f"First line\n\n{url}", 150)
-
-    assert flowable.lines[:2] == ["First line", ""]
-    assert len(flowable.lines) > 3  # the address over several lines
-    assert "".join(flowable.lines[2:]) == url
-
-
-def test_plain_text_splits_between_lines_and_leaves_no_orphan() -> None:
-    from billing.pdf import BODY
-
-    flowable = plain("word " * 200, 200)
-    lines = len(flowable.lines)
-
-    first, rest = flowable.split(200, BODY.leading * 5.5)
-    assert first.wrap(200, 800)[1] == 5 * BODY.leading
-    rest.wrap(200, 800)
-    assert first.lines + rest.lines == flowable.lines
-    assert len(flowable.lines) == lines
-    assert flowable.split(200, BODY.leading * 1.5) == []  # one line alone at the foot: none
-    assert flowable.split(200, BODY.leading * (lines + 1)) == [flowable]
-
-
-def test_plain_text_refuses_a_style_it_would_not_honour() -> None:
-    from reportlab.lib.enums import TA_CENTER
-    from reportlab.lib.styles import ParagraphStyle
-
-    from billing.pdf import BODY
-    from portal.pdf_text import PlainText
-
-    for style in (
-        ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER),
-        ParagraphStyle("indented", parent=BODY, leftIndent=12),
-    ):
-        with pytest.raises(ValueError, match=style.name):
-            PlainText("text", style)
+    paragraph = plain_text(" ".join(ARABIC_TITLE.split() * 8), BODY)
+    _width, height = paragraph.wrap(160, 800)
+    top, rest = paragraph.split(160, BODY.leading * 3.5)
+    assert top.wrap(160, 800)[1] == 3 * BODY.leading
+    assert top.wrap(160, 800)[1] + rest.wrap(160, 800)[1] == height
+    assert paragraph.split(160, BODY.leading / 2) == []  # not even one line fits
+    assert paragraph.split(160, height) == [paragraph]
 
 
 def test_plain_text_never_breaks_at_a_non_breaking_space() -> None:
@@ -251,12 +200,41 @@ def test_plain_text_never_breaks_at_a_non_breaking_space() -> None:
         "La licence LIC-2026-000001 autorise Le Courrier du Sud à republier "
         "«\u00a0Inondations record\u00a0» du 3\u00a0décembre 2026, facture\u00a0: 300,00\u00a0EUR."
     )
-    for width in range(150, 400, 7):  # wider than the longest unbreakable run
-        lines = plain(text, width).lines
-        assert " ".join(lines) == " ".join(text.split(" ")), width  # nothing lost or added
+    for width in range(150, 400, 21):  # wider than the longest unbreakable run
+        lines = drawn_lines(plain_text(text, BODY), width)
+        assert " ".join(lines).replace("\u00a0", " ") == text.replace("\u00a0", " "), width
         assert not any(line.startswith(("»", ":")) or line.endswith("«") for line in lines)
 
 
-def test_empty_plain_text_takes_no_room() -> None:
-    assert plain("", 200).height == 0
-    assert plain("One\n\nThree", 200).lines == ["One", "", "Three"]
+def test_plain_text_prints_markup_literally_and_keeps_line_breaks() -> None:
+    assert drawn_lines(plain_text("<b>x</b> & Co\nLine two", BODY), 300) == [
+        "<b>x</b> & Co",
+        "Line two",
+    ]
+
+
+def font_dir(**env: str) -> str:
+    """PDF_FONT_DIR as Django settings read it from this environment."""
+    environ = {k: v for k, v in os.environ.items() if k not in {"PDF_FONT_DIR", "LICENCE_FONT_DIR"}}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.PDF_FONT_DIR)",
+        ],
+        cwd=ROOT,
+        env={**environ, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_font_folder_setting_and_its_earlier_name() -> None:
+    assert font_dir() == "/usr/share/fonts/truetype/dejavu"
+    assert font_dir(PDF_FONT_DIR="/srv/fonts") == "/srv/fonts"
+    assert font_dir(LICENCE_FONT_DIR="/opt/fonts") == "/opt/fonts"
+    assert font_dir(PDF_FONT_DIR="/srv/fonts", LICENCE_FONT_DIR="/opt/fonts") == "/srv/fonts"
