@@ -12,9 +12,10 @@ PY := .venv/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 REQUIRE_POSTGRES ?= 0
 CHROMIUM ?= /usr/bin/chromium
-# DejaVu Sans, embedded in licence PDFs; the portal reads the same variable.
-LICENCE_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
-LICENCE_FONTS := $(LICENCE_FONT_DIR)/DejaVuSans.ttf $(LICENCE_FONT_DIR)/DejaVuSans-Bold.ttf
+# DejaVu Sans, embedded in every PDF; the portal reads the same variable
+# (and LICENCE_FONT_DIR, its earlier name, when PDF_FONT_DIR is not set).
+PDF_FONT_DIR ?= $(or $(LICENCE_FONT_DIR),/usr/share/fonts/truetype/dejavu)
+PDF_FONTS := $(PDF_FONT_DIR)/DejaVuSans.ttf $(PDF_FONT_DIR)/DejaVuSans-Bold.ttf
 
 .PHONY: run serve test install lint pytest-sqlite pytest-postgres chromium fonts axe bench clean
 
@@ -49,14 +50,14 @@ chromium:
 	fi
 
 fonts:
-	@if ! ls $(LICENCE_FONTS) >/dev/null 2>&1; then \
-	  echo "Installing Debian's fonts-dejavu-core for the licence PDFs"; \
+	@if ! ls $(PDF_FONTS) >/dev/null 2>&1; then \
+	  echo "Installing Debian's fonts-dejavu-core for the PDFs"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $$SUDO apt-get install -y -q fonts-dejavu-core >/dev/null || \
 	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-dejavu-core; }; \
-	  ls $(LICENCE_FONTS) >/dev/null || \
-	  { echo "LICENCE_FONT_DIR=$(LICENCE_FONT_DIR) lacks DejaVu Sans: point it at the fonts" >&2; exit 1; }; \
+	  ls $(PDF_FONTS) >/dev/null || \
+	  { echo "PDF_FONT_DIR=$(PDF_FONT_DIR) lacks DejaVu Sans: point it at the fonts" >&2; exit 1; }; \
 	fi
 
 # axe-core, which the browser tests run in each page, from the npm package pinned
