@@ -66,18 +66,18 @@ def _fonts_in(folder: str) -> tuple[TTFont, ...]:
 
 
 @cache
-def _reshaper_for(font_path: Path) -> ArabicReshaper:
+def _reshaper_in(folder: str) -> ArabicReshaper:
     # Only the letter forms and ligatures the font has glyphs for (DejaVu
     # Sans lacks the Allah ligature, for one), so nothing prints as a box;
     # the vowel marks (harakat) kept, as a name is spelt with them.
-    configuration = config_for_true_type_font(str(font_path))
+    configuration = config_for_true_type_font(str(_font_paths(folder)[FONT]))
     configuration["delete_harakat"] = False
     return ArabicReshaper(configuration=configuration)
 
 
 def shape_arabic(value: str) -> str:
     """`value` with its Arabic letters in their joined forms, still in reading order."""
-    return str(_reshaper_for(_font_paths(settings.PDF_FONT_DIR)[FONT]).reshape(value))
+    return str(_reshaper_in(settings.PDF_FONT_DIR).reshape(value))
 
 
 def plain_text(value: str, style: ParagraphStyle) -> Flowable:
@@ -117,13 +117,13 @@ class BidiText(Flowable):
     afterwards would put its last words on the top line. Text that reads
     right to left (`base_dir` "R") is right-aligned. A word wider than the
     line is broken between characters; a line break in the text starts a
-    new line. It splits between lines across pages.
+    new line. It splits between lines across pages; the space before and
+    after it is its style's, as for a Paragraph.
     """
 
     def __init__(self, shaped: str, style: ParagraphStyle, *, base_dir: str) -> None:
         super().__init__()
         self.text, self.style, self.base_dir = shaped, style, base_dir
-        self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
         self.lines: list[str] = []
 
     def _width(self, text: str) -> float:
