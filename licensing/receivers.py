@@ -3,7 +3,6 @@
 import logging
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from billing.models import Invoice
@@ -15,20 +14,15 @@ logger = logging.getLogger(__name__)
 
 @receiver(invoice_paid, dispatch_uid="licensing.license_paid_request")
 def license_paid_request(sender: type[Invoice], invoice: Invoice, **kwargs: Any) -> None:
-    # One transaction: the request is found locked, moved and given its licence.
-    req: RepublicationRequest | None = None
+    """License the paid invoice's request, inside the transaction that marks it paid."""
+    req = RepublicationRequest.objects.filter(invoice=invoice).first()
+    if req is None:
+        logger.warning("Invoice %s paid but no request refers to it", invoice.number)
+        return
     try:
-        with transaction.atomic():
-            req = RepublicationRequest.locked_for_invoice(invoice)
-            if req is None:
-                logger.warning("Invoice %s paid but no request refers to it", invoice.number)
-                return
-            licensed = req.mark_licensed(
-                note=f"Invoice {invoice.number} paid.", already_locked=True
-            )
+        licensed = req.mark_licensed(note=f"Invoice {invoice.number} paid.")
     except TransitionNotAllowed:
-        # The request was withdrawn or expired first; billing flags the money for refund.
-        assert req is not None  # noqa: S101 - raised only after the request was found
+        # Withdrawn or expired first: the invoice was voided, and billing flags the money.
         logger.warning(
             "Invoice %s paid but request %s is %s", invoice.number, req.reference, req.status
         )
