@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from licensing.models import Article, Licence, RepublicationRequest
-from tests.factories import make_invoiced_request, make_request_in, pay_by_transfer
+from tests.factories import approved_request, make_request_in, pay_by_transfer
 
 RSS = Path(__file__).parent / "fixtures" / "feeds" / "rss2.xml"
 
@@ -24,7 +24,7 @@ def daily() -> str:
 
 @pytest.fixture
 def lapsed_quote(article, reviewer) -> RepublicationRequest:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     RepublicationRequest.objects.filter(pk=req.pk).update(
         quote_valid_until=timezone.localdate() - timedelta(days=1)
     )
@@ -98,7 +98,7 @@ def test_running_it_twice_changes_nothing_the_second_time(settings, lapsed_quote
 def test_a_paid_request_left_without_its_licence_is_licensed_and_the_desk_told(
     article, reviewer, licence_numbering_fails_once, django_capture_on_commit_callbacks
 ) -> None:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     with django_capture_on_commit_callbacks(execute=True):
         pay_by_transfer(req)
     req.refresh_from_db()

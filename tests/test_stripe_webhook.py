@@ -24,7 +24,7 @@ from billing.models import (
 )
 from licensing.models import RepublicationRequest, StatusChange
 from portal.models import DocumentSequence
-from tests.factories import make_invoiced_request
+from tests.factories import approved_request
 from tests.stripe_stub import (
     WEBHOOK_SECRET,
     completed_session,
@@ -50,7 +50,7 @@ def stripe_client() -> Client:
 
 @pytest.fixture
 def invoiced(article, reviewer) -> RepublicationRequest:
-    return make_invoiced_request(article, actor=reviewer, fee_minor=10000, currency="GBP")
+    return approved_request(article, actor=reviewer, fee_minor=10000, currency="GBP")
 
 
 def post(client: Client, payload: str, signature: str | None = "sign"):
@@ -210,7 +210,7 @@ def test_one_paid_event_takes_a_fixed_number_of_queries(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("same_event", [True, False], ids=["same-event", "same-session"])
 def test_concurrent_deliveries_pay_once(article, reviewer, same_event) -> None:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     session = completed_session(invoice_number=req.invoice.number, amount_total=TOTAL)
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"]
     payloads = [
