@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -337,8 +343,6 @@ class RepublicationRequest(models.Model):
         cls, *, article: Article, details: dict[str, Any], ui_language: str = "en"
     ) -> RepublicationRequest:
         """Store a new request, remember the outlet, and email both sides on commit."""
-        from licensing import pricing, tasks
-
         with transaction.atomic():
             outlet_fields = {
                 "contact_name": details["contact_name"],
@@ -363,7 +367,7 @@ class RepublicationRequest(models.Model):
                 reference=allocate_number(prefix="RR", year=timezone.localdate(now).year, width=5),
                 **details,
             )
-            suggestion = pricing.suggest_fee(request)
+            suggestion = PriceRule.suggest_fee(request)
             if suggestion is not None:
                 request.suggested_fee_minor, request.suggested_currency = suggestion
             request.full_clean()
@@ -373,15 +377,8 @@ class RepublicationRequest(models.Model):
                 to_status=RequestStatus.SUBMITTED,
                 note="Submitted by the requester.",
             )
-            request_id = request.pk
-            # Two tasks, so a mail failure retries only the email that failed.
-            transaction.on_commit(
-                lambda: tasks.send_request_received_email.enqueue(request_id=request_id)
-            )
-            transaction.on_commit(
-                lambda: tasks.send_new_request_email_to_reviewers.enqueue(request_id=request_id)
-            )
-            rule = pricing.matching_auto_approval_rule(request)
+            signals.request_changed_on_commit(request, signals.RequestEvent.SUBMITTED)
+            rule = AutoApprovalRule.best_for(request)
             if rule is not None:
                 request.approve(
                     actor=None,
@@ -484,10 +481,6 @@ class RepublicationRequest(models.Model):
             ),
         )
 
-    def _after_commit(self, task: Any) -> None:
-        request_id = self.pk
-        transaction.on_commit(lambda: task.enqueue(request_id=request_id))
-
     def approve(
         self,
         *,
@@ -498,8 +491,6 @@ class RepublicationRequest(models.Model):
         note: str = "",
     ) -> None:
         """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
-        from licensing import tasks
-
         if fee_minor < 0:
             raise ValueError("A fee cannot be negative.")
         if currency not in settings.PORTAL_CURRENCIES:
@@ -544,11 +535,9 @@ class RepublicationRequest(models.Model):
             )
             self.save(update_fields=["invoice", "updated_at"])
             # Free approvals get the licence email instead (Licence.issue queues it).
-            self._after_commit(tasks.send_request_approved_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.APPROVED)
 
     def decline(self, *, actor: User, reason: str) -> None:
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             self._move(
@@ -559,23 +548,19 @@ class RepublicationRequest(models.Model):
                 decline_reason=reason,
                 decided_at=timezone.now(),
             )
-            self._after_commit(tasks.send_request_declined_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.DECLINED)
 
     def ask_for_information(self, *, actor: User, message: str) -> None:
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             self._move(
                 "ask_for_information", to=RequestStatus.INFO_REQUESTED, actor=actor, note=message
             )
             self.messages.create(author=actor, sender=Sender.STAFF, body=message)
-            self._after_commit(tasks.send_information_requested_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.INFORMATION_REQUESTED)
 
     def reply(self, *, body: str) -> None:
         """The requester writes; an answer to an information request hands it back to staff."""
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             if not self.is_open:
@@ -587,7 +572,7 @@ class RepublicationRequest(models.Model):
                     "answer", to=RequestStatus.SUBMITTED, actor=None, note="The requester replied."
                 )
             self.messages.create(author=None, sender=Sender.REQUESTER, body=body)
-            self._after_commit(tasks.send_reply_received_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.REPLIED)
 
     def withdraw(self, *, actor: User | None = None, note: str = "") -> None:
         """The requester withdraws, or staff cancel; an unpaid invoice is voided."""
@@ -603,8 +588,6 @@ class RepublicationRequest(models.Model):
 
     def expire(self) -> None:
         """The quote's validity passed unpaid: the request expires, its invoice is voided."""
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             if self.invoice is not None and self.invoice.status == InvoiceStatus.PAID:
@@ -618,7 +601,7 @@ class RepublicationRequest(models.Model):
                 note=f"Quote expired unpaid on {self.quote_valid_until}.",
             )
             self._void_open_invoice(reason=f"Quote for {self.reference} expired unpaid.")
-            self._after_commit(tasks.send_quote_expired_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.QUOTE_EXPIRED)
 
     def mark_licensed(self, *, note: str) -> bool:
         """Payment arrived: awaiting_payment becomes licensed, once, with its licence.
@@ -636,13 +619,10 @@ class RepublicationRequest(models.Model):
 
     def revoke(self, *, actor: User, reason: str) -> None:
         """Withdraw a granted licence; verification says so from now on."""
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             self._move("revoke", to=RequestStatus.REVOKED, actor=actor, note=reason)
             self.licence.revoke(actor=actor, reason=reason)
-            self._after_commit(tasks.send_licence_revoked_email)
 
     def _void_open_invoice(self, *, reason: str) -> None:
         if self.invoice is None or self.invoice.status == InvoiceStatus.VOID:
@@ -692,10 +672,6 @@ class RepublicationRequest(models.Model):
 
 def requester_account(email: str) -> User:
     """The requester's account for this email (created on first request), for magic links."""
-    import hashlib
-
-    from django.contrib.auth import get_user_model
-
     user_model = get_user_model()
     email = email.strip().lower()
     # Usernames hold 150 characters, emails 254: a long address gets a name
@@ -767,8 +743,6 @@ class RuleConditions(models.Model):
         return format_money(self.fee_minor, self.currency)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.currency not in settings.PORTAL_CURRENCIES:
             raise ValidationError({"currency": f"Use one of {settings.PORTAL_CURRENCIES}."})
         if (
@@ -795,6 +769,20 @@ class RuleConditions(models.Model):
             and (self.max_audience is None or request.audience_size <= self.max_audience)
         )
 
+    @classmethod
+    def best_for(cls, request: RepublicationRequest) -> Self | None:
+        """The active rule that matches `request` (RULE_HELP says which wins), or None.
+
+        Rules are few (tens), so they are read whole and matched here in Python,
+        which keeps "most specific wins" in one readable place.
+        """
+        matching = [
+            rule for rule in cls._default_manager.filter(active=True) if rule.matches(request)
+        ]
+        if not matching:
+            return None
+        return min(matching, key=lambda rule: (-rule.specificity, rule.fee_minor, rule.pk))
+
 
 RULE_HELP = (
     "Each condition left empty matches anything. When several active rules match a "
@@ -811,6 +799,12 @@ class PriceRule(RuleConditions):
         ordering = ["name"]
         verbose_name = "price rule"
 
+    @classmethod
+    def suggest_fee(cls, request: RepublicationRequest) -> tuple[int, str] | None:
+        """(fee in minor units, currency) from the rate card, or None if no rule matches."""
+        rule = cls.best_for(request)
+        return (rule.fee_minor, rule.currency) if rule else None
+
 
 class AutoApprovalRule(RuleConditions):
     """Requests matching an active rule are approved at once at its fee, with no reviewer."""
@@ -820,14 +814,10 @@ class AutoApprovalRule(RuleConditions):
         verbose_name = "auto-approval rule"
 
 
-class StatusChange(models.Model):
-    """The audit trail of a request: every transition, who made it and why."""
+class HistoryRow(models.Model):
+    """One line of an audit trail: who made a change (nobody: the requester or the system),
+    why, and when."""
 
-    request = models.ForeignKey(
-        RepublicationRequest, on_delete=models.CASCADE, related_name="status_changes"
-    )
-    from_status = models.CharField(max_length=20, choices=RequestStatus, blank=True)
-    to_status = models.CharField(max_length=20, choices=RequestStatus)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -835,15 +825,26 @@ class StatusChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id}: {self.from_status or '-'} -> {self.to_status}"
 
     @property
     def actor_label(self) -> str:
         user: User | None = self.actor
         return user.get_username() if user else "requester or system"
+
+
+class StatusChange(HistoryRow):
+    """The audit trail of a request: every transition, who made it and why."""
+
+    request = models.ForeignKey(
+        RepublicationRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, choices=RequestStatus, blank=True)
+    to_status = models.CharField(max_length=20, choices=RequestStatus)
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class LicenceStatus(models.TextChoices):
@@ -936,8 +937,6 @@ class Licence(models.Model):
     @property
     def attribution_html(self) -> str:
         """The snippet the licensee pastes beside the republished article."""
-        from django.utils.html import format_html
-
         return str(
             format_html(
                 '<p class="republished-licence">{} <a href="{}">{}</a></p>',
@@ -953,8 +952,6 @@ class Licence(models.Model):
 
         Runs inside the transition's transaction; the PDF is rendered after commit.
         """
-        from licensing import tasks
-
         # Almost never true: ask the cheap question, and read the licence only when it is.
         if cls.objects.filter(request=request).exists():
             return cls.objects.get(request=request)
@@ -1016,9 +1013,7 @@ class Licence(models.Model):
                 licence_number=number,
             ),
         )
-        licence_id = licence.pk
-        transaction.on_commit(lambda: tasks.deliver_licence.enqueue(licence_id=licence_id))
-        signals.send_on_commit(signals.licence_issued, licence_id=licence_id, licence=licence)
+        signals.licence_changed_on_commit(signals.licence_issued, licence)
         return licence
 
     # Which statuses each change may start from. A revoked licence stays revoked;
@@ -1058,8 +1053,6 @@ class Licence(models.Model):
 
     def expire(self, *, on: date) -> None:
         """The licence's end date has passed; the licensee is told after the commit."""
-        from licensing import tasks
-
         with transaction.atomic():
             self._lock()
             self._move(
@@ -1069,10 +1062,7 @@ class Licence(models.Model):
                 note=f"Ended on {self.end_date}.",
                 expired_on=on,
             )
-            licence_id = self.pk
-            transaction.on_commit(
-                lambda: tasks.send_licence_expired_email.enqueue(licence_id=licence_id)
-            )
+            signals.licence_changed_on_commit(signals.licence_expired, self)
 
     def revoke(self, *, actor: User | None, reason: str) -> None:
         """Withdrawn by the publisher (RepublicationRequest.revoke); /verify/ says so."""
@@ -1086,7 +1076,7 @@ class Licence(models.Model):
                 revoked_at=timezone.now(),
                 revoke_reason=reason,
             )
-            signals.send_on_commit(signals.licence_revoked, licence_id=self.pk)
+            signals.licence_changed_on_commit(signals.licence_revoked, self)
 
     def render_pdf(self) -> bytes:
         from licensing.pdf import render_licence_pdf
@@ -1095,10 +1085,6 @@ class Licence(models.Model):
 
     def store_pdf(self) -> bytes:
         """Render, store and fingerprint the PDF (after commit, from a task)."""
-        import hashlib
-
-        from django.core.files.base import ContentFile
-
         data = self.render_pdf()
         if self.pdf:
             self.pdf.delete(save=False)
@@ -1116,8 +1102,6 @@ class Licence(models.Model):
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""
-        from django.utils.formats import date_format
-
         if self.status == LicenceStatus.REVOKED and self.revoked_at:
             return _("Revoked on %(date)s") % {
                 "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
@@ -1128,20 +1112,12 @@ class Licence(models.Model):
         return str(_("Valid"))
 
 
-class LicenceStatusChange(models.Model):
+class LicenceStatusChange(HistoryRow):
     """The audit trail of a licence: it expired, or it was revoked, when and by whom."""
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=10, choices=LicenceStatus)
     to_status = models.CharField(max_length=10, choices=LicenceStatus)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.licence_id}: {self.from_status} -> {self.to_status}"
