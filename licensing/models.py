@@ -952,9 +952,8 @@ class Licence(models.Model):
 
         Runs inside the transition's transaction; the PDF is rendered after commit.
         """
-        # Almost never true: ask the cheap question, and read the licence only when it is.
-        if cls.objects.filter(request=request).exists():
-            return cls.objects.get(request=request)
+        if existing := cls.objects.filter(request=request).first():
+            return existing
         today = timezone.localdate()
         start = max(request.start_date, today)
         months = Duration(request.duration).months
