@@ -22,7 +22,7 @@ from billing.models import (
     PaymentProblem,
     StripeEvent,
 )
-from licensing.models import RepublicationRequest, StatusChange
+from licensing.models import Licence, RepublicationRequest, StatusChange, TransitionNotAllowed
 from portal.models import DocumentSequence
 from tests.factories import approved_request
 from tests.stripe_stub import (
@@ -251,6 +251,66 @@ def test_concurrent_deliveries_pay_once(article, reviewer, same_event) -> None:
     req.refresh_from_db()
     assert req.status == "licensed"
     assert licensed_changes(req) == 1
+
+
+def race_payment_and_withdrawal(req: RepublicationRequest) -> list[BaseException]:
+    """Deliver the paid event and withdraw the request at the same moment; the errors."""
+    payload = event_payload(
+        "checkout.session.completed",
+        completed_session(invoice_number=req.invoice.number, amount_total=TOTAL),
+    )
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def pay() -> None:
+        try:
+            barrier.wait(timeout=10)
+            assert post(Client(), payload).status_code == 200
+        except BaseException as error:  # collected and asserted by the caller
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def withdraw() -> None:
+        try:
+            barrier.wait(timeout=10)
+            RepublicationRequest.objects.get(pk=req.pk).withdraw()
+        except TransitionNotAllowed:
+            pass  # the payment won
+        except BaseException as error:  # collected and asserted by the caller
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=pay), threading.Thread(target=withdraw)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite serialises writes"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_and_a_withdrawal_at_once_end_one_way(article, reviewer) -> None:
+    # Both take the invoice's lock before the request's: one waits, neither deadlocks.
+    for n in range(4):
+        req = approved_request(
+            article, actor=reviewer, fee_minor=10000, email=f"race{n}@outlet.example"
+        )
+        assert race_payment_and_withdrawal(req) == []
+        req.refresh_from_db()
+        req.invoice.refresh_from_db()
+        payment = Payment.objects.get(invoice=req.invoice)
+        if req.status == "licensed":
+            assert (req.invoice.status, payment.flagged_for_refund) == ("paid", False)
+            assert req.licence.invoice_number == req.invoice.number
+        else:
+            assert req.status == "withdrawn"
+            assert (req.invoice.status, payment.flagged_for_refund) == ("void", True)
+            assert not Licence.objects.filter(request=req).exists()
 
 
 # --- Signatures and payloads ----------------------------------------------------
