@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Sum
-from django.dispatch import Signal
 from django.utils import timezone
 
 from billing import signals
 from billing.vat import VatTreatment, vat_amount, vat_for
-from portal.models import allocate_number, copy_state
+from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
 
@@ -83,6 +82,21 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=models.Q(total_minor=models.F("net_minor") + models.F("vat_minor")),
                 name="invoice_total_is_net_plus_vat",
+            ),
+            # Each status with its date, and no other: paid_at when paid, voided_at when void.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        status=InvoiceStatus.OPEN, paid_at__isnull=True, voided_at__isnull=True
+                    )
+                    | models.Q(
+                        status=InvoiceStatus.PAID, paid_at__isnull=False, voided_at__isnull=True
+                    )
+                    | models.Q(
+                        status=InvoiceStatus.VOID, voided_at__isnull=False, paid_at__isnull=True
+                    )
+                ),
+                name="invoice_status_dates",
             ),
         ]
         indexes = [models.Index(fields=["status", "issued_on"], name="invoice_status_idx")]
@@ -178,8 +192,12 @@ class Invoice(models.Model):
             ),
         )
 
-    def _lock(self) -> Invoice:
-        return type(self).objects.select_for_update().get(pk=self.pk)
+    def _lock(self) -> None:
+        """Lock this invoice's row until the transaction ends, and read it afresh.
+
+        The public methods below take the lock; the private ones assume it.
+        """
+        self.refresh_from_db(from_queryset=Invoice.objects.select_for_update())
 
     def record_payment(
         self,
@@ -198,63 +216,27 @@ class Invoice(models.Model):
         invoice.
         """
         with transaction.atomic():
-            locked = self._lock()
-            payment = locked.record_payment_locked(
+            self._lock()
+            payment = self.payments.create(
                 method=method,
                 amount_minor=amount_minor,
                 currency=currency,
                 received_on=received_on,
                 provider_reference=provider_reference,
                 recorded_by=recorded_by,
+                flagged_for_refund=self.status != InvoiceStatus.OPEN,
             )
-            copy_state(self, locked)
-        return payment
-
-    def record_payment_locked(
-        self,
-        *,
-        method: str,
-        amount_minor: int,
-        currency: str,
-        received_on: date,
-        provider_reference: str = "",
-        recorded_by: User | None = None,
-        paid_before: int | None = None,
-    ) -> Payment:
-        """record_payment() on an invoice its caller has already locked.
-
-        `self` must come from `select_for_update()` in the transaction still
-        open around this call (the Stripe webhook locks the invoice before it
-        compares the amount due): locking and reading the row again would only
-        repeat queries. Writes without a savepoint of its own. `paid_before`:
-        paid_minor as the caller read it under that lock, if it did.
-        """
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("record_payment_locked() must run inside the lock's transaction")
-        payment = self.payments.create(
-            method=method,
-            amount_minor=amount_minor,
-            currency=currency,
-            received_on=received_on,
-            provider_reference=provider_reference,
-            recorded_by=recorded_by,
-            flagged_for_refund=self.status != InvoiceStatus.OPEN,
-        )
-        if self.status == InvoiceStatus.OPEN:
-            paid = self.paid_minor if paid_before is None else paid_before + amount_minor
-            if paid >= self.total_minor:
-                self._mark_paid_locked()
+            if self.status == InvoiceStatus.OPEN and self.paid_minor >= self.total_minor:
+                self._mark_paid()
         return payment
 
     def mark_paid(self) -> None:
-        """The only way an invoice becomes paid; tells listeners once, on commit."""
+        """The only way an invoice becomes paid; tells listeners once, in the same transaction."""
         with transaction.atomic():
-            locked = self._lock()
-            locked._mark_paid_locked()
-            copy_state(self, locked)
+            self._lock()
+            self._mark_paid()
 
-    def _mark_paid_locked(self) -> None:
-        """mark_paid() on an invoice locked in the current transaction."""
+    def _mark_paid(self) -> None:
         if self.status == InvoiceStatus.PAID:
             return
         if self.status != InvoiceStatus.OPEN:
@@ -263,37 +245,35 @@ class Invoice(models.Model):
         self.paid_at = timezone.now()
         self.save(update_fields=["status", "paid_at"])
         self._log("Invoice %s paid", self.number, status="paid")
-        # The listeners get this instance, as committed: re-reading it would give the same row.
-        transaction.on_commit(lambda: _announce(signals.invoice_paid, self))
+        _announce_paid(self)
 
     def void(self, *, reason: str) -> CreditNote:
         """Cancel an open invoice with a credit note for its full amount."""
         with transaction.atomic():
-            locked = self._lock()
-            if locked.status != InvoiceStatus.OPEN:
+            self._lock()
+            if self.status != InvoiceStatus.OPEN:
                 raise InvoiceStateError(
-                    f"Only an open invoice can be voided; {locked.number} is {locked.status}."
+                    f"Only an open invoice can be voided; {self.number} is {self.status}."
                 )
             note = CreditNote.issue(
-                invoice=locked,
+                invoice=self,
                 kind=CreditNoteKind.VOID,
                 reason=reason,
-                amount_minor=locked.total_minor,
+                amount_minor=self.total_minor,
             )
-            locked.status = InvoiceStatus.VOID
-            locked.voided_at = timezone.now()
-            locked.save(update_fields=["status", "voided_at"])
-            locked._log(
+            self.status = InvoiceStatus.VOID
+            self.voided_at = timezone.now()
+            self.save(update_fields=["status", "voided_at"])
+            self._log(
                 "Invoice %s voided by %s",
-                locked.number,
+                self.number,
                 note.number,
                 status="void",
                 credit_note_number=note.number,
             )
             # A part-payment received before the cancellation must go back too.
-            locked.payments.update(flagged_for_refund=True)
-            transaction.on_commit(lambda: _announce(signals.invoice_voided, locked))
-            copy_state(self, locked)
+            self.payments.update(flagged_for_refund=True)
+            transaction.on_commit(lambda: _announce_voided(self))
         return note
 
     def refund(self, *, amount_minor: int, reason: str, provider_reference: str = "") -> CreditNote:
@@ -303,39 +283,54 @@ class Invoice(models.Model):
         already credited in full.
         """
         with transaction.atomic():
-            locked = self._lock()
-            credited = locked.credit_notes.aggregate(total=Sum("total_minor"))["total"] or 0
-            if locked.status == InvoiceStatus.VOID or amount_minor > locked.total_minor - credited:
+            self._lock()
+            credited = self.credit_notes.aggregate(total=Sum("total_minor"))["total"] or 0
+            if self.status == InvoiceStatus.VOID or amount_minor > self.total_minor - credited:
                 raise InvoiceStateError(
-                    f"Invoice {locked.number} has {locked.total_minor - credited} left to credit."
+                    f"Invoice {self.number} has {self.total_minor - credited} left to credit."
                 )
             note = CreditNote.issue(
-                invoice=locked,
+                invoice=self,
                 kind=CreditNoteKind.REFUND,
                 reason=reason,
                 amount_minor=amount_minor,
                 provider_reference=provider_reference,
             )
-            locked._log(
+            self._log(
                 "Invoice %s: %s refunded by %s",
-                locked.number,
+                self.number,
                 note.total_minor,
                 note.number,
-                status=locked.status,
+                status=self.status,
                 credit_note_number=note.number,
                 refund_minor=note.total_minor,
-                currency=locked.currency,
+                currency=self.currency,
             )
             return note
 
 
-def _announce(signal: Signal, invoice: Invoice) -> None:
-    """Tell listeners after commit; a failing listener is logged, never undoes the payment.
+def _announce_paid(invoice: Invoice) -> None:
+    """Tell listeners inside the payment's transaction, so what they write commits with it.
 
-    The money is in and committed by now: an exception here would only turn
-    the caller's answer (a webhook's 200) into a 500 and a pointless retry.
+    Licensing issues the licence here: a crash after the commit can no longer
+    leave a paid invoice without its licence. A listener that fails has its
+    writes undone (a savepoint) and is logged, and the payment stands: the
+    money is in, and `manage.py daily` hands on what a listener missed. Only a
+    transaction that is itself broken (the database went away) fails the
+    payment, to be tried again.
     """
-    for receiver, result in signal.send_robust(sender=Invoice, invoice=invoice):
+    try:
+        with transaction.atomic():
+            signals.invoice_paid.send(sender=Invoice, invoice=invoice)
+    except Exception:
+        if transaction.get_rollback():
+            raise
+        logger.exception("A listener failed for paid invoice %s", invoice.number)
+
+
+def _announce_voided(invoice: Invoice) -> None:
+    """Tell listeners after commit; a failing listener is logged, never undoes the voiding."""
+    for receiver, result in signals.invoice_voided.send_robust(sender=Invoice, invoice=invoice):
         if isinstance(result, Exception):
             logger.error(
                 "Listener %r failed for invoice %s",
@@ -511,13 +506,22 @@ class StripeEvent(models.Model):
         return self.event_id
 
 
+class ProblemKind(models.TextChoices):
+    AMOUNT_MISMATCH = "amount_mismatch", "Amount or currency does not match"
+    UNREADABLE_AMOUNT = "unreadable_amount", "Unreadable amount"
+    PAYMENT_FOR_CLOSED_INVOICE = "payment_for_closed_invoice", "Payment for a closed invoice"
+    ASYNC_PAYMENT_FAILED = "async_payment_failed", "Delayed payment failed"
+    REFUND_CURRENCY_MISMATCH = "refund_currency_mismatch", "Refund in another currency"
+    REFUND_NOT_CREDITED = "refund_not_credited", "Refund not credited"
+
+
 class PaymentProblem(models.Model):
     """Something finance must look at: an amount mismatch, money for a void invoice, a failure."""
 
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
     )
-    kind = models.CharField(max_length=50)
+    kind = models.CharField(max_length=50, choices=ProblemKind)
     detail = models.TextField()
     resolved = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent on commit when an invoice becomes paid; kwargs: invoice.
+# Sent inside the transaction that marks an invoice paid, so a listener's
+# writes commit (or roll back) with the payment; kwargs: invoice.
 invoice_paid = Signal()
 # Sent on commit when an open invoice is voided by a credit note; kwargs: invoice.
 invoice_voided = Signal()

@@ -110,6 +110,20 @@ def send_overdue_reminder(requests: Sequence[RepublicationRequest], *, to: str) 
     )
 
 
+def send_paid_requests_licensed(
+    licensed: Sequence[RepublicationRequest], failed: Sequence[RepublicationRequest]
+) -> None:
+    """Tell the desk that paid requests were licensed late by the daily check, or not at all."""
+    _send(
+        template="paid_requests_licensed",
+        to=[settings.REVIEWERS_EMAIL],
+        context={
+            "licensed": [(r, _staff_url(r)) for r in licensed],
+            "failed": [(r, _staff_url(r)) for r in failed],
+        },
+    )
+
+
 def send_magic_link(*, email: str, link: str, language: str) -> None:
     """The single-use sign-in link for /account/, in the language of the sign-in page."""
     _send(

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import slugify
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from portal.models import allocate_number, copy_state
+from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
+from licensing import signals
+from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from billing.models import Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +93,10 @@ class Article(models.Model):
 
     @property
     def is_rtl(self) -> bool:
-        return self.language in {"ar", "fa", "ur", "he"}
+        try:
+            return bool(get_language_info(self.language)["bidi"])
+        except KeyError:  # "other", or a code Django does not know: left to right
+            return False
 
     @classmethod
     def unique_slug_for(cls, title: str) -> str:
@@ -175,7 +186,8 @@ class RequestStatus(models.TextChoices):
     LICENSED = "licensed", _("Licensed")
     DECLINED = "declined", _("Declined")
     WITHDRAWN = "withdrawn", _("Withdrawn")
-    EXPIRED = "expired", _("Expired")
+    # The quote lapsed unpaid (a licence that ends is LicenceStatus.EXPIRED).
+    QUOTE_EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
 
 
@@ -331,8 +343,6 @@ class RepublicationRequest(models.Model):
         cls, *, article: Article, details: dict[str, Any], ui_language: str = "en"
     ) -> RepublicationRequest:
         """Store a new request, remember the outlet, and email both sides on commit."""
-        from licensing import pricing, tasks
-
         with transaction.atomic():
             outlet_fields = {
                 "contact_name": details["contact_name"],
@@ -357,7 +367,7 @@ class RepublicationRequest(models.Model):
                 reference=allocate_number(prefix="RR", year=timezone.localdate(now).year, width=5),
                 **details,
             )
-            suggestion = pricing.suggest_fee(request)
+            suggestion = PriceRule.suggest_fee(request)
             if suggestion is not None:
                 request.suggested_fee_minor, request.suggested_currency = suggestion
             request.full_clean()
@@ -367,15 +377,8 @@ class RepublicationRequest(models.Model):
                 to_status=RequestStatus.SUBMITTED,
                 note="Submitted by the requester.",
             )
-            request_id = request.pk
-            # Two tasks, so a mail failure retries only the email that failed.
-            transaction.on_commit(
-                lambda: tasks.send_request_received_email.enqueue(request_id=request_id)
-            )
-            transaction.on_commit(
-                lambda: tasks.send_new_request_email_to_reviewers.enqueue(request_id=request_id)
-            )
-            rule = pricing.matching_auto_approval_rule(request)
+            signals.request_changed_on_commit(request, signals.RequestEvent.SUBMITTED)
+            rule = AutoApprovalRule.best_for(request)
             if rule is not None:
                 request.approve(
                     actor=None,
@@ -387,69 +390,63 @@ class RepublicationRequest(models.Model):
         return request
 
     # --- Transitions -----------------------------------------------------
-    # Each locks the row, checks the current status, writes, records a
-    # StatusChange and queues its email for after the commit.
+    # Each public method locks the row, checks TRANSITIONS, writes, records a
+    # StatusChange and queues its email for after the commit. The private
+    # helpers (_move, _void_open_invoice) run inside it, on the locked row.
 
-    def _lock(self) -> RepublicationRequest:
-        return type(self)._locking().get(pk=self.pk)
+    # Which statuses each transition may start from: the methods check it, and
+    # the desk offers an action only where its transition is allowed.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        "approve": frozenset({RequestStatus.SUBMITTED}),
+        "ask_for_information": frozenset({RequestStatus.SUBMITTED}),
+        "answer": frozenset({RequestStatus.INFO_REQUESTED}),
+        "decline": frozenset({RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}),
+        "withdraw": frozenset(OPEN_STATUSES),
+        "mark_licensed": frozenset({RequestStatus.AWAITING_PAYMENT}),
+        "expire": frozenset({RequestStatus.AWAITING_PAYMENT}),
+        "revoke": frozenset({RequestStatus.LICENSED}),
+    }
 
-    @classmethod
-    def _locking(cls) -> models.QuerySet[RepublicationRequest]:
-        """Requests locked until the transaction ends, read with what transitions use.
+    def allows(self, transition: str) -> bool:
+        """Whether the request's status (as last read) allows `transition`."""
+        return self.status in self.TRANSITIONS[transition]
 
-        Only the request's row is locked (`of`): the article and invoice are read along.
+    def _lock(self) -> None:
+        """Lock this row until the transaction ends, and read it afresh with what transitions use.
+
+        Its invoice, when it has one, is locked first: a payment locks the
+        invoice and then (licensing it) the request, and taking the two in the
+        same order means a payment and a withdrawal wait for each other instead
+        of deadlocking. Only the rows are locked (`of`): the article is read along.
         """
-        return cls.objects.select_for_update(of=("self",)).select_related("article", "invoice")
-
-    @classmethod
-    def locked_for_invoice(cls, invoice: Invoice) -> RepublicationRequest | None:
-        """The request billed by `invoice`, locked until the caller's transaction ends."""
-        try:
-            # One request at most refers to an invoice: get() needs no ORDER BY, unlike first().
-            request = (
-                cls.objects.select_for_update(of=("self",))
-                .select_related("article")
-                .get(invoice_id=invoice.pk)
-            )
-        except cls.DoesNotExist:
-            return None
-        # The caller's instance: reading the invoice again would give the same row.
-        request.invoice = invoice
-        return request
+        if self.invoice_id is not None:
+            list(Invoice.objects.select_for_update().filter(pk=self.invoice_id).values("pk"))
+        self.refresh_from_db(
+            from_queryset=RepublicationRequest.objects.select_for_update(
+                of=("self",)
+            ).select_related("article", "invoice")
+        )
 
     def _move(
-        self,
-        *,
-        allowed_from: set[str],
-        to: str,
-        actor: User | None,
-        note: str,
-        action: str,
-        locked: RepublicationRequest | None = None,
-        **fields: Any,
-    ) -> RepublicationRequest:
-        """Lock, check and apply one transition; must run inside transaction.atomic().
-
-        `locked`: this request, already locked by the caller in this transaction.
-        """
-        if locked is None:
-            locked = self._lock()
-        if locked.status not in allowed_from:
+        self, transition: str, *, to: str, actor: User | None, note: str, **fields: Any
+    ) -> None:
+        """Check and apply one transition to this locked row, and record it."""
+        if not self.allows(transition):
             raise TransitionNotAllowed(
-                f"Cannot {action} request {locked.reference}: it is now "
-                f"“{locked.get_status_display()}”."
+                f"Cannot {transition.replace('_', ' ')} request {self.reference}: it is now "
+                f"“{self.get_status_display()}”."
             )
         now = timezone.now()
-        from_status = locked.status
-        locked.status = to
-        locked.waiting_on = WAITING_BY_STATUS.get(RequestStatus(to), WaitingOn.NOBODY)
-        locked.waiting_since = now
-        if actor is not None and locked.first_response_at is None:
-            locked.first_response_at = now
+        from_status = self.status
+        self.status = to
+        self.waiting_on = WAITING_BY_STATUS.get(RequestStatus(to), WaitingOn.NOBODY)
+        self.waiting_since = now
+        if actor is not None and self.first_response_at is None:
+            self.first_response_at = now
         for name, value in fields.items():
-            setattr(locked, name, value)
+            setattr(self, name, value)
         # The columns a transition writes; the others are as read under the lock.
-        locked.save(
+        self.save(
             update_fields=[
                 "status",
                 "waiting_on",
@@ -459,22 +456,22 @@ class RepublicationRequest(models.Model):
                 *fields,
             ]
         )
-        locked.status_changes.create(
+        self.status_changes.create(
             from_status=from_status, to_status=to, actor=actor, note=note, created_at=now
         )
         # Numbers and ids only: the note and the people stay in the database.
         logger.info(
             "Request %s: %s -> %s (%s)",
-            locked.reference,
+            self.reference,
             from_status,
             to,
-            action,
+            transition,
             extra=reference_fields(
-                request_reference=locked.reference,
-                invoice_number=locked.invoice.number if locked.invoice else None,
+                request_reference=self.reference,
+                invoice_number=self.invoice.number if self.invoice else None,
                 # Only a request that has been licensed has a licence.
                 licence_number=(
-                    Licence.objects.filter(request=locked).values_list("number", flat=True).first()
+                    Licence.objects.filter(request=self).values_list("number", flat=True).first()
                     if from_status in {RequestStatus.LICENSED, RequestStatus.REVOKED}
                     else None
                 ),
@@ -483,12 +480,6 @@ class RepublicationRequest(models.Model):
                 actor_id=actor.pk if actor else None,
             ),
         )
-        copy_state(self, locked)
-        return locked
-
-    def _after_commit(self, task: Any) -> None:
-        request_id = self.pk
-        transaction.on_commit(lambda: task.enqueue(request_id=request_id))
 
     def approve(
         self,
@@ -500,14 +491,12 @@ class RepublicationRequest(models.Model):
         note: str = "",
     ) -> None:
         """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
-        from billing.models import Buyer, Invoice
-        from licensing import tasks
-
         if fee_minor < 0:
             raise ValueError("A fee cannot be negative.")
         if currency not in settings.PORTAL_CURRENCIES:
             raise ValueError(f"Currency {currency} is not accepted.")
         with transaction.atomic():
+            self._lock()
             valid_until = timezone.localdate() + timedelta(days=validity_days)
             if fee_minor == 0:
                 note = note or "Approved with a zero fee, deliberately: no invoice."
@@ -515,200 +504,150 @@ class RepublicationRequest(models.Model):
             else:
                 note = note or f"Approved at {format_money(fee_minor, currency)} (net of VAT)."
                 to = RequestStatus.AWAITING_PAYMENT
-            locked = self._move(
-                allowed_from={RequestStatus.SUBMITTED},
+            self._move(
+                "approve",
                 to=to,
                 actor=actor,
                 note=note,
-                action="approve",
                 fee_minor=fee_minor,
                 currency=currency,
                 quote_valid_until=valid_until if fee_minor else None,
                 decided_at=timezone.now(),
             )
             if not fee_minor:
-                Licence.issue(locked)
-            else:
-                # Inside this transaction: a failed approval leaves no invoice
-                # and gives its number back.
-                locked.invoice = Invoice.issue(
-                    reference=locked.reference,
-                    description=(
-                        f"Licence to republish “{locked.article.title}” ({locked.reference})"
-                    ),
-                    buyer=Buyer(
-                        name=locked.outlet_name,
-                        contact=locked.contact_name,
-                        email=locked.email,
-                        country=str(locked.country),
-                        vat_number=locked.vat_number,
-                    ),
-                    amount_minor=fee_minor,
-                    currency=currency,
-                    due_on=valid_until,
-                )
-                locked.save(update_fields=["invoice", "updated_at"])
-                self.refresh_from_db()
-                # Free approvals get the licence email instead (Licence.issue queues it).
-                self._after_commit(tasks.send_request_approved_email)
+                Licence.issue(self)
+                return
+            # Inside this transaction: a failed approval leaves no invoice
+            # and gives its number back.
+            self.invoice = Invoice.issue(
+                reference=self.reference,
+                description=f"Licence to republish “{self.article.title}” ({self.reference})",
+                buyer=Buyer(
+                    name=self.outlet_name,
+                    contact=self.contact_name,
+                    email=self.email,
+                    country=str(self.country),
+                    vat_number=self.vat_number,
+                ),
+                amount_minor=fee_minor,
+                currency=currency,
+                due_on=valid_until,
+            )
+            self.save(update_fields=["invoice", "updated_at"])
+            # Free approvals get the licence email instead (Licence.issue queues it).
+            signals.request_changed_on_commit(self, signals.RequestEvent.APPROVED)
 
     def decline(self, *, actor: User, reason: str) -> None:
-        from licensing import tasks
-
         with transaction.atomic():
+            self._lock()
             self._move(
-                allowed_from={RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED},
+                "decline",
                 to=RequestStatus.DECLINED,
                 actor=actor,
                 note=reason,
-                action="decline",
                 decline_reason=reason,
                 decided_at=timezone.now(),
             )
-            self._after_commit(tasks.send_request_declined_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.DECLINED)
 
     def ask_for_information(self, *, actor: User, message: str) -> None:
-        from licensing import tasks
-
         with transaction.atomic():
+            self._lock()
             self._move(
-                allowed_from={RequestStatus.SUBMITTED},
-                to=RequestStatus.INFO_REQUESTED,
-                actor=actor,
-                note=message,
-                action="ask for information on",
+                "ask_for_information", to=RequestStatus.INFO_REQUESTED, actor=actor, note=message
             )
             self.messages.create(author=actor, sender=Sender.STAFF, body=message)
-            self._after_commit(tasks.send_information_requested_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.INFORMATION_REQUESTED)
 
     def reply(self, *, body: str) -> None:
         """The requester writes; an answer to an information request hands it back to staff."""
-        from licensing import tasks
-
         with transaction.atomic():
-            locked = self._lock()
-            if locked.status not in OPEN_STATUSES:
+            self._lock()
+            if not self.is_open:
                 raise TransitionNotAllowed(
-                    f"Request {locked.reference} is closed (“{locked.get_status_display()}”)."
+                    f"Request {self.reference} is closed (“{self.get_status_display()}”)."
                 )
-            if locked.status == RequestStatus.INFO_REQUESTED:
+            if self.allows("answer"):
                 self._move(
-                    allowed_from={RequestStatus.INFO_REQUESTED},
-                    to=RequestStatus.SUBMITTED,
-                    actor=None,
-                    note="The requester replied.",
-                    action="reply to",
+                    "answer", to=RequestStatus.SUBMITTED, actor=None, note="The requester replied."
                 )
             self.messages.create(author=None, sender=Sender.REQUESTER, body=body)
-            self._after_commit(tasks.send_reply_received_email)
+            signals.request_changed_on_commit(self, signals.RequestEvent.REPLIED)
 
     def withdraw(self, *, actor: User | None = None, note: str = "") -> None:
         """The requester withdraws, or staff cancel; an unpaid invoice is voided."""
         with transaction.atomic():
-            locked = self._move(
-                allowed_from=set(OPEN_STATUSES),
+            self._lock()
+            self._move(
+                "withdraw",
                 to=RequestStatus.WITHDRAWN,
                 actor=actor,
                 note=note or ("Cancelled by staff." if actor else "Withdrawn by the requester."),
-                action="withdraw",
             )
-            locked._void_open_invoice(reason=f"Request {locked.reference} withdrawn.")
+            self._void_open_invoice(reason=f"Request {self.reference} withdrawn.")
 
     def expire(self) -> None:
         """The quote's validity passed unpaid: the request expires, its invoice is voided."""
-        from licensing import tasks
-
         with transaction.atomic():
-            locked = self._move(
-                allowed_from={RequestStatus.AWAITING_PAYMENT},
-                to=RequestStatus.EXPIRED,
+            self._lock()
+            if self.invoice is not None and self.invoice.status == InvoiceStatus.PAID:
+                raise TransitionNotAllowed(
+                    f"Request {self.reference} is paid: its quote no longer expires."
+                )
+            self._move(
+                "expire",
+                to=RequestStatus.QUOTE_EXPIRED,
                 actor=None,
                 note=f"Quote expired unpaid on {self.quote_valid_until}.",
-                action="expire",
             )
-            locked._void_open_invoice(reason=f"Quote for {locked.reference} expired unpaid.")
-            self._after_commit(tasks.send_quote_expired_email)
+            self._void_open_invoice(reason=f"Quote for {self.reference} expired unpaid.")
+            signals.request_changed_on_commit(self, signals.RequestEvent.QUOTE_EXPIRED)
 
-    def mark_licensed(self, *, note: str, already_locked: bool = False) -> bool:
+    def mark_licensed(self, *, note: str) -> bool:
         """Payment arrived: awaiting_payment becomes licensed, once, with its licence.
 
         Returns False, changing nothing, when the request is already licensed,
-        so repeated payment notifications are harmless. `already_locked`: this
-        instance is the row the caller locked (locked_for_invoice()) in the
-        transaction still open around this call, which then holds the whole
-        change and no savepoint is made.
+        so repeated payment notifications are harmless.
         """
-        if not already_locked:
-            with transaction.atomic():
-                locked = self._lock()
-                licensed = locked.mark_licensed(note=note, already_locked=True)
-                copy_state(self, locked)
-            return licensed
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError(
-                "mark_licensed(already_locked=True) must run in the lock's transaction"
-            )
-        if self.status == RequestStatus.LICENSED:
-            return False
-        # Raises TransitionNotAllowed before writing anything.
-        self._move(
-            allowed_from={RequestStatus.AWAITING_PAYMENT},
-            to=RequestStatus.LICENSED,
-            actor=None,
-            note=note,
-            action="license",
-            locked=self,
-        )
-        Licence.issue(self)
+        with transaction.atomic():
+            self._lock()
+            if self.status == RequestStatus.LICENSED:
+                return False
+            self._move("mark_licensed", to=RequestStatus.LICENSED, actor=None, note=note)
+            Licence.issue(self)
         return True
 
     def revoke(self, *, actor: User, reason: str) -> None:
         """Withdraw a granted licence; verification says so from now on."""
-        from licensing import signals, tasks
-
         with transaction.atomic():
-            locked = self._move(
-                allowed_from={RequestStatus.LICENSED},
-                to=RequestStatus.REVOKED,
-                actor=actor,
-                note=reason,
-                action="revoke",
-            )
-            Licence.objects.filter(request=locked).update(
-                status=LicenceStatus.REVOKED, revoked_at=timezone.now(), revoke_reason=reason
-            )
-            self._after_commit(tasks.send_licence_revoked_email)
-            for licence_id in Licence.objects.filter(request=locked).values_list("pk", flat=True):
-                signals.send_on_commit(signals.licence_revoked, licence_id=licence_id)
+            self._lock()
+            self._move("revoke", to=RequestStatus.REVOKED, actor=actor, note=reason)
+            self.licence.revoke(actor=actor, reason=reason)
 
     def _void_open_invoice(self, *, reason: str) -> None:
-        from billing.models import InvoiceStateError, InvoiceStatus
-
         if self.invoice is None or self.invoice.status == InvoiceStatus.VOID:
             return
         if self.invoice.status == InvoiceStatus.PAID:
-            # Paid, and the licence is on its way (invoice_paid runs on commit): the payment wins.
+            # Paid, and licensed in the payment's transaction: the payment wins.
             raise TransitionNotAllowed(
                 f"Request {self.reference} has just been paid; it can no longer be cancelled."
             )
         try:
             self.invoice.void(reason=reason)
         except InvoiceStateError as error:
-            # Paid between our read and the invoice's lock: the payment wins.
             raise TransitionNotAllowed(
                 f"Request {self.reference} has just been paid; it can no longer be cancelled."
             ) from error
 
     def assign(self, *, actor: User, assignee: User | None) -> None:
         with transaction.atomic():
-            locked = self._lock()
-            locked.assignee = assignee
-            locked.save(update_fields=["assignee", "updated_at"])
+            self._lock()
+            self.assignee = assignee
+            self.save(update_fields=["assignee", "updated_at"])
             who = assignee.get_username() if assignee else "nobody"
             self.messages.create(
                 author=actor, sender=Sender.STAFF, internal=True, body=f"Assigned to {who}."
             )
-            self.refresh_from_db()
 
     def add_internal_note(self, *, actor: User, body: str) -> None:
         self.messages.create(author=actor, sender=Sender.STAFF, internal=True, body=body)
@@ -733,10 +672,6 @@ class RepublicationRequest(models.Model):
 
 def requester_account(email: str) -> User:
     """The requester's account for this email (created on first request), for magic links."""
-    import hashlib
-
-    from django.contrib.auth import get_user_model
-
     user_model = get_user_model()
     email = email.strip().lower()
     # Usernames hold 150 characters, emails 254: a long address gets a name
@@ -808,8 +743,6 @@ class RuleConditions(models.Model):
         return format_money(self.fee_minor, self.currency)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.currency not in settings.PORTAL_CURRENCIES:
             raise ValidationError({"currency": f"Use one of {settings.PORTAL_CURRENCIES}."})
         if (
@@ -836,6 +769,20 @@ class RuleConditions(models.Model):
             and (self.max_audience is None or request.audience_size <= self.max_audience)
         )
 
+    @classmethod
+    def best_for(cls, request: RepublicationRequest) -> Self | None:
+        """The active rule that matches `request` (RULE_HELP says which wins), or None.
+
+        Rules are few (tens), so they are read whole and matched here in Python,
+        which keeps "most specific wins" in one readable place.
+        """
+        matching = [
+            rule for rule in cls._default_manager.filter(active=True) if rule.matches(request)
+        ]
+        if not matching:
+            return None
+        return min(matching, key=lambda rule: (-rule.specificity, rule.fee_minor, rule.pk))
+
 
 RULE_HELP = (
     "Each condition left empty matches anything. When several active rules match a "
@@ -852,6 +799,12 @@ class PriceRule(RuleConditions):
         ordering = ["name"]
         verbose_name = "price rule"
 
+    @classmethod
+    def suggest_fee(cls, request: RepublicationRequest) -> tuple[int, str] | None:
+        """(fee in minor units, currency) from the rate card, or None if no rule matches."""
+        rule = cls.best_for(request)
+        return (rule.fee_minor, rule.currency) if rule else None
+
 
 class AutoApprovalRule(RuleConditions):
     """Requests matching an active rule are approved at once at its fee, with no reviewer."""
@@ -861,14 +814,10 @@ class AutoApprovalRule(RuleConditions):
         verbose_name = "auto-approval rule"
 
 
-class StatusChange(models.Model):
-    """The audit trail of a request: every transition, who made it and why."""
+class HistoryRow(models.Model):
+    """One line of an audit trail: who made a change (nobody: the requester or the system),
+    why, and when."""
 
-    request = models.ForeignKey(
-        RepublicationRequest, on_delete=models.CASCADE, related_name="status_changes"
-    )
-    from_status = models.CharField(max_length=20, choices=RequestStatus, blank=True)
-    to_status = models.CharField(max_length=20, choices=RequestStatus)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -876,15 +825,26 @@ class StatusChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id}: {self.from_status or '-'} -> {self.to_status}"
 
     @property
     def actor_label(self) -> str:
         user: User | None = self.actor
         return user.get_username() if user else "requester or system"
+
+
+class StatusChange(HistoryRow):
+    """The audit trail of a request: every transition, who made it and why."""
+
+    request = models.ForeignKey(
+        RepublicationRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, choices=RequestStatus, blank=True)
+    to_status = models.CharField(max_length=20, choices=RequestStatus)
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class LicenceStatus(models.TextChoices):
@@ -893,13 +853,8 @@ class LicenceStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
-def _add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    import calendar
-
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+class LicenceStateError(TransitionNotAllowed):
+    """The licence's current status does not allow this change."""
 
 
 class Licence(models.Model):
@@ -948,6 +903,22 @@ class Licence(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         indexes = [models.Index(fields=["status", "end_date"], name="licence_expiry_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=LicenceStatus.values), name="licence_status_valid"
+            ),
+            # The date of each ending is kept with it, and only with it.
+            models.CheckConstraint(
+                condition=models.Q(status=LicenceStatus.REVOKED, revoked_at__isnull=False)
+                | (~models.Q(status=LicenceStatus.REVOKED) & models.Q(revoked_at__isnull=True)),
+                name="licence_revoked_at_when_revoked",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LicenceStatus.EXPIRED)
+                | models.Q(expired_on__isnull=False),
+                name="licence_expired_on_when_expired",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -966,8 +937,6 @@ class Licence(models.Model):
     @property
     def attribution_html(self) -> str:
         """The snippet the licensee pastes beside the republished article."""
-        from django.utils.html import format_html
-
         return str(
             format_html(
                 '<p class="republished-licence">{} <a href="{}">{}</a></p>',
@@ -983,11 +952,8 @@ class Licence(models.Model):
 
         Runs inside the transition's transaction; the PDF is rendered after commit.
         """
-        from licensing import signals, tasks
-
-        # Almost never true: ask the cheap question, and read the licence only when it is.
-        if cls.objects.filter(request=request).exists():
-            return cls.objects.get(request=request)
+        if existing := cls.objects.filter(request=request).first():
+            return existing
         today = timezone.localdate()
         start = max(request.start_date, today)
         months = Duration(request.duration).months
@@ -1018,7 +984,7 @@ class Licence(models.Model):
             include_images=request.include_images,
             edits_allowed=request.edits,
             start_date=start,
-            end_date=_add_months(start, months) if months else None,
+            end_date=start + relativedelta(months=months) if months else None,
             attribution=(
                 f"This article was originally published by {publisher} and is republished "
                 f"under licence {number}."
@@ -1028,9 +994,13 @@ class Licence(models.Model):
             invoice_number=request.invoice.number if request.invoice else "",
         )
         # Field checks only: the request is the locked row itself, its country was
-        # checked when it was submitted (a walk through every country), and the
-        # unique columns (request, number, uuid) are the database's to enforce.
-        licence.full_clean(exclude=["pdf", "request", "licensee_country"], validate_unique=False)
+        # checked when it was submitted, and the unique columns and status
+        # constraints are the database's to enforce.
+        licence.full_clean(
+            exclude=["pdf", "request", "licensee_country"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         licence.save()
         logger.info(
             "Licence %s issued for request %s",
@@ -1042,10 +1012,70 @@ class Licence(models.Model):
                 licence_number=number,
             ),
         )
-        licence_id = licence.pk
-        transaction.on_commit(lambda: tasks.deliver_licence.enqueue(licence_id=licence_id))
-        signals.send_on_commit(signals.licence_issued, licence_id=licence_id, licence=licence)
+        signals.licence_changed_on_commit(signals.licence_issued, licence)
         return licence
+
+    # Which statuses each change may start from. A revoked licence stays revoked;
+    # an expired one can still be revoked (a takedown, a licence obtained by fraud).
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        "expire": frozenset({LicenceStatus.VALID}),
+        "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED}),
+    }
+
+    def _lock(self) -> None:
+        """Lock this row until the transaction ends, and read it afresh."""
+        self.refresh_from_db(from_queryset=Licence.objects.select_for_update())
+
+    def _move(
+        self, transition: str, *, to: str, actor: User | None, note: str, **fields: Any
+    ) -> None:
+        """Check and apply one change to this locked row, and record it."""
+        if self.status not in self.TRANSITIONS[transition]:
+            raise LicenceStateError(
+                f"Cannot {transition} licence {self.number}: it is {self.get_status_display()}."
+            )
+        from_status = self.status
+        self.status = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", *fields])
+        self.status_changes.create(from_status=from_status, to_status=to, actor=actor, note=note)
+        logger.info(
+            "Licence %s: %s -> %s",
+            self.number,
+            from_status,
+            to,
+            extra=reference_fields(
+                licence_number=self.number, from_status=from_status, to_status=to
+            ),
+        )
+
+    def expire(self, *, on: date) -> None:
+        """The licence's end date has passed; the licensee is told after the commit."""
+        with transaction.atomic():
+            self._lock()
+            self._move(
+                "expire",
+                to=LicenceStatus.EXPIRED,
+                actor=None,
+                note=f"Ended on {self.end_date}.",
+                expired_on=on,
+            )
+            signals.licence_changed_on_commit(signals.licence_expired, self)
+
+    def revoke(self, *, actor: User | None, reason: str) -> None:
+        """Withdrawn by the publisher (RepublicationRequest.revoke); /verify/ says so."""
+        with transaction.atomic():
+            self._lock()
+            self._move(
+                "revoke",
+                to=LicenceStatus.REVOKED,
+                actor=actor,
+                note=reason,
+                revoked_at=timezone.now(),
+                revoke_reason=reason,
+            )
+            signals.licence_changed_on_commit(signals.licence_revoked, self)
 
     def render_pdf(self) -> bytes:
         from licensing.pdf import render_licence_pdf
@@ -1054,10 +1084,6 @@ class Licence(models.Model):
 
     def store_pdf(self) -> bytes:
         """Render, store and fingerprint the PDF (after commit, from a task)."""
-        import hashlib
-
-        from django.core.files.base import ContentFile
-
         data = self.render_pdf()
         if self.pdf:
             self.pdf.delete(save=False)
@@ -1075,8 +1101,6 @@ class Licence(models.Model):
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""
-        from django.utils.formats import date_format
-
         if self.status == LicenceStatus.REVOKED and self.revoked_at:
             return _("Revoked on %(date)s") % {
                 "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
@@ -1085,3 +1109,14 @@ class Licence(models.Model):
         if self.status == LicenceStatus.EXPIRED and day is not None:
             return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
         return str(_("Valid"))
+
+
+class LicenceStatusChange(HistoryRow):
+    """The audit trail of a licence: it expired, or it was revoked, when and by whom."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=LicenceStatus)
+    to_status = models.CharField(max_length=10, choices=LicenceStatus)
+
+    def __str__(self) -> str:
+        return f"{self.licence_id}: {self.from_status} -> {self.to_status}"

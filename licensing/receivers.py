@@ -1,37 +1,79 @@
-"""Licensing's answers to billing's signals (billing never imports licensing)."""
+"""Licensing's answers to signals: billing's payments, and its own changes' emails.
+
+Billing never imports licensing, and the models never import the tasks:
+each change is announced (billing.signals, licensing.signals) and answered here.
+"""
 
 import logging
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
+from django.tasks import Task
 
 from billing.models import Invoice
 from billing.signals import invoice_paid
-from licensing.models import RepublicationRequest, TransitionNotAllowed
+from licensing import tasks
+from licensing.models import Licence, RepublicationRequest, TransitionNotAllowed
+from licensing.signals import (
+    RequestEvent,
+    licence_expired,
+    licence_issued,
+    licence_revoked,
+    request_changed,
+)
 
 logger = logging.getLogger(__name__)
+
+# The emails each request event sends, queued after its commit: one task per
+# email, so a mail failure retries only the email that failed.
+REQUEST_EMAILS: dict[RequestEvent, tuple[Task[..., str], ...]] = {
+    RequestEvent.SUBMITTED: (
+        tasks.send_request_received_email,
+        tasks.send_new_request_email_to_reviewers,
+    ),
+    RequestEvent.APPROVED: (tasks.send_request_approved_email,),
+    RequestEvent.DECLINED: (tasks.send_request_declined_email,),
+    RequestEvent.INFORMATION_REQUESTED: (tasks.send_information_requested_email,),
+    RequestEvent.REPLIED: (tasks.send_reply_received_email,),
+    RequestEvent.QUOTE_EXPIRED: (tasks.send_quote_expired_email,),
+}
 
 
 @receiver(invoice_paid, dispatch_uid="licensing.license_paid_request")
 def license_paid_request(sender: type[Invoice], invoice: Invoice, **kwargs: Any) -> None:
-    # One transaction: the request is found locked, moved and given its licence.
-    req: RepublicationRequest | None = None
+    """License the paid invoice's request, inside the transaction that marks it paid."""
+    req = RepublicationRequest.objects.filter(invoice=invoice).first()
+    if req is None:
+        logger.warning("Invoice %s paid but no request refers to it", invoice.number)
+        return
     try:
-        with transaction.atomic():
-            req = RepublicationRequest.locked_for_invoice(invoice)
-            if req is None:
-                logger.warning("Invoice %s paid but no request refers to it", invoice.number)
-                return
-            licensed = req.mark_licensed(
-                note=f"Invoice {invoice.number} paid.", already_locked=True
-            )
+        licensed = req.mark_licensed(note=f"Invoice {invoice.number} paid.")
     except TransitionNotAllowed:
-        # The request was withdrawn or expired first; billing flags the money for refund.
-        assert req is not None  # noqa: S101 - raised only after the request was found
+        # Withdrawn or expired first: the invoice was voided, and billing flags the money.
         logger.warning(
             "Invoice %s paid but request %s is %s", invoice.number, req.reference, req.status
         )
         return
     if licensed:
         logger.info("Request %s licensed: invoice %s paid", req.reference, invoice.number)
+
+
+@receiver(request_changed, dispatch_uid="licensing.email_about_request")
+def email_about_request(sender: Any, request_id: int, event: RequestEvent, **kwargs: Any) -> None:
+    for task in REQUEST_EMAILS[event]:
+        task.enqueue(request_id=request_id)
+
+
+@receiver(licence_issued, dispatch_uid="licensing.deliver_licence")
+def deliver_licence(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
+    tasks.deliver_licence.enqueue(licence_id=licence.pk)
+
+
+@receiver(licence_revoked, dispatch_uid="licensing.email_licence_revoked")
+def email_licence_revoked(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
+    tasks.send_licence_revoked_email.enqueue(request_id=licence.request_id)
+
+
+@receiver(licence_expired, dispatch_uid="licensing.email_licence_expired")
+def email_licence_expired(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
+    tasks.send_licence_expired_email.enqueue(licence_id=licence.pk)

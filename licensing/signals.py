@@ -1,33 +1,61 @@
-"""What licensing tells the rest of the portal (integrations listens; licensing never calls it)."""
+"""What licensing tells the rest of the portal once a change has committed.
+
+The models say what happened and never import what acts on it: licensing's
+own emails (licensing.receivers) and integrations' webhooks listen here.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.dispatch import Signal
 
 if TYPE_CHECKING:
-    from licensing.models import Licence
+    from licensing.models import Licence, RepublicationRequest
 
-# Sent on commit when a licence is issued; kwargs: licence.
+logger = logging.getLogger(__name__)
+
+
+class RequestEvent(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"  # at a fee: the quote and its invoice are out
+    DECLINED = "declined"
+    INFORMATION_REQUESTED = "information_requested"
+    REPLIED = "replied"
+    QUOTE_EXPIRED = "quote_expired"
+
+
+# kwargs: request_id, event (a RequestEvent).
+request_changed = Signal()
+# kwargs: licence.
 licence_issued = Signal()
-# Sent on commit when a licence is revoked; kwargs: licence.
 licence_revoked = Signal()
+licence_expired = Signal()
 
 
-def send_on_commit(signal: Signal, *, licence_id: int, licence: Licence | None = None) -> None:
-    """Send `signal` once the surrounding transaction commits, with the licence as it is then.
-
-    `licence`: the instance just saved in that transaction (with its request),
-    sent as it is; without it the licence is read again after the commit.
-    """
+def _send_on_commit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:
+    """Send `signal` once the surrounding transaction commits; a failing
+    listener is logged and neither stops the others nor undoes the change."""
 
     def send() -> None:
-        from licensing.models import Licence
+        for receiver, result in signal.send_robust(sender=sender, **kwargs):
+            if isinstance(result, Exception):
+                logger.error(
+                    "Listener %r failed",
+                    receiver,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
 
-        committed = licence or Licence.objects.select_related("request").get(pk=licence_id)
-        signal.send(sender=Licence, licence=committed)
+    transaction.on_commit(send)
 
-    # robust: a failing listener must not stop the callbacks queued after this one.
-    transaction.on_commit(send, robust=True)
+
+def request_changed_on_commit(request: RepublicationRequest, event: RequestEvent) -> None:
+    _send_on_commit(request_changed, type(request), request_id=request.pk, event=event)
+
+
+def licence_changed_on_commit(signal: Signal, licence: Licence) -> None:
+    """`signal` (licence_issued, _revoked or _expired), with the licence as saved."""
+    _send_on_commit(signal, type(licence), licence=licence)

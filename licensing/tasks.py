@@ -16,6 +16,7 @@ from django.tasks import Task, task
 from django.urls import reverse
 from sesame.utils import get_query_string
 
+from billing.models import InvoiceStatus
 from licensing import emails
 from licensing.models import (
     Licence,
@@ -30,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 def _request(request_id: int) -> RepublicationRequest:
-    return RepublicationRequest.objects.select_related("article", "assignee").get(pk=request_id)
+    return RepublicationRequest.objects.select_related("article", "assignee", "invoice").get(
+        pk=request_id
+    )
 
 
 def _email_about_request(
@@ -127,6 +130,10 @@ def send_reply_received_email(*, request_id: int, attempt: int = 1) -> str:
 
 @task
 def send_quote_reminder_email(*, request_id: int, attempt: int = 1) -> str:
+    invoice = _request(request_id).invoice
+    if invoice is not None and invoice.status == InvoiceStatus.PAID:
+        # Paid, and the licence on its way (license_paid_requests): nothing lapses.
+        return "not sent: the invoice is paid"
     return _email_about_request(
         send_quote_reminder_email,
         emails.send_quote_reminder,
@@ -190,6 +197,31 @@ def send_licence_expired_email(*, licence_id: int, attempt: int = 1) -> str:
         request_reference=licence.request.reference,
         attempt=attempt,
         licence_id=licence_id,
+    )
+
+
+@task
+def send_paid_requests_licensed_email(
+    *, licensed_ids: list[int], failed_ids: list[int], attempt: int = 1
+) -> str:
+    """The desk's alert from license_paid_requests: what it repaired, and what it could not."""
+
+    def load(ids: list[int]) -> list[RepublicationRequest]:
+        return list(
+            RepublicationRequest.objects.filter(pk__in=ids)
+            .select_related("invoice", "licence")
+            .order_by("pk")
+        )
+
+    licensed, failed = load(licensed_ids), load(failed_ids)
+    return send_or_retry(
+        send_paid_requests_licensed_email,
+        send=lambda: emails.send_paid_requests_licensed(licensed, failed),
+        email="paid_requests_licensed",
+        request_reference=", ".join(r.reference for r in [*licensed, *failed]),
+        attempt=attempt,
+        licensed_ids=licensed_ids,
+        failed_ids=failed_ids,
     )
 
 

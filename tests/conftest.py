@@ -134,3 +134,28 @@ def stripe_stub(httpserver, settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = stub.url
     return stub
+
+
+@pytest.fixture
+def licence_numbering_fails_once(monkeypatch) -> list[str]:
+    """The next licence cannot get its number, once: a clash, as a restored counter would give.
+
+    The hand-off from a payment to its licence fails there; the list records
+    the number that clashed.
+    """
+    from django.db import IntegrityError
+
+    import licensing.models
+    from portal.models import allocate_number
+
+    clashed: list[str] = []
+
+    def allocate_clashing_once(*, prefix: str, year: int, width: int) -> str:
+        number = allocate_number(prefix=prefix, year=year, width=width)
+        if prefix == "LIC" and not clashed:
+            clashed.append(number)
+            raise IntegrityError(f"duplicate key value: licence number {number} already exists")
+        return number
+
+    monkeypatch.setattr(licensing.models, "allocate_number", allocate_clashing_once)
+    return clashed

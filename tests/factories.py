@@ -90,41 +90,24 @@ def make_auto_approval_rule(**overrides: Any) -> AutoApprovalRule:
 def make_request_in(
     article: Article, status: str, *, actor: Any, **overrides: Any
 ) -> RepublicationRequest:
-    """A request brought to `status` through its transitions.
-
-    Expired and revoked have no transition yet (the billing issue adds them),
-    so those are set directly.
-    """
+    """A request brought to `status` through its transitions."""
     req = make_request(article, **overrides)
     if status == "info_requested":
         req.ask_for_information(actor=actor, message="Which edition?")
-    elif status == "awaiting_payment":
+    elif status in {"awaiting_payment", "expired"}:
         req.approve(actor=actor, fee_minor=10000, currency="GBP", validity_days=30)
-    elif status == "licensed":
+        if status == "expired":
+            req.expire()
+    elif status in {"licensed", "revoked"}:
         req.approve(actor=actor, fee_minor=0, currency="GBP", validity_days=30)
+        if status == "revoked":
+            req.revoke(actor=actor, reason="Published against the terms.")
     elif status == "declined":
         req.decline(actor=actor, reason="Not for this outlet.")
     elif status == "withdrawn":
         req.withdraw()
-    elif status in {"expired", "revoked"}:
-        RepublicationRequest.objects.filter(pk=req.pk).update(status=status, waiting_on="nobody")
     else:
         assert status == "submitted", status
-    req.refresh_from_db()
-    return req
-
-
-def make_invoiced_request(
-    article: Article,
-    *,
-    actor: Any,
-    fee_minor: int = 10000,
-    currency: str = "GBP",
-    **overrides: Any,
-) -> RepublicationRequest:
-    """A request approved at a fee, so billing issued its invoice through the real flow."""
-    req = make_request(article, **overrides)
-    req.approve(actor=actor, fee_minor=fee_minor, currency=currency, validity_days=30)
     req.refresh_from_db()
     return req
 

@@ -179,3 +179,11 @@ def test_rate_limit_per_visitor_behind_a_proxy(client: Client, db, settings) -> 
         "/account/login/", {"email": "else@example.org"}, HTTP_X_REAL_IP="198.51.100.4"
     )
     assert (blocked.status_code, other.status_code) == (429, 200)
+
+
+def test_long_emails_get_their_own_accounts(article) -> None:
+    stem = "x" * 150
+    first = make_request(article, email=f"{stem}a@example.org")
+    second = make_request(article, email=f"{stem}b@example.org")
+    assert first.requester_id != second.requester_id
+    assert first.requester.email == f"{stem}a@example.org"

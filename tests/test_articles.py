@@ -1,5 +1,8 @@
 """The catalogue: /articles/ (search, pagination) and /articles/<slug>/."""
 
+import itertools
+import re
+
 from django.test import Client
 
 from tests.factories import make_article
@@ -99,3 +102,11 @@ def test_unknown_slug_is_a_friendly_404(client: Client, db) -> None:
     response = client.get("/articles/nothing-here/")
     assert response.status_code == 404
     assert 'name="q"' in response.content.decode()
+
+
+def test_catalogue_headings_do_not_skip_a_level(client: Client, db) -> None:
+    make_article(title="A headline")
+    html = client.get("/articles/").content.decode()
+    levels = [int(n) for n in re.findall(r"<h([1-6])[\s>]", html)]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels))

@@ -5,11 +5,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from licensing.models import Article, Licence, RepublicationRequest
-from tests.factories import make_invoiced_request, make_request_in
+from tests.factories import approved_request, make_request_in, pay_by_transfer
 
 RSS = Path(__file__).parent / "fixtures" / "feeds" / "rss2.xml"
 
@@ -22,7 +24,7 @@ def daily() -> str:
 
 @pytest.fixture
 def lapsed_quote(article, reviewer) -> RepublicationRequest:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     RepublicationRequest.objects.filter(pk=req.pk).update(
         quote_valid_until=timezone.localdate() - timedelta(days=1)
     )
@@ -51,7 +53,7 @@ def test_runs_every_job_and_imports_the_publisher_feed(
     assert "expire_licences: 1 licence expired." in output
     assert "remind_reviewers: 0 overdue requests; 0 reminders sent." in output
     assert "import_articles: " in output and " created" in output
-    assert "4 daily jobs done." in output
+    assert "5 daily jobs done." in output
     lapsed_quote.refresh_from_db()
     ended_licence.refresh_from_db()
     assert lapsed_quote.status == "expired"
@@ -65,7 +67,7 @@ def test_without_a_feed_the_import_is_skipped(settings, db) -> None:
     output = daily()
 
     assert "import_articles: skipped, PUBLISHER_FEED_URL is not set." in output
-    assert "3 daily jobs done." in output
+    assert "4 daily jobs done." in output
 
 
 def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote) -> None:
@@ -74,7 +76,7 @@ def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote
     settings.PUBLISHER_FEED_URL = str(broken)
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 of 4 daily jobs failed: import_articles"):
+    with pytest.raises(CommandError, match="1 of 5 daily jobs failed: import_articles"):
         call_command("daily", stdout=out, stderr=out)
 
     assert "expire_quotes: 1 quotes expired" in out.getvalue()
@@ -91,3 +93,41 @@ def test_running_it_twice_changes_nothing_the_second_time(settings, lapsed_quote
 
     assert "expire_quotes: 0 quotes expired, 0 reminders sent." in output
     assert " 0 created, 0 updated" in output
+
+
+def test_a_paid_request_left_without_its_licence_is_licensed_and_the_desk_told(
+    article, reviewer, licence_numbering_fails_once, django_capture_on_commit_callbacks
+) -> None:
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay_by_transfer(req)
+    req.refresh_from_db()
+    assert licence_numbering_fails_once, "the hand-off failed"
+    assert (req.status, req.invoice.status) == ("awaiting_payment", "paid")
+    assert not Licence.objects.exists()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        output = daily()
+
+    assert "license_paid_requests: 1 paid request licensed." in output
+    req.refresh_from_db()
+    assert req.status == "licensed"
+    assert req.licence.invoice_number == req.invoice.number
+    assert req.status_changes.last().note == (
+        f"Invoice {req.invoice.number} paid; licensed by the daily check."
+    )
+    to_desk = [m for m in mail.outbox if m.to == [settings.REVIEWERS_EMAIL]]
+    assert [m.subject for m in to_desk] == ["1 paid request licensed late"]
+    assert req.reference in to_desk[0].body
+    assert req.licence.number in to_desk[0].body
+    to_licensee = [m for m in mail.outbox if m.to == [req.email]]
+    assert [name for m in to_licensee for name, *_ in m.attachments] == [
+        f"{req.licence.number}.pdf"
+    ]
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        output = daily()
+    assert "license_paid_requests: 0 paid requests licensed." in output
+    assert mail.outbox == []

@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import RepublicationRequest
 from portal.mail_retries import MAX_ATTEMPTS, RETRY_BACKOFF, is_temporary
-from tests.factories import make_invoiced_request, request_form_data
+from tests.factories import approved_request, request_form_data
 
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 RECEIVED = "licensing.tasks.send_request_received_email"
@@ -185,7 +185,7 @@ def test_which_failures_are_retried(error: Exception, temporary: bool) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_quote_reminder_is_retried_not_lost(article, reviewer, smtp_down, settings) -> None:
-    req = make_invoiced_request(article, actor=reviewer)  # quote valid 30 days
+    req = approved_request(article, actor=reviewer, fee_minor=10000)  # quote valid 30 days
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     reminder = "licensing.tasks.send_quote_reminder_email"
     three_days_before = timezone.now() + timedelta(days=27)

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import RepublicationRequest
 from portal.mail_retries import RETRY_BACKOFF
-from tests.factories import make_invoiced_request, make_request
+from tests.factories import approved_request, make_request
 from tests.test_email_retries import LOCMEM, database_tasks, queued, run_worker, smtp_down
 
 __all__ = ["database_tasks", "smtp_down"]  # fixtures used by name below
@@ -123,7 +123,7 @@ def test_payment_problem_alert_retry_goes_out_only_while_unresolved(
     from billing.models import PaymentProblem
     from billing.tasks import send_payment_problem_email
 
-    invoiced = make_invoiced_request(article, actor=reviewer)
+    invoiced = approved_request(article, actor=reviewer, fee_minor=10000)
     problem = PaymentProblem.objects.create(
         invoice=invoiced.invoice, kind="amount_mismatch", detail="Paid 1 GBP of 120."
     )

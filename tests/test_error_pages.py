@@ -1,11 +1,12 @@
-"""handler500: the 500 page, or the 503 page when the database is the cause; no database needed.
+"""Error pages: handler500's 500 page, or its 503 page when the database is the cause (no
+database needed), and the 404 for a NUL byte in the URL.
 
-tests/test_database_outage.py shows them in real outages on PostgreSQL.
+tests/test_database_outage.py shows the 503 in real outages on PostgreSQL.
 """
 
 import pytest
 from django.db import OperationalError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from portal.views import server_error
 
@@ -38,3 +39,19 @@ def test_a_database_error_gives_the_503_page_in_the_layout(django_assert_num_que
     assert "Service briefly unavailable" in html
     assert 'href="#main"' in html
     assert 'name="csrfmiddlewaretoken"' in html  # the language switcher still works
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/verify/LIC%00x/",
+        "/republish/?url=https://a%00b",
+        "/articles/?q=a%00b",
+        "/staff/invoices/INV%00/",
+    ],
+)
+def test_nul_bytes_in_urls_are_404_not_500(client: Client, db, url: str) -> None:
+    # PostgreSQL refuses NUL in text; the guard (portal.middleware) answers before any query.
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus, PaymentProblem
 from portal.money import format_money
-from tests.factories import make_article, make_invoiced_request
+from tests.factories import approved_request, make_article
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -36,7 +36,7 @@ def finance_client(finance: User) -> Client:
 
 def issue(article, reviewer, **kwargs) -> Invoice:
     """An invoice issued the real way: a request approved at a fee."""
-    invoice = make_invoiced_request(article, actor=reviewer, **kwargs).invoice
+    invoice = approved_request(article, actor=reviewer, **{"fee_minor": 10000, **kwargs}).invoice
     assert invoice is not None
     return invoice
 
@@ -103,8 +103,12 @@ def invoices(article, reviewer) -> dict[str, Invoice]:
         country="US",
     )
     pay(usd, 30000)
-    withdrawn = make_invoiced_request(
-        make_article(), actor=reviewer, outlet_name="Gone Gazette", email="x@gone.example"
+    withdrawn = approved_request(
+        make_article(),
+        actor=reviewer,
+        fee_minor=10000,
+        outlet_name="Gone Gazette",
+        email="x@gone.example",
     )
     withdrawn.withdraw()
     void = Invoice.objects.get(pk=withdrawn.invoice_id)

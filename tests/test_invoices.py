@@ -129,11 +129,24 @@ def test_full_payment_marks_paid_and_licenses_once(
     assert licensed_changes(invoiced) == 1
 
 
-def test_paid_signal_waits_for_the_commit(invoiced, paid_signals) -> None:
-    # Inside the test's transaction nothing commits: nobody hears of the payment yet.
+def test_paid_signal_is_sent_inside_the_payment_transaction(invoiced, paid_signals) -> None:
+    # Nothing commits inside the test's transaction: the licence is written with the payment.
     pay(invoiced.invoice, 30000)
     assert invoiced.invoice.status == "paid"
-    assert paid_signals == []
+    assert paid_signals == [invoiced.invoice.number]
+    invoiced.refresh_from_db()
+    assert invoiced.status == RequestStatus.LICENSED
+
+
+def test_a_failing_hand_off_keeps_the_payment(invoiced, licence_numbering_fails_once) -> None:
+    payment = pay(invoiced.invoice, 30000)
+    assert licence_numbering_fails_once  # the hand-off did fail
+    invoiced.refresh_from_db()
+    assert invoiced.invoice.status == "paid"
+    assert Payment.objects.get() == payment
+    # The licensing half rolled back whole: no licence, no history row, no number used.
+    assert invoiced.status == RequestStatus.AWAITING_PAYMENT
+    assert licensed_changes(invoiced) == 0
 
 
 def test_the_same_paid_signal_twice_licenses_once(
@@ -277,8 +290,10 @@ def test_withdrawing_an_awaiting_payment_request_voids_its_invoice(
     assert invoiced.reference in note.reason
 
 
-def test_a_paid_request_cannot_be_withdrawn_before_its_licence(invoiced) -> None:
-    # Paid, but invoice_paid has not run yet (it waits for the commit).
+def test_a_paid_request_cannot_be_withdrawn_before_its_licence(
+    invoiced, licence_numbering_fails_once
+) -> None:
+    # Paid, but the hand-off to licensing failed: the licence waits for `manage.py daily`.
     invoiced.invoice.mark_paid()
     with pytest.raises(TransitionNotAllowed, match="just been paid"):
         invoiced.withdraw()
@@ -322,7 +337,7 @@ def test_quote_past_validity_expires_with_a_credit_note(
     )
     assert "1 quotes expired" in out
     invoiced.refresh_from_db()
-    assert invoiced.status == RequestStatus.EXPIRED
+    assert invoiced.status == RequestStatus.QUOTE_EXPIRED
     invoice = invoiced.invoice
     assert invoice.status == "void"
     note = invoice.credit_notes.get()
@@ -354,9 +369,9 @@ def test_paid_quotes_never_expire(invoiced, django_capture_on_commit_callbacks) 
 
 
 def test_paid_invoice_awaiting_its_licence_does_not_expire(
-    invoiced, django_capture_on_commit_callbacks
+    invoiced, licence_numbering_fails_once, django_capture_on_commit_callbacks
 ) -> None:
-    invoiced.invoice.mark_paid()  # invoice_paid not delivered yet
+    invoiced.invoice.mark_paid()  # the hand-off to licensing failed
     run_expire_quotes(
         at_noon(invoiced.quote_valid_until + timedelta(days=1)),
         django_capture_on_commit_callbacks,
@@ -365,6 +380,33 @@ def test_paid_invoice_awaiting_its_licence_does_not_expire(
     assert invoiced.status == RequestStatus.AWAITING_PAYMENT
     assert invoiced.invoice.status == "paid"
     assert not CreditNote.objects.exists()
+
+
+def test_a_paid_quote_is_neither_reminded_nor_expired(
+    invoiced, licence_numbering_fails_once, django_capture_on_commit_callbacks
+) -> None:
+    # Paid, and the hand-off to licensing failed: the request still awaits payment.
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(invoiced.invoice, 30000)
+    invoiced.refresh_from_db()
+    assert (invoiced.status, invoiced.invoice.status) == (RequestStatus.AWAITING_PAYMENT, "paid")
+    valid_until = invoiced.quote_valid_until
+    mail.outbox.clear()
+
+    out = run_expire_quotes(
+        at_noon(valid_until - timedelta(days=3)), django_capture_on_commit_callbacks
+    )
+    assert "0 reminders sent" in out
+    assert [s for s in subjects() if "expires on" in s] == []
+    out = run_expire_quotes(
+        at_noon(valid_until + timedelta(days=1)), django_capture_on_commit_callbacks
+    )
+    assert "0 quotes expired" in out
+    invoiced.refresh_from_db()
+    assert invoiced.status == RequestStatus.AWAITING_PAYMENT
+    assert invoiced.quote_reminder_sent_at is None
+    assert not CreditNote.objects.exists()
+    assert mail.outbox == []
 
 
 def test_one_reminder_three_days_before(invoiced, django_capture_on_commit_callbacks) -> None:

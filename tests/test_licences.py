@@ -11,7 +11,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from licensing.models import Licence, LicenceStatus, RepublicationRequest, StatusChange
+from licensing.models import (
+    Licence,
+    LicenceStateError,
+    LicenceStatus,
+    RepublicationRequest,
+    StatusChange,
+)
 from tests.factories import make_request, pay_by_transfer, request_form_data
 
 
@@ -161,3 +167,40 @@ def test_expire_licences_command(article, reviewer, django_capture_on_commit_cal
     assert req.licence.status == LicenceStatus.EXPIRED
     assert req.licence.expired_on == later
     assert len([m for m in mail.outbox if "expired" in m.subject]) == 1
+
+
+def test_expiry_and_revocation_are_in_the_licence_history(
+    article, reviewer, django_capture_on_commit_callbacks
+) -> None:
+    req = make_request(article, duration="1m")
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    licence = req.licence
+    assert licence.end_date is not None
+    with time_machine.travel(licence.end_date + timedelta(days=1)):
+        call_command("expire_licences", stdout=io.StringIO())
+        with django_capture_on_commit_callbacks(execute=True):
+            req.revoke(actor=reviewer, reason="Published against the terms.")
+
+    history = [
+        (row.from_status, row.to_status, row.actor, row.note)
+        for row in licence.status_changes.all()
+    ]
+    assert history == [
+        (LicenceStatus.VALID, LicenceStatus.EXPIRED, None, f"Ended on {licence.end_date}."),
+        (LicenceStatus.EXPIRED, LicenceStatus.REVOKED, reviewer, "Published against the terms."),
+    ]
+    licence.refresh_from_db()
+    assert licence.status == LicenceStatus.REVOKED
+    assert licence.revoked_at is not None
+    assert licence.expired_on is not None
+
+
+def test_a_revoked_licence_never_expires_nor_is_revoked_again(article, reviewer) -> None:
+    req = make_request(article, duration="1m")
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    req.licence.revoke(actor=reviewer, reason="Rights dispute with the author")
+    with pytest.raises(LicenceStateError, match="it is Revoked"):
+        req.licence.expire(on=timezone.localdate())
+    with pytest.raises(LicenceStateError, match="it is Revoked"):
+        req.licence.revoke(actor=reviewer, reason="Again")
+    assert req.licence.status_changes.count() == 1

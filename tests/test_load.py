@@ -17,7 +17,7 @@ from django.utils import timezone
 from billing.models import Invoice, Payment, StripeEvent
 from licensing.models import Licence, RepublicationRequest, StatusChange
 from portal.models import DocumentSequence
-from tests.factories import make_invoiced_request, make_request
+from tests.factories import approved_request, make_request
 from tests.stripe_stub import WEBHOOK_SECRET, completed_session, event_payload, sign
 
 pytestmark = [
@@ -87,7 +87,7 @@ def test_twenty_approvals_at_once_number_invoices_without_gaps(article, reviewer
 
 def test_fifty_deliveries_of_one_payment_license_once(article, reviewer, settings) -> None:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     invoice = req.invoice
     payload = event_payload(
         "checkout.session.completed",

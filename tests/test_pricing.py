@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from billing.models import Invoice
-from licensing import pricing
 from licensing.models import AutoApprovalRule, PriceRule, RepublicationRequest
 from tests.factories import make_auto_approval_rule, make_price_rule, make_request
 
@@ -42,26 +41,26 @@ def test_most_specific_rule_wins(db) -> None:
         min_audience=1_000_000,
         fee_minor=90000,
     )
-    assert pricing.suggest_fee(asking()) == (30000, "GBP")
-    assert pricing.suggest_fee(asking(audience_size=2_000_000)) == (90000, "GBP")
-    assert pricing.suggest_fee(asking(media="print")) == (5000, "GBP")
-    assert pricing.suggest_fee(asking(outlet_type="ngo")) == (10000, "GBP")
+    assert PriceRule.suggest_fee(asking()) == (30000, "GBP")
+    assert PriceRule.suggest_fee(asking(audience_size=2_000_000)) == (90000, "GBP")
+    assert PriceRule.suggest_fee(asking(media="print")) == (5000, "GBP")
+    assert PriceRule.suggest_fee(asking(outlet_type="ngo")) == (10000, "GBP")
 
 
 def test_equally_specific_rules_lowest_fee_wins(db) -> None:
     make_price_rule(name="Newspapers", outlet_type="newspaper", fee_minor=20000)
     make_price_rule(name="Online", media="online", fee_minor=15000)
     make_price_rule(name="Worldwide", territory="worldwide", fee_minor=17500)
-    rule = pricing.matching_price_rule(asking())
+    rule = PriceRule.best_for(asking())
     assert rule is not None
     assert rule.name == "Online"
-    assert pricing.suggest_fee(asking()) == (15000, "GBP")
+    assert PriceRule.suggest_fee(asking()) == (15000, "GBP")
 
 
 def test_inactive_rules_are_ignored(db) -> None:
     make_price_rule(name="Anything", fee_minor=10000)
     make_price_rule(name="Old newspaper rate", outlet_type="newspaper", fee_minor=1, active=False)
-    assert pricing.suggest_fee(asking()) == (10000, "GBP")
+    assert PriceRule.suggest_fee(asking()) == (10000, "GBP")
 
 
 @pytest.mark.parametrize(
@@ -71,13 +70,13 @@ def test_inactive_rules_are_ignored(db) -> None:
 def test_audience_band_bounds_are_inclusive(db, audience: int, matches: bool) -> None:
     make_price_rule(name="Small", min_audience=1000, max_audience=10_000, fee_minor=7500)
     expected = (7500, "GBP") if matches else None
-    assert pricing.suggest_fee(asking(audience_size=audience)) == expected
+    assert PriceRule.suggest_fee(asking(audience_size=audience)) == expected
 
 
 def test_open_ended_band(db) -> None:
     make_price_rule(name="Up to 500", max_audience=500, fee_minor=100)
-    assert pricing.suggest_fee(asking(audience_size=1)) == (100, "GBP")
-    assert pricing.suggest_fee(asking(audience_size=501)) is None
+    assert PriceRule.suggest_fee(asking(audience_size=1)) == (100, "GBP")
+    assert PriceRule.suggest_fee(asking(audience_size=501)) is None
 
 
 def test_the_audience_band_counts_as_one_condition(db) -> None:
@@ -85,19 +84,19 @@ def test_the_audience_band_counts_as_one_condition(db) -> None:
     make_price_rule(
         name="Two conditions", outlet_type="newspaper", media="online", fee_minor=99_999
     )
-    assert pricing.suggest_fee(asking()) == (99_999, "GBP")
+    assert PriceRule.suggest_fee(asking()) == (99_999, "GBP")
 
 
 def test_rule_currency_is_suggested(db) -> None:
     make_price_rule(name="Euro", fee_minor=12000, currency="EUR")
-    assert pricing.suggest_fee(asking()) == (12000, "EUR")
+    assert PriceRule.suggest_fee(asking()) == (12000, "EUR")
 
 
 def test_no_matching_rule_gives_none_and_the_queue_shows_a_dash(
     reviewer_client: Client, article
 ) -> None:
     make_price_rule(name="Broadcast only", media="broadcast", fee_minor=40000)
-    assert pricing.suggest_fee(asking()) is None
+    assert PriceRule.suggest_fee(asking()) is None
     req = make_request(article)
     assert (req.suggested_fee_minor, req.suggested_currency) == (None, "")
     html = reviewer_client.get("/staff/").content.decode()

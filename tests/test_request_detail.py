@@ -65,3 +65,13 @@ def test_history_lists_the_submission(client: Client, article) -> None:
     html = client.get(f"/requests/{req.uuid}/").content.decode()
     assert 'id="history-heading"' in html
     assert html.count('class="list-group-item"') == 1
+
+
+def test_card_button_needs_both_stripe_keys(client: Client, article, reviewer, settings) -> None:
+    client.post(f"/articles/{article.slug}/republish/", request_form_data())
+    req = RepublicationRequest.objects.get()
+    req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", ""
+    assert "Pay by card" not in client.get(f"/requests/{req.uuid}/").content.decode()
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
+    assert "Pay by card" in client.get(f"/requests/{req.uuid}/").content.decode()

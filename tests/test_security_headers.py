@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 
 from licensing.models import Article, RepublicationRequest
-from tests.factories import make_invoiced_request, request_form_data
+from tests.factories import approved_request, request_form_data
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_POLICY = {
@@ -63,7 +63,7 @@ def staff_client(reviewer: User) -> Client:
 
 @pytest.fixture
 def invoiced(article: Article, reviewer: User) -> RepublicationRequest:
-    return make_invoiced_request(article, actor=reviewer, notes="Line one\nline two")
+    return approved_request(article, actor=reviewer, notes="Line one\nline two", fee_minor=10000)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from portal import settings as portal_settings
 from portal.structured_logging import LogContextFilter
-from tests.factories import make_invoiced_request, make_request
+from tests.factories import approved_request, make_request
 from tests.stripe_stub import WEBHOOK_SECRET, completed_session, event_payload, sign
 
 LOGGING: dict[str, Any] = portal_settings.LOGGING
@@ -68,7 +68,7 @@ def test_paid_invoice_and_webhook_records_carry_all_three_numbers(
     json_log, article, reviewer, settings, django_capture_on_commit_callbacks
 ) -> None:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    req = make_invoiced_request(article, actor=reviewer, fee_minor=10000, currency="GBP")
+    req = approved_request(article, actor=reviewer, fee_minor=10000, currency="GBP")
     invoice = req.invoice
     payload = event_payload(
         "checkout.session.completed",
@@ -115,7 +115,7 @@ def test_paid_invoice_and_webhook_records_carry_all_three_numbers(
 
 
 def test_void_and_refund_log_the_credit_note(json_log, article, reviewer) -> None:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     invoice = req.invoice
     note = invoice.void(reason="Cancelled by the desk.")
 
@@ -127,7 +127,7 @@ def test_void_and_refund_log_the_credit_note(json_log, article, reviewer) -> Non
 
 
 def test_refund_is_logged(json_log, article, reviewer) -> None:
-    req = make_invoiced_request(article, actor=reviewer)
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
     invoice = req.invoice
     invoice.record_payment(
         method="bank_transfer",

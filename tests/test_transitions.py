@@ -1,4 +1,5 @@
-"""RepublicationRequest transitions: the lifecycle in DESIGN.md, its audit trail and its locks."""
+"""RepublicationRequest transitions: the lifecycle (RepublicationRequest.TRANSITIONS), its audit
+trail and its locks."""
 
 import threading
 from collections.abc import Callable

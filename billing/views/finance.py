@@ -1,17 +1,14 @@
 """Finance pages: the invoice list and its CSV export, one invoice, recording bank transfers."""
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -24,9 +21,11 @@ from django_countries import countries
 
 from billing.forms import BankTransferForm, InvoiceFilterForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentMethod
+from portal.access import permission_required_or_404
 from portal.money import format_money, to_major, to_minor
 
-FINANCE_PERMISSION = "billing.record_payment"
+# Finance staff: the invoice pages and recording bank transfers.
+RECORD_PAYMENT_PERMISSION = "billing.record_payment"
 PAGE_SIZE = 25
 # The list shows only what a row needs; the frozen JSON details stay in the table.
 LIST_COLUMNS = [
@@ -61,20 +60,6 @@ CSV_HEADER = [
 ]
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def finance_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Anonymous visitors go to the staff login; signed-in users without the permission get 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.has_perm(FINANCE_PERMISSION):
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _paid_minor() -> Subquery:
@@ -151,7 +136,7 @@ def _render_list(request: HttpRequest, form: InvoiceFilterForm, status: int = 20
     return render(request, "billing/staff/invoice_list.html", context, status=status)
 
 
-@finance_required
+@permission_required_or_404(RECORD_PAYMENT_PERMISSION)
 @require_safe
 def invoice_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, InvoiceFilterForm(request.GET))
@@ -195,7 +180,7 @@ def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[str]:
         yield writer.writerow([_safe_cell(cell) for cell in row])
 
 
-@finance_required
+@permission_required_or_404(RECORD_PAYMENT_PERMISSION)
 @require_safe
 def invoice_csv(request: HttpRequest) -> HttpResponseBase:
     form = InvoiceFilterForm(request.GET)
@@ -255,13 +240,13 @@ def _render_detail(
     return render(request, "billing/staff/invoice_detail.html", context, status=status)
 
 
-@finance_required
+@permission_required_or_404(RECORD_PAYMENT_PERMISSION)
 @require_safe
 def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _render_detail(request, _invoice_or_404(number))
 
 
-@finance_required
+@permission_required_or_404(RECORD_PAYMENT_PERMISSION)
 def record_transfer(request: HttpRequest, number: str) -> HttpResponse:
     if request.method != "POST":
         # Someone signing in after a timed-out POST lands here: show the invoice.

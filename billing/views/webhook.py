@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +29,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
     PaymentProblem,
+    ProblemKind,
     StripeEvent,
 )
 from billing.stripe import WebhookEvent
@@ -144,7 +145,12 @@ def _update_session_row(session: dict[str, Any], status: str) -> None:
 
 
 def _problem(
-    event: WebhookEvent, invoice: Invoice | None, kind: str, detail: str, *, alert: bool = True
+    event: WebhookEvent,
+    invoice: Invoice | None,
+    kind: ProblemKind,
+    detail: str,
+    *,
+    alert: bool = True,
 ) -> None:
     """Record what finance must look at, log it, and (on commit) email them."""
     number = invoice.number if invoice else "no invoice"
@@ -188,22 +194,19 @@ def _checkout_completed(event: WebhookEvent) -> str:
 def _checkout_paid(event: WebhookEvent) -> str:
     session = event.object
     session_id = _text(session.get("id"))
-    # No savepoint of its own: the webhook's transaction holds everything, and
-    # nothing here is caught and carried on from.
-    with transaction.atomic(savepoint=False):
-        # Locked until the webhook commits: a twin event for the same session
-        # waits here, then sees this payment instead of a stale amount due.
-        invoice = _invoice_for_session(session, lock=True)
-        if invoice is None:
-            logger.warning(
-                "Checkout Session %s paid but matches no invoice (metadata %r, event %s)",
-                session_id,
-                _metadata_invoice(session) or session.get("client_reference_id"),
-                event.id,
-            )
-            return "unknown invoice"
-        _update_session_row(session, CheckoutStatus.PAID)
-        return _record_card_payment(event, invoice, session)
+    # Locked until the webhook commits: a twin event for the same session
+    # waits here, then sees this payment instead of a stale amount due.
+    invoice = _invoice_for_session(session, lock=True)
+    if invoice is None:
+        logger.warning(
+            "Checkout Session %s paid but matches no invoice (metadata %r, event %s)",
+            session_id,
+            _metadata_invoice(session) or session.get("client_reference_id"),
+            event.id,
+        )
+        return "unknown invoice"
+    _update_session_row(session, CheckoutStatus.PAID)
+    return _record_card_payment(event, invoice, session)
 
 
 def _already_recorded(event: WebhookEvent, invoice: Invoice, session_id: str) -> str:
@@ -215,62 +218,50 @@ def _already_recorded(event: WebhookEvent, invoice: Invoice, session_id: str) ->
 
 def _record_card_payment(event: WebhookEvent, invoice: Invoice, session: dict[str, Any]) -> str:
     session_id = _text(session.get("id"))
-    # One query for two questions: is this session's payment already recorded
-    # (on any invoice), and how much has this invoice been paid. The invoice is
-    # locked, so no other payment for it can arrive meanwhile. The few rows are
-    # added up here: an aggregate with FILTER clauses took Django longer to build
-    # than the database took to answer.
-    rows = list(
-        Payment.objects.filter(
-            Q(method=PaymentMethod.STRIPE, provider_reference=session_id) | Q(invoice=invoice)
-        ).values_list("method", "provider_reference", "invoice_id", "amount_minor")
-    )
-    if any(
-        method == PaymentMethod.STRIPE and reference == session_id
-        for method, reference, _invoice, _amount in rows
-    ):
+    # The invoice is locked, so no other payment for it can arrive meanwhile.
+    if Payment.objects.filter(method=PaymentMethod.STRIPE, provider_reference=session_id).exists():
         return _already_recorded(event, invoice, session_id)
 
     amount = session.get("amount_total")
     currency = _text(session.get("currency")).upper()
-    paid = sum(part for _method, _reference, paid_on, part in rows if paid_on == invoice.pk)
-    due = max(invoice.total_minor - paid, 0)
+    due = invoice.due_minor
     if invoice.status == InvoiceStatus.OPEN and (
         amount != due or currency != invoice.currency.upper()
     ):
         _problem(
             event,
             invoice,
-            "amount_mismatch",
+            ProblemKind.AMOUNT_MISMATCH,
             f"Checkout Session {session_id} paid {amount} {currency or '?'} (minor units) "
             f"but {invoice.number} has {due} {invoice.currency} due.",
         )
         return "amount or currency mismatch: not paid"
     if not isinstance(amount, int) or amount <= 0 or len(currency) != 3:
         _problem(
-            event, invoice, "unreadable_amount", f"Session {session_id}: {amount!r} {currency!r}."
+            event,
+            invoice,
+            ProblemKind.UNREADABLE_AMOUNT,
+            f"Session {session_id}: {amount!r} {currency!r}.",
         )
         return "unreadable amount"
 
     try:
-        # The unique (method, provider_reference) constraint is the second guard.
-        with transaction.atomic():
-            # The invoice is the row locked above: no second lock or re-read.
-            payment = invoice.record_payment_locked(
-                method=PaymentMethod.STRIPE,
-                amount_minor=amount,
-                currency=currency,
-                received_on=timezone.localdate(),
-                provider_reference=session_id,
-                paid_before=paid,
-            )
+        # The unique (method, provider_reference) constraint is the second guard;
+        # record_payment() holds its writes in a savepoint, so losing it undoes only them.
+        payment = invoice.record_payment(
+            method=PaymentMethod.STRIPE,
+            amount_minor=amount,
+            currency=currency,
+            received_on=timezone.localdate(),
+            provider_reference=session_id,
+        )
     except IntegrityError:
         return _already_recorded(event, invoice, session_id)
     if payment.flagged_for_refund:
         _problem(
             event,
             invoice,
-            "payment_for_closed_invoice",
+            ProblemKind.PAYMENT_FOR_CLOSED_INVOICE,
             f"Card payment {payment.amount_display} (session {session_id}) arrived for "
             f"{invoice.number}, which is {invoice.get_status_display().lower()}: refund it.",
         )
@@ -298,7 +289,7 @@ def _checkout_failed(event: WebhookEvent) -> str:
     _problem(
         event,
         invoice,
-        "async_payment_failed",
+        ProblemKind.ASYNC_PAYMENT_FAILED,
         f"The delayed payment for Checkout Session {session.get('id')} failed; "
         f"{invoice.number} stays open.",
         alert=False,
@@ -334,7 +325,9 @@ def _charge_refunded(event: WebhookEvent) -> str:
         logger.warning("Charge %s for %s: nothing refunded", charge_id, invoice.number)
         return "nothing refunded"
     if _text(charge.get("currency")).upper() != invoice.currency.upper():
-        _problem(event, invoice, "refund_currency_mismatch", f"Charge {charge_id} refunded.")
+        _problem(
+            event, invoice, ProblemKind.REFUND_CURRENCY_MISMATCH, f"Charge {charge_id} refunded."
+        )
         return "currency mismatch"
     refunded_payment = _payment_for_charge(charge)
     if invoice.status == InvoiceStatus.VOID or (
@@ -378,7 +371,9 @@ def _charge_refunded(event: WebhookEvent) -> str:
             return "already credited"
         except InvoiceStateError as error:
             # More than the invoice has left to credit: finance sorts it out.
-            _problem(event, invoice, "refund_not_credited", f"Charge {charge_id}: {error}")
+            _problem(
+                event, invoice, ProblemKind.REFUND_NOT_CREDITED, f"Charge {charge_id}: {error}"
+            )
             return "refund not credited"
     logger.info(
         "Invoice %s: refund of %s credited by %s (charge %s, event %s)",

@@ -1,13 +1,9 @@
 """Who may see a request: its requester, the browser that submitted it, and reviewers."""
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from licensing.models import RepublicationRequest
@@ -39,17 +35,3 @@ def requester_request_or_404(
     if not (in_session or is_owner or is_reviewer(request)):
         raise Http404("No such request")
     return req
-
-
-def reviewer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the staff login; signed-in non-reviewers get 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_reviewer(request):
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper

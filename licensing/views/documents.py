@@ -14,7 +14,8 @@ from billing.pdf import render_credit_note_pdf, render_invoice_pdf
 from licensing.models import RepublicationRequest
 from licensing.views.access import requester_request_or_404
 
-FINANCE_PERMISSION = "billing.view_invoice"
+# Anyone who may see invoices in the admin may download any invoice's PDF.
+VIEW_INVOICE_PERMISSION = "billing.view_invoice"
 
 
 @require_safe
@@ -39,7 +40,7 @@ def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def _request_allowed_to_see(request: HttpRequest, invoice: Invoice) -> RepublicationRequest | None:
     """The invoice's request if this visitor may see it (finance may see any invoice); else 404."""
     req = RepublicationRequest.objects.filter(invoice=invoice).first()
-    if request.user.is_authenticated and request.user.has_perm(FINANCE_PERMISSION):
+    if request.user.is_authenticated and request.user.has_perm(VIEW_INVOICE_PERMISSION):
         return req
     if req is None:
         raise Http404("No such invoice")

@@ -12,9 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing import stripe as billing_stripe
-from licensing import pricing
 from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, RepublicationRequestForm
-from licensing.models import Article, Outlet, RepublicationRequest, TransitionNotAllowed
+from licensing.models import (
+    Article,
+    Outlet,
+    PriceRule,
+    RepublicationRequest,
+    TransitionNotAllowed,
+)
 from licensing.views.access import remember_submission, requester_request_or_404
 from portal.money import format_money
 from portal.rate_limits import Limit, rate_limited
@@ -84,7 +89,7 @@ def _estimate(data: object) -> str:
     """The rate card's fee for what is chosen so far, formatted, or '' if none applies."""
     form = EstimateForm(data)  # type: ignore[arg-type]
     form.is_valid()
-    suggestion = pricing.suggest_fee(form.as_request())
+    suggestion = PriceRule.suggest_fee(form.as_request())
     return format_money(*suggestion) if suggestion else ""
 
 

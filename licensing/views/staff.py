@@ -1,6 +1,7 @@
 """The reviewers' desk: the queue at /staff/ and one request at /staff/requests/<id>/."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -31,7 +32,8 @@ from licensing.models import (
     TransitionNotAllowed,
 )
 from licensing.response_target import overdue_cutoff
-from licensing.views.access import reviewer_required
+from licensing.views.access import REVIEW_PERMISSION
+from portal.access import permission_required_or_404
 from portal.money import format_money, to_major, to_minor
 
 QUEUE_PAGE_SIZE = 25
@@ -94,7 +96,7 @@ def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[Rep
     return queue.order_by("-waiting_since", "-id")
 
 
-@reviewer_required
+@permission_required_or_404(REVIEW_PERMISSION)
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     choices = [(str(user.pk), user.get_username()) for user in reviewers()]
@@ -125,19 +127,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "") -> dict[str, Any]:
     """The forms the request's status allows; the one being posted is bound to the data."""
-    allowed: dict[str, Callable[..., forms.Form]] = {
-        "note": InternalNoteForm,
-        "assign": lambda *args, **kwargs: AssignForm(*args, reviewers=reviewers(), **kwargs),
+    allowed = {
+        name: desk_action.form
+        for name, desk_action in DESK_ACTIONS.items()
+        if not desk_action.transition or req.allows(desk_action.transition)
     }
-    if req.status == RequestStatus.SUBMITTED:
-        allowed |= {"approve": ApproveForm, "ask": AskForInformationForm}
-    if req.status in {RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}:
-        allowed["decline"] = DeclineForm
-    # Each takes a reason for the requester, like a decline; never two on one page.
-    if req.status == RequestStatus.AWAITING_PAYMENT:
-        allowed["cancel"] = DeclineForm
-    if req.status == RequestStatus.LICENSED:
-        allowed["revoke"] = DeclineForm
+    # Cancel and decline each take a reason (never two on one page): a request
+    # the desk has not yet answered is declined, a quote awaiting payment cancelled.
+    if "decline" in allowed:
+        allowed.pop("cancel", None)
     initial: dict[str, dict[str, Any]] = {
         "approve": {
             "fee": to_major(req.suggested_fee_minor)
@@ -195,7 +193,7 @@ def _get(pk: int) -> RepublicationRequest:
     )
 
 
-@reviewer_required
+@permission_required_or_404(REVIEW_PERMISSION)
 @require_safe
 def request_page(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get(pk)
@@ -242,21 +240,33 @@ def _revoke(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
     return f"Revoked the licence for {req.reference}; the requester has been told why."
 
 
-ACTIONS: dict[str, Callable[[RepublicationRequest, User, dict[str, Any]], str]] = {
-    "approve": _approve,
-    "decline": _decline,
-    "cancel": _cancel,
-    "revoke": _revoke,
-    "ask": _ask,
-    "assign": _assign,
-    "note": _note,
+@dataclass(frozen=True)
+class DeskAction:
+    """One button on the desk's request page: its form, what it does, and the
+    model transition it makes (none: every status allows it)."""
+
+    form: Callable[..., forms.Form]
+    run: Callable[[RepublicationRequest, User, dict[str, Any]], str]
+    transition: str = ""
+
+
+DESK_ACTIONS: dict[str, DeskAction] = {
+    "approve": DeskAction(ApproveForm, _approve, "approve"),
+    "ask": DeskAction(AskForInformationForm, _ask, "ask_for_information"),
+    "decline": DeskAction(DeclineForm, _decline, "decline"),
+    "cancel": DeskAction(DeclineForm, _cancel, "withdraw"),
+    "revoke": DeskAction(DeclineForm, _revoke, "revoke"),
+    "assign": DeskAction(
+        lambda *args, **kwargs: AssignForm(*args, reviewers=reviewers(), **kwargs), _assign
+    ),
+    "note": DeskAction(InternalNoteForm, _note),
 }
 
 
-@reviewer_required
+@permission_required_or_404(REVIEW_PERMISSION)
 @require_POST
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    if action not in ACTIONS:
+    if action not in DESK_ACTIONS:
         raise Http404("No such action")
     req = _get(pk)
     if action == "assign" and "me" in request.POST:
@@ -274,7 +284,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
     try:
-        done = ACTIONS[action](req, request.user, form.cleaned_data)  # type: ignore[arg-type]
+        done = DESK_ACTIONS[action].run(req, request.user, form.cleaned_data)  # type: ignore[arg-type]
     except TransitionNotAllowed as error:
         # Someone else acted first: say what happened instead of failing.
         messages.error(request, str(error))

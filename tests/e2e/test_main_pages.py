@@ -28,7 +28,7 @@ from tests.e2e.helpers import (
     send,
     sign_in_staff,
 )
-from tests.factories import make_article, make_invoiced_request, make_request, make_request_in
+from tests.factories import approved_request, make_article, make_request, make_request_in
 from tests.stripe_stub import StripeStub
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +102,7 @@ def test_every_main_page_is_accessible_and_fits_the_screen(
 ) -> None:
     article = catalogue[0]
     # The requester's requests in the states with the most on their page.
-    awaiting = make_invoiced_request(article, actor=reviewer, fee_minor=18000)
+    awaiting = approved_request(article, actor=reviewer, fee_minor=18000)
     licensed = make_request_in(catalogue[1], "licensed", actor=reviewer)
     make_request(
         catalogue[3],

@@ -1,7 +1,8 @@
 """manage.py expire_quotes: daily. Expire unpaid quotes past validity; remind before.
 
 Expiry voids the invoice with a credit note. The reminder goes once,
-QUOTE_REMINDER_DAYS_BEFORE days before the quote lapses.
+QUOTE_REMINDER_DAYS_BEFORE days before the quote lapses. A paid invoice is
+neither expired nor reminded, even while its request waits for the licence.
 """
 
 from datetime import timedelta
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from billing.models import InvoiceStatus
 from licensing import tasks
 from licensing.models import RepublicationRequest, RequestStatus, TransitionNotAllowed
 
@@ -22,7 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = timezone.localdate()
-        awaiting = RepublicationRequest.objects.filter(status=RequestStatus.AWAITING_PAYMENT)
+        awaiting = RepublicationRequest.objects.filter(
+            status=RequestStatus.AWAITING_PAYMENT, invoice__status=InvoiceStatus.OPEN
+        )
         expired = 0
         for req in awaiting.filter(quote_valid_until__lt=today):
             try:
