@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0005_dashboard_indexes'),
+        ("licensing", "0005_dashboard_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='licence',
-            name='pdf',
-            field=models.FileField(blank=True, storage=portal.documents.document_storage, upload_to='licences/'),
+            model_name="licence",
+            name="pdf",
+            field=models.FileField(
+                blank=True, storage=portal.documents.document_storage, upload_to="licences/"
+            ),
         ),
     ]
