@@ -32,7 +32,12 @@ class DocumentStorageUnavailable(ConnectionError):
 
 
 def document_storage() -> Storage:
-    """The storage stored documents live in (the FileField's storage callable)."""
+    """The storage stored documents live in.
+
+    Also the FileFields' storage callable, which Django calls once at import;
+    the functions below ask again at each call, so a change of STORAGES
+    (tests) applies at once.
+    """
     return storages["documents"]
 
 
@@ -41,7 +46,7 @@ def read_document(file: FieldFile, sha256: str, *, label: str) -> bytes | None:
     if not file.name or not sha256:
         return None
     try:
-        with file.storage.open(file.name, "rb") as stored:
+        with document_storage().open(file.name, "rb") as stored:
             data = bytes(stored.read())
     except FileNotFoundError:
         logger.warning("Stored document %s (%s) is missing: rendering it again", label, file.name)
@@ -63,10 +68,13 @@ def save_document(file: FieldFile, name: str, data: bytes) -> str:
 
     The caller saves the model row with the new name and hash.
     """
+    storage = document_storage()
     try:
         if file.name:
-            file.delete(save=False)
-        file.save(name, ContentFile(data), save=False)
+            storage.delete(file.name)
+        file.name = storage.save(
+            file.field.generate_filename(file.instance, name), ContentFile(data)
+        )
     except STORE_ERRORS as error:
         raise DocumentStorageUnavailable(f"Document store unavailable: {error}") from error
     return hashlib.sha256(data).hexdigest()
