@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import Article, Licence
 from tests.factories import approved_request, pay_by_transfer
+from tests.s3_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -267,3 +268,25 @@ def test_the_environment_configures_the_bucket(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert "DOCUMENT_STORAGE='nfs': use local or s3." in result.stderr
+
+
+def test_gunicorn_refuses_to_start_with_local_documents_on_two_servers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DOCUMENT_STORAGE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CACHE_URL="redis://127.0.0.1:6379/13",
+        PORTAL_SERVERS="2",
+        PORT=str(free_port()),
+        WEB_CONCURRENCY="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr and "DOCUMENT_STORAGE=local with PORTAL_SERVERS=2" in (
+        result.stderr
+    )
+    assert "Not starting: `manage.py check --deploy --tag portal` failed" in result.stderr
+    assert "Listening at" not in result.stderr + result.stdout
