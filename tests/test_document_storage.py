@@ -140,6 +140,11 @@ def test_the_bucket_out_of_reach_gives_a_503_page_and_nothing_is_lost(
     assert f"We cannot fetch licence {licence.number} from our document store" in page
     assert f'href="/requests/{licence.request.uuid}/"' in page
     assert f"Licence {licence.number} not served" in caplog.text
+    french = owner.get(f"/licences/{licence.uuid}/pdf", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.status_code == 503
+    assert f"Nous ne parvenons pas à récupérer la licence {licence.number}" in (
+        french.content.decode()
+    )
     before = Licence.objects.values().get(pk=licence.pk)
 
     s3_documents.proxy.restore()
