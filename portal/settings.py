@@ -357,6 +357,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Sessions in the database (Django's default, said here on purpose): every
+# server behind a load balancer reads the same ones, with no sticky sessions.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP
 CSRF_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP
