@@ -11,7 +11,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
+from storages.backends.s3 import S3Storage
 
 from portal.documents import STORE_ERRORS
 
@@ -31,7 +32,8 @@ def check_shared_state(
 ) -> list[checks.CheckMessage]:
     """Several servers must share documents, and the cache that counts rate limits."""
     errors: list[checks.CheckMessage] = []
-    if settings.PORTAL_SERVERS > 1 and settings.DOCUMENT_STORAGE == "local":
+    on_this_disk = isinstance(storages["documents"], FileSystemStorage)
+    if settings.PORTAL_SERVERS > 1 and on_this_disk:
         errors.append(
             checks.Error(
                 f"DOCUMENT_STORAGE=local with PORTAL_SERVERS={settings.PORTAL_SERVERS}: each "
@@ -59,16 +61,16 @@ def check_document_bucket(
     *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """With DOCUMENT_STORAGE=s3 the bucket answers, within the storage's short timeouts."""
-    if settings.DOCUMENT_STORAGE != "s3":
-        return []
     storage = storages["documents"]
+    if not isinstance(storage, S3Storage):
+        return []
     try:
         # head_bucket: the bucket exists and these keys may use it; reads no object.
-        storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)  # type: ignore[attr-defined]
+        storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
     except STORE_ERRORS as error:
         return [
             checks.Error(
-                f"The document bucket {storage.bucket_name!r} cannot be reached: {error}",  # type: ignore[attr-defined]
+                f"The document bucket {storage.bucket_name!r} cannot be reached: {error}",
                 hint=(
                     "Check AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL, AWS_S3_REGION_NAME "
                     "and the keys, and that this server can reach the bucket."
