@@ -40,3 +40,22 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start on settings that cannot work on the servers declared (portal/checks.py).
+
+    Checked in a child process: this master then never holds a connection to
+    the bucket that its forked workers would share.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--tag", "portal"],
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit("Not starting: `manage.py check --deploy --tag portal` failed (above).")

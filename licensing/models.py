@@ -26,6 +26,7 @@ from django_countries.fields import CountryField
 
 from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
 from licensing import signals
+from portal.documents import document_storage, read_document, save_document
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -897,7 +898,7 @@ class Licence(models.Model):
     expired_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
-    pdf = models.FileField(upload_to="licences/", blank=True)
+    pdf = models.FileField(upload_to="licences/", blank=True, storage=document_storage)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -1085,19 +1086,14 @@ class Licence(models.Model):
     def store_pdf(self) -> bytes:
         """Render, store and fingerprint the PDF (after commit, from a task)."""
         data = self.render_pdf()
-        if self.pdf:
-            self.pdf.delete(save=False)
-        self.pdf.save(f"{self.number}.pdf", ContentFile(data), save=False)
-        self.pdf_sha256 = hashlib.sha256(data).hexdigest()
+        self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
         self.save(update_fields=["pdf", "pdf_sha256"])
         return data
 
     def pdf_bytes(self) -> bytes:
-        """The stored PDF, re-rendered and stored again if the file went missing."""
-        if self.pdf.name and self.pdf.storage.exists(self.pdf.name):
-            with self.pdf.open("rb") as stored:
-                return bytes(stored.read())
-        return self.store_pdf()
+        """The stored PDF; rendered and stored again if the file is missing or altered."""
+        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+        return stored if stored is not None else self.store_pdf()
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""

@@ -157,16 +157,22 @@ def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
 def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     """Render and store the licence PDF, then email it to the licensee."""
     licence = Licence.objects.select_related("request__article").get(pk=licence_id)
-    # A retry sends the PDF the first attempt stored.
-    pdf = licence.store_pdf() if attempt == 1 else licence.pdf_bytes()
     if licence.status == LicenceStatus.REVOKED:
         # Revoked before the email went out (a retry after a mail outage): the
         # licensee gets the revocation email, not a licence that no longer holds.
         logger.info("Licence %s not sent: it has been revoked", licence.number)
         return "not sent: the licence has been revoked"
+
+    def store_and_send() -> None:
+        # A retry sends the PDF the first attempt stored. A document store that
+        # does not answer raises DocumentStorageUnavailable, a ConnectionError:
+        # retried later like a mail outage, the licence row untouched.
+        pdf = licence.store_pdf() if attempt == 1 else licence.pdf_bytes()
+        emails.send_licence_issued(licence, pdf=pdf)
+
     return send_or_retry(
         deliver_licence,
-        send=lambda: emails.send_licence_issued(licence, pdf=pdf),
+        send=store_and_send,
         email="licence_issued",
         request_reference=licence.request.reference,
         attempt=attempt,

@@ -193,8 +193,60 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 PDF_FONT_DIR = env.str("PDF_FONT_DIR", default="") or env.str(
     "LICENCE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu"
 )
+# Stored documents (licence PDFs): on this machine's disk under MEDIA_ROOT, the
+# default; or with DOCUMENT_STORAGE=s3 in a private S3-compatible bucket that every
+# web server and worker shares (django-storages; AWS_* as it names them).
+DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="local")
+# How many machines run the portal (web servers and workers) against this one
+# database: above one, documents on local disk would be on the wrong machine, and
+# `manage.py check --deploy` (run at gunicorn's start) refuses it (portal.checks).
+PORTAL_SERVERS = env.int("PORTAL_SERVERS", default=1)
+# Seconds to connect to, and to wait for an answer from, the bucket: a stalled
+# bucket gives the visitor the "documents unavailable" page, not a worker timeout.
+DOCUMENT_STORAGE_TIMEOUT_SECONDS = env.float("DOCUMENT_STORAGE_TIMEOUT_SECONDS", default=5)
+
+
+def _document_storage() -> dict[str, object]:
+    if DOCUMENT_STORAGE == "local":
+        # No OPTIONS: the location follows MEDIA_ROOT (tests point it at a temporary folder).
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if DOCUMENT_STORAGE != "s3":
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"DOCUMENT_STORAGE={DOCUMENT_STORAGE!r}: use local or s3.")
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            # Empty means AWS itself; any S3-compatible service has its own URL.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            # Empty keys: boto3's own chain (instance role, ~/.aws) finds them.
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Private: no ACL on any object (the bucket's own, private, applies) and
+            # no public URL; the portal reads each file and serves it after its check.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # django-storages takes the addressing style ("path" or "virtual") from
+            # this Config when one is given, so it is set here.
+            "client_config": Config(
+                s3={"addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None},
+                signature_version="s3v4",
+                connect_timeout=DOCUMENT_STORAGE_TIMEOUT_SECONDS,
+                read_timeout=DOCUMENT_STORAGE_TIMEOUT_SECONDS,
+                retries={"mode": "standard", "max_attempts": 2},
+            ),
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "documents": _document_storage(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -308,6 +360,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Sessions in the database (Django's default, said here on purpose): every
+# server behind a load balancer reads the same ones, with no sticky sessions.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP
 CSRF_COOKIE_SECURE = not DEBUG and not LOCAL_HTTP

@@ -1,7 +1,9 @@
 """Named fixtures shared by the whole suite."""
 
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -159,3 +161,42 @@ def licence_numbering_fails_once(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(licensing.models, "allocate_number", allocate_clashing_once)
     return clashed
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 API server, one process on 127.0.0.1 for the whole run (tests/s3_server.py)."""
+    from tests.s3_server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_documents(s3_server, settings):
+    """Stored documents in a fresh private bucket of `s3_server`, reached through a
+    TCP proxy the test may cut (`.proxy.cut()`) and restore; returns the bucket."""
+    from tests.s3_server import TcpProxy, storage_setting
+
+    proxy = TcpProxy(s3_server.port)
+    bucket = s3_server.new_bucket()
+    settings.DOCUMENT_STORAGE = "s3"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": storage_setting(f"http://127.0.0.1:{proxy.port}", bucket),
+    }
+    yield S3Documents(bucket=bucket, client=s3_server.client(), proxy=proxy)
+    proxy.cut()
+
+
+@dataclass
+class S3Documents:
+    bucket: str
+    client: Any  # a boto3 S3 client straight to the server, past the proxy
+    proxy: Any
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def keys(self) -> list[str]:
+        listed = self.client.list_objects_v2(Bucket=self.bucket)
+        return [item["Key"] for item in listed.get("Contents", [])]

@@ -93,3 +93,24 @@ def test_nginx_example_serves_no_media() -> None:
 
 def test_deploy_docs_warn_never_to_serve_media() -> None:
     assert "Never add a `location /media/`" in (ROOT / "docs/deploy.md").read_text()
+
+
+def test_a_local_file_altered_or_removed_is_rendered_again_never_served(
+    licence: Licence, caplog
+) -> None:
+    owner = Client()
+    owner.force_login(licence.request.requester)
+    url = f"/licences/{licence.uuid}/pdf"
+    stored = Path(settings.MEDIA_ROOT) / str(licence.pdf.name)
+    original = stored.read_bytes()
+    stored.write_bytes(b"%PDF-1.7 tampered")
+    response = owner.get(url)
+    assert response.status_code == 200
+    assert response.content == original
+    assert "does not match its SHA-256" in caplog.text
+    licence.refresh_from_db()
+    stored = Path(settings.MEDIA_ROOT) / str(licence.pdf.name)
+    assert stored.read_bytes() == original
+    stored.unlink()
+    assert owner.get(url).content == original
+    assert "is missing: rendering it again" in caplog.text

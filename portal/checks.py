@@ -1,0 +1,81 @@
+"""Deployment checks of our own: settings that cannot work on the servers declared.
+
+Run by `manage.py check --deploy` (tag "portal"), and by gunicorn before it
+starts (deploy/gunicorn.conf.py) and the worker unit before the worker: a
+server on such settings refuses to start and says why.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+from django.core.files.storage import FileSystemStorage, storages
+from storages.backends.s3 import S3Storage
+
+from portal.documents import STORE_ERRORS
+
+TAG = "portal"
+# Caches every process of the portal reaches alike; anything else is per process.
+SHARED_CACHES = (
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+)
+
+
+@checks.register(TAG, deploy=True)
+def check_shared_state(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Several servers must share documents, and the cache that counts rate limits."""
+    errors: list[checks.CheckMessage] = []
+    on_this_disk = isinstance(storages["documents"], FileSystemStorage)
+    if settings.PORTAL_SERVERS > 1 and on_this_disk:
+        errors.append(
+            checks.Error(
+                f"DOCUMENT_STORAGE=local with PORTAL_SERVERS={settings.PORTAL_SERVERS}: each "
+                "server would keep the PDFs it rendered on its own disk, out of the others' reach.",
+                hint="Set DOCUMENT_STORAGE=s3 and the AWS_* settings (docs/deploy.md).",
+                id="portal.E001",
+            )
+        )
+    cache_backend = settings.CACHES["default"]["BACKEND"]
+    if settings.PORTAL_SERVERS > 1 and cache_backend not in SHARED_CACHES:
+        errors.append(
+            checks.Error(
+                f"The cache ({cache_backend}) lives in each process, with "
+                f"PORTAL_SERVERS={settings.PORTAL_SERVERS}: every server would count its own "
+                "rate limits.",
+                hint="Set CACHE_URL=redis://... to the one Redis all servers share.",
+                id="portal.E002",
+            )
+        )
+    return errors
+
+
+@checks.register(TAG, deploy=True)
+def check_document_bucket(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """With DOCUMENT_STORAGE=s3 the bucket answers, within the storage's short timeouts."""
+    storage = storages["documents"]
+    if not isinstance(storage, S3Storage):
+        return []
+    try:
+        # head_bucket: the bucket exists and these keys may use it; reads no object.
+        storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
+    except STORE_ERRORS as error:
+        return [
+            checks.Error(
+                f"The document bucket {storage.bucket_name!r} cannot be reached: {error}",
+                hint=(
+                    "Check AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL, AWS_S3_REGION_NAME "
+                    "and the keys, and that this server can reach the bucket."
+                ),
+                id="portal.E003",
+            )
+        ]
+    return []

@@ -1,0 +1,80 @@
+"""Stored documents (licence PDFs): written to and read back from the "documents" storage.
+
+That storage is the local disk (MEDIA_ROOT) or a private S3-compatible bucket
+(DOCUMENT_STORAGE=s3), shared by every web server and worker. What is read back
+is checked against the SHA-256 recorded when it was written: a missing or
+altered file is reported as absent, so the caller renders it again instead of
+serving it; a store that does not answer raises DocumentStorageUnavailable.
+"""
+
+import hashlib
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.db.models.fields.files import FieldFile
+
+logger = logging.getLogger(__name__)
+
+# What the storage backends raise when the store itself is away or refuses:
+# botocore's network and timeout errors, an S3 error answer (5xx, access
+# denied, no such bucket), and the disk's own errors for local storage.
+STORE_ERRORS = (BotoCoreError, ClientError, OSError)
+
+
+class DocumentStorageUnavailable(ConnectionError):
+    """The document store did not answer (or refused): try again later, nothing is lost.
+
+    A ConnectionError, so the task retries (portal.mail_retries) treat it like
+    a mail outage: temporary.
+    """
+
+
+def document_storage() -> Storage:
+    """The storage stored documents live in.
+
+    Also the FileFields' storage callable, which Django calls once at import;
+    the functions below ask again at each call, so a change of STORAGES
+    (tests) applies at once.
+    """
+    return storages["documents"]
+
+
+def read_document(file: FieldFile, sha256: str, *, label: str) -> bytes | None:
+    """The stored bytes when they match `sha256`; None, logged, when missing or altered."""
+    if not file.name or not sha256:
+        return None
+    try:
+        with document_storage().open(file.name, "rb") as stored:
+            data = bytes(stored.read())
+    except FileNotFoundError:
+        logger.warning("Stored document %s (%s) is missing: rendering it again", label, file.name)
+        return None
+    except STORE_ERRORS as error:
+        raise DocumentStorageUnavailable(f"Document store unavailable: {error}") from error
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.error(
+            "Stored document %s (%s) does not match its SHA-256: rendering it again",
+            label,
+            file.name,
+        )
+        return None
+    return data
+
+
+def save_document(file: FieldFile, name: str, data: bytes) -> str:
+    """Store `data` as the field's file (replacing any earlier one); its SHA-256 in hex.
+
+    The caller saves the model row with the new name and hash.
+    """
+    storage = document_storage()
+    try:
+        if file.name:
+            storage.delete(file.name)
+        file.name = storage.save(
+            file.field.generate_filename(file.instance, name), ContentFile(data)
+        )
+    except STORE_ERRORS as error:
+        raise DocumentStorageUnavailable(f"Document store unavailable: {error}") from error
+    return hashlib.sha256(data).hexdigest()
