@@ -121,7 +121,7 @@ def test_healthz_and_pages_while_the_database_is_unreachable(article) -> None:
         sent = client.post(article.get_republish_url(), request_form_data())
 
     assert health.status_code == 503
-    assert health.json() == {"status": "error", "database": "unreachable"}
+    assert health.json() == {"status": "error", "database": "unreachable", "cache": "ok"}
     for response in (home, form, sent):
         assert_unavailable_page(response)
     assert not RepublicationRequest.objects.exists()
