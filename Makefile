@@ -28,6 +28,8 @@ LICENCE_FONTS := $(LICENCE_FONT_DIR)/DejaVuSans.ttf $(LICENCE_FONT_DIR)/DejaVuSa
 
 install: .venv/.synced
 
+# The demo's webhook receivers may be on this machine (OUTGOING_WEBHOOKS_ALLOW_PRIVATE).
+run: export OUTGOING_WEBHOOKS_ALLOW_PRIVATE ?= true
 run: install fonts
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo

@@ -80,6 +80,10 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # inside gunicorn's 30-second worker timeout.
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
 
+# Outgoing webhooks go to public addresses only (integrations.destinations);
+# on lets them reach loopback and private networks: tests and the local demo.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", default=False)
+
 # The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
 PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")
 
