@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ class Served:
     def output(self) -> str:
         return self.log.read_text()
 
-    def healthz(self) -> tuple[int, dict, object] | None:
+    def healthz(self) -> tuple[int, dict, Any] | None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
                 return r.status, json.loads(r.read()), r.headers
