@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
 
 logger = logging.getLogger(__name__)
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 class RejectNulBytesMiddleware:
@@ -30,7 +30,7 @@ class RejectNulBytesMiddleware:
 
 
 class RejectUnreadableFormsMiddleware:
-    """A form body Django cannot read (a charset other than UTF-8, a broken upload) answers 400.
+    """A form body Django cannot read (a charset other than UTF-8) answers 400.
 
     Django raises BadRequest when the CSRF check first reads request.POST; its
     400 handler checks CSRF again, reads request.POST again and raises again,
@@ -43,10 +43,13 @@ class RejectUnreadableFormsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
+        # Only url-encoded forms: Django keeps their body, so a view can still
+        # read request.body. A multipart body is a stream, read once, and its
+        # fields are decoded leniently: it is left to the view.
+        if request.method == "POST" and request.content_type == URLENCODED:
             try:
                 request.POST  # noqa: B018 (read once; Django keeps the result)
-            except (BadRequest, SuspiciousOperation, MultiPartParserError, UnicodeDecodeError) as e:
+            except (BadRequest, SuspiciousOperation, UnicodeDecodeError) as e:
                 from portal.views import bad_request
 
                 logger.warning("Unreadable form body on %s: %s", request.path, e)
