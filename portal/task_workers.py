@@ -149,6 +149,11 @@ class Heartbeat(threading.Thread):
         except DatabaseError as error:
             logger.debug("Heartbeat of worker %s not written: %s", self.worker_id, error)
             connection.close()
+        except Exception:
+            # Anything else must not end the thread: a silent worker would
+            # have its task taken over while it still runs it.
+            logger.exception("Heartbeat of worker %s failed", self.worker_id)
+            connection.close()
 
     def run(self) -> None:
         try:

@@ -85,7 +85,7 @@ def serving(tmp_path: Path) -> Iterator[Served]:
     )
     served = Served(process, log_path, port)
     try:
-        deadline = time.monotonic() + 45
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None and not served.healthz():
             time.sleep(0.3)
         # The worker logs its start on its own schedule: give it the rest of the time.
