@@ -29,6 +29,8 @@ PDF_FONTS := $(PDF_FONT_DIR)/DejaVuSans.ttf $(PDF_FONT_DIR)/DejaVuSans-Bold.ttf
 
 install: .venv/.synced
 
+# The demo's webhook receivers may be on this machine (OUTGOING_WEBHOOKS_ALLOW_PRIVATE).
+run: export OUTGOING_WEBHOOKS_ALLOW_PRIVATE ?= true
 run: install fonts
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo

@@ -72,6 +72,8 @@ def main() -> int:
         postgres = {**queued, "DATABASE_URL": f"{SERVER}/{BENCH_DB}"}
         figures += run_step("bench.staff_queue", postgres)
         figures += run_step("bench.web", postgres)
+        stripe = {"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_SECRET_KEY": "sk_test_bench"}
+        figures += run_step("bench.licence_delivery", {**postgres, **stripe})
     finally:
         recreate_database(drop_only=True)
     missed = [str(f["figure"]) for f in figures if not f.get("ok")]

@@ -9,8 +9,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
+
+from integrations import destinations
+from integrations.destinations import SCHEMES
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -92,7 +97,11 @@ def new_secret() -> str:
 class WebhookEndpoint(models.Model):
     """A URL of the publisher's CMS told about licences, signed with its own secret."""
 
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[URLValidator(schemes=list(SCHEMES))],
+        help_text="An http:// or https:// URL on a public address; redirects are not followed.",
+    )
     secret = models.CharField(
         max_length=200,
         default=new_secret,
@@ -111,10 +120,19 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
+        errors = {}
         if not isinstance(self.events, list) or not set(self.events) <= set(WebhookEvent.values):
-            raise ValidationError({"events": f"A list of events among {WebhookEvent.values}."})
+            errors["events"] = f"A list of events among {WebhookEvent.values}."
+        if not settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE and self.url.startswith(
+            tuple(f"{scheme}://" for scheme in SCHEMES)
+        ):
+            # Checked again at each send: the name may resolve elsewhere by then.
+            try:
+                destinations.check(self.url)
+            except destinations.RefusedDestination as refused:
+                errors["url"] = str(refused)
+        if errors:
+            raise ValidationError(errors)
 
 
 class DeliveryStatus(models.TextChoices):

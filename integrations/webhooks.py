@@ -7,15 +7,16 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import urllib3
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from integrations import destinations
 from integrations.models import (
     ATTEMPT_LEASE,
     MAX_ATTEMPTS,
@@ -101,13 +102,27 @@ def queue_deliveries(*, event: str, licence: Licence) -> list[WebhookDelivery]:
     return deliveries
 
 
-def _post(delivery: WebhookDelivery) -> str:
-    """Send once; '' on a 2xx answer, otherwise what went wrong."""
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went: no error when delivered; `gone` when the receiver answered 410."""
+
+    error: str = ""
+    gone: bool = False
+
+
+def _post(delivery: WebhookDelivery) -> Outcome:
+    """Send once, to the address checked by integrations.destinations; never follows a redirect."""
     url = delivery.endpoint.url
-    if not url.startswith(("https://", "http://")):
-        return f"Refusing to send to {url!r}: not an http(s) URL."
+    try:
+        destination = destinations.check(url)
+    except destinations.RefusedDestination as refused:
+        return Outcome(f"Refusing to send to {url}: {refused}")
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+    default_port = 443 if destination.scheme == "https" else 80
+    host = f"[{destination.host}]" if ":" in destination.host else destination.host
     headers = {
+        # The name as written, though the connection goes to the checked address.
+        "Host": host if destination.port == default_port else f"{host}:{destination.port}",
         "Content-Type": "application/json",
         "User-Agent": f"{settings.PUBLISHER_NAME} republishing portal",
         SIGNATURE_HEADER: sign(
@@ -117,19 +132,50 @@ def _post(delivery: WebhookDelivery) -> str:
         DELIVERY_HEADER: str(delivery.uuid),
         "Idempotency-Key": str(delivery.uuid),
     }
-    # S310: the scheme was checked above, so only http(s) is ever opened.
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
+    timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    if destination.scheme == "https":
+        # Connected to the address, while TLS (SNI and the certificate check)
+        # uses the name: no second lookup that could answer differently.
+        pool = urllib3.HTTPSConnectionPool(
+            destination.address,
+            destination.port,
+            timeout=timeout,
+            retries=False,
+            server_hostname=destination.host,
+            assert_hostname=destination.host,
+            cert_reqs="CERT_REQUIRED",
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(
+            destination.address, destination.port, timeout=timeout, retries=False
+        )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as error:
-        return f"HTTP {error.code} from {url}"
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return f"Could not reach {url}: {reason}"
-    if not 200 <= status < 300:
-        return f"HTTP {status} from {url}"
-    return ""
+        response = pool.urlopen(
+            "POST",
+            destination.path,
+            body=body.encode(),
+            headers=headers,
+            redirect=False,
+            retries=False,
+            assert_same_host=False,
+        )
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        return Outcome(f"Could not reach {url}: {error}")
+    finally:
+        pool.close()
+    status = response.status
+    if 200 <= status < 300:
+        return Outcome()
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "")
+        return Outcome(
+            f"HTTP {status} from {url}, a redirect to {location or 'nowhere'}: "
+            "redirects are not followed; update the endpoint's URL."
+        )
+    if status == 410:
+        return Outcome(f"HTTP 410 Gone from {url}: the receiver is gone.", gone=True)
+    return Outcome(f"HTTP {status} from {url}")
 
 
 def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
@@ -145,9 +191,21 @@ def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    error = (
-        _post(delivery) if delivery.endpoint.active else "Endpoint deactivated before the attempt."
+    outcome = (
+        _post(delivery)
+        if delivery.endpoint.active
+        else Outcome("Endpoint deactivated before the attempt.")
     )
+    error = outcome.error
+    if outcome.gone:
+        # 410: the receiver says this URL will never take deliveries again.
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(active=False)
+        delivery.endpoint.active = False
+        logger.warning(
+            "Webhook endpoint %s answered 410 Gone: deactivated (%s)",
+            delivery.endpoint_id,
+            delivery.endpoint.url,
+        )
     finished = timezone.now()
     if not error:
         delivery.status = DeliveryStatus.DELIVERED

@@ -1,8 +1,13 @@
 """Request guards every app shares."""
 
+import logging
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 class RejectNulBytesMiddleware:
@@ -21,4 +26,32 @@ class RejectNulBytesMiddleware:
             from portal.views import page_not_found
 
             return page_not_found(request)
+        return self.get_response(request)
+
+
+class RejectUnreadableFormsMiddleware:
+    """A form body Django cannot read (a charset other than UTF-8) answers 400.
+
+    Django raises BadRequest when the CSRF check first reads request.POST; its
+    400 handler checks CSRF again, reads request.POST again and raises again,
+    which ends as a 500 (with DEBUG on too, its error page reads the form). So
+    the form is read here, before the CSRF check, and the friendly 400 page
+    is the answer. Must come before CsrfViewMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Only url-encoded forms: Django keeps their body, so a view can still
+        # read request.body. A multipart body is a stream, read once, and its
+        # fields are decoded leniently: it is left to the view.
+        if request.method == "POST" and request.content_type == URLENCODED:
+            try:
+                request.POST  # noqa: B018 (read once; Django keeps the result)
+            except (BadRequest, SuspiciousOperation, UnicodeDecodeError) as e:
+                from portal.views import bad_request
+
+                logger.warning("Unreadable form body on %s: %s", request.path, e)
+                return bad_request(request)
         return self.get_response(request)

@@ -37,3 +37,20 @@ def allocate_number(*, prefix: str, year: int, width: int) -> str:
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
     return f"{prefix}-{year}-{sequence.last_value:0{width}d}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker process saying it is alive (portal.task_workers).
+
+    A task claimed by a worker whose heartbeat has lapsed is queued again:
+    that worker was killed, crashed or lost its machine while running it.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.hostname} (pid {self.pid})"

@@ -5,7 +5,7 @@ are the RATE_LIMITS setting, read on every request so tests can change them.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -48,7 +48,7 @@ def _rate(group: str, request: HttpRequest) -> str:
 
 
 def seconds_until_allowed(
-    request: HttpRequest, limits: Iterable[Limit], methods: tuple[str, ...]
+    request: HttpRequest, limits: Sequence[Limit], methods: tuple[str, ...]
 ) -> int | None:
     """Count this request against each limit; None when all allow it, else seconds to wait."""
     waits = []
@@ -68,10 +68,13 @@ def seconds_until_allowed(
         except CACHE_OUTAGE as error:
             # The counts are out of reach: let the request through rather than
             # turn a cache outage into an error on every limited page.
+            # The other limits would wait for the same cache: none is counted.
             logger.error(
-                "Rate limit %s not counted, the cache is unreachable: %s", limit.name, error
+                "Rate limits %s not counted, the cache is unreachable: %s",
+                ", ".join(other.name for other in limits),
+                error,
             )
-            continue
+            break
         if usage is not None and usage["should_limit"]:
             waits.append(max(usage["time_left"], 1))
     return max(waits) if waits else None

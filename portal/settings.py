@@ -80,6 +80,10 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # inside gunicorn's 30-second worker timeout.
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
 
+# Outgoing webhooks go to public addresses only (integrations.destinations);
+# on lets them reach loopback and private networks: tests and the local demo.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", default=False)
+
 # The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
 PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")
 
@@ -113,6 +117,8 @@ MIDDLEWARE = [
     # After sessions, before common: picks the language from the cookie or Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which is the first to read a posted form.
+    "portal.middleware.RejectUnreadableFormsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -301,6 +307,15 @@ CACHES = {
         "LOCATION": "rendered",
     },
 }
+# A Redis that stops answering must cost a page a fraction of a second, not the
+# socket's default wait of minutes: every rate-limit check asks it (and fails
+# open when it cannot, portal.rate_limits). Seconds, for connecting and for
+# each answer.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", CACHE_TIMEOUT_SECONDS)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", CACHE_TIMEOUT_SECONDS)
 
 # Background tasks (emails, licence PDFs): run at once in development and
 # tests; queued in the database and run by `manage.py db_worker` in production.
@@ -316,6 +331,10 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"TASKS_BACKEND={TASKS_BACKEND!r}: use one of {', '.join(TASK_BACKENDS)}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# A worker silent this long (no heartbeat: killed, crashed, machine lost) is
+# taken for dead, and the task it was running is queued again for another
+# (portal.task_workers). Seconds; it beats six times in that span.
+TASK_WORKER_TIMEOUT_SECONDS = env.float("TASK_WORKER_TIMEOUT_SECONDS", default=60)
 # Rate limits (django-ratelimit) count in the cache; production uses Redis
 # (CACHE_URL=redis://...). The per-process memory cache is fine for the demo.
 RATELIMIT_USE_CACHE = "default"

@@ -3,6 +3,7 @@
 import sys
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -12,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from licensing.models import Article
+from portal.rate_limits import CACHE_OUTAGE
+from portal.task_workers import queue_health
 
 # What a browser is told to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 60
@@ -26,19 +29,45 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database answers, else 503; the cache and the task queue are reported.
+
+    Only the database decides the status: without the cache the pages still
+    work (rate limits fail open), and a stalled worker is no reason for a
+    load balancer to stop sending visitors here.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse(
+            {"status": "error", "database": "unreachable", "cache": _cache_state()}, status=503
+        )
+    try:
+        tasks = queue_health()
+    except DatabaseError:
+        tasks = {"state": "unknown"}
+    return JsonResponse({"status": "ok", "database": "ok", "cache": _cache_state(), "tasks": tasks})
+
+
+def _cache_state() -> str:
+    try:
+        cache.get("healthz")
+    except CACHE_OUTAGE:
+        return "unreachable"
+    return "ok"
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # The language switcher returns home, so the page never echoes a path it hides.
     context = {"query": request.GET.get("q", ""), "language_next": "/"}
     return render(request, "404.html", context, status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 page. Not decorated with requires_csrf_token as Django's own is: that
+    check reads the posted form, which may be the very thing that could not be read."""
+    return render(request, "400.html", {"language_next": "/"}, status=400)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

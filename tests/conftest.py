@@ -161,6 +161,8 @@ def licence_numbering_fails_once(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(licensing.models, "allocate_number", allocate_clashing_once)
     return clashed
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """moto's S3 API server, one process on 127.0.0.1 for the whole run (tests/s3_server.py)."""
@@ -200,3 +202,12 @@ class S3Documents:
     def keys(self) -> list[str]:
         listed = self.client.list_objects_v2(Bucket=self.bucket)
         return [item["Key"] for item in listed.get("Contents", [])]
+
+
+@pytest.fixture(autouse=True)
+def webhooks_to_local_receivers(settings) -> None:
+    """Tests' webhook receivers listen on 127.0.0.1, which production refuses.
+
+    tests/test_webhook_destinations.py turns the refusal back on.
+    """
+    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True

@@ -26,6 +26,7 @@ from billing.models import Invoice, InvoiceLine
 from licensing.models import Outlet, RepublicationRequest, StatusChange
 from portal.models import DocumentSequence
 from tests.factories import make_request, request_form_data
+from tests.fault_proxy import FaultProxy, fault_proxy
 
 pytestmark = [
     pytest.mark.skipif(
@@ -121,7 +122,7 @@ def test_healthz_and_pages_while_the_database_is_unreachable(article) -> None:
         sent = client.post(article.get_republish_url(), request_form_data())
 
     assert health.status_code == 503
-    assert health.json() == {"status": "error", "database": "unreachable"}
+    assert health.json() == {"status": "error", "database": "unreachable", "cache": "ok"}
     for response in (home, form, sent):
         assert_unavailable_page(response)
     assert not RepublicationRequest.objects.exists()
@@ -232,3 +233,45 @@ def test_connection_lost_mid_approval_saves_nothing(article, reviewer) -> None:
     assert req.status == "awaiting_payment"
     assert req.invoice is not None
     assert req.invoice.number == f"INV-{timezone.localdate().year}-000001"
+
+
+@contextmanager
+def database_through(proxy: FaultProxy) -> Iterator[None]:
+    """The portal's connection goes through `proxy` until the block ends."""
+    saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+def test_network_cut_mid_submission_gives_503_and_saves_nothing(article) -> None:
+    """The network to the database fails between two statements of one submission."""
+    client = browser()
+    with fault_proxy(int(connection.settings_dict["PORT"] or 5432)) as proxy:
+
+        def cut(sender: Any, **kwargs: Any) -> None:
+            proxy.cut()
+
+        with database_through(proxy):
+            post_save.connect(cut, sender=RepublicationRequest, weak=False)
+            try:
+                response = client.post(article.get_republish_url(), request_form_data())
+            finally:
+                post_save.disconnect(cut, sender=RepublicationRequest)
+            assert proxy.mode == "cut", "the submission never reached the database"
+            assert_unavailable_page(response)
+            health = client.get("/healthz")
+            assert (health.status_code, health.json()["database"]) == (503, "unreachable")
+
+            proxy.restore()
+            assert client.get("/healthz").status_code == 200
+            assert not RepublicationRequest.objects.exists()
+            assert not StatusChange.objects.exists()
+            assert not Outlet.objects.exists()
+            # Sent again through the same (restored) network, it is stored whole.
+            assert client.post(article.get_republish_url(), request_form_data()).status_code == 302
+            assert RepublicationRequest.objects.get().status_changes.count() == 1

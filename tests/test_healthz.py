@@ -1,14 +1,68 @@
-"""/healthz: what load balancers and the deployment checks poll."""
+"""/healthz: what load balancers and the deployment checks poll.
+
+tests/test_rate_limits_cache_down.py shows "cache" with a hung Redis, and
+tests/test_task_workers.py "tasks" with a real worker.
+"""
+
+from datetime import timedelta
 
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from portal.models import WorkerHeartbeat
 
 
 def test_healthy(client: Client, db) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "tasks": {"state": "immediate"},
+    }
     assert "no-cache" in response["Cache-Control"]
+
+
+def queue_a_task() -> None:
+    from licensing.tasks import send_request_received_email
+
+    send_request_received_email.enqueue(request_id=1)
+
+
+def test_queue_worked(client: Client, db, settings) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(worker_id="w1", hostname="h", pid=1, started_at=now, seen_at=now)
+    assert client.get("/healthz").json()["tasks"] == {
+        "state": "ok",
+        "oldest_ready_seconds": None,
+        "workers": 1,
+    }
+    queue_a_task()
+    DBTaskResult.objects.update(enqueued_at=now - timedelta(seconds=5))
+    tasks = client.get("/healthz").json()["tasks"]
+    assert tasks["state"] == "ok"
+    assert 5 <= tasks["oldest_ready_seconds"] < 30
+
+
+def test_queue_stalled_without_workers_or_when_a_task_waits_too_long(
+    client: Client, db, settings
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASK_WORKER_TIMEOUT_SECONDS = 60
+    queue_a_task()
+    response = client.get("/healthz")
+    # The site itself is fine: only the queue is reported stalled.
+    assert response.status_code == 200
+    assert response.json()["tasks"] == {"state": "stalled", "oldest_ready_seconds": 0, "workers": 0}
+
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(worker_id="w1", hostname="h", pid=1, started_at=now, seen_at=now)
+    DBTaskResult.objects.update(enqueued_at=now - timedelta(minutes=5))
+    assert client.get("/healthz").json()["tasks"]["state"] == "stalled"
 
 
 def test_database_unreachable_gives_503(client: Client, db, monkeypatch) -> None:

@@ -1,13 +1,21 @@
-"""`make serve`: gunicorn and the task worker with DEBUG off answer /healthz, and stop together."""
+"""`make serve`: gunicorn and the task worker with DEBUG off answer /healthz, and stop together.
+
+A worker that dies is started again while gunicorn keeps serving.
+"""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +34,30 @@ def test_make_serve_recipe_runs_the_script() -> None:
     assert "serve: install fonts\n\tPORT=$(PORT) bash deploy/serve.sh\n" in makefile
 
 
-def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
+class Served:
+    """deploy/serve.sh running, with its combined output in a file."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: Path, port: int) -> None:
+        self.process, self.log, self.port = process, log, port
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def healthz(self) -> tuple[int, dict, Any] | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+                return r.status, json.loads(r.read()), r.headers
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read()), error.headers
+        except OSError:
+            return None
+
+    def worker_pids(self) -> list[int]:
+        return [int(pid) for pid in re.findall(r"Task worker started \(pid (\d+)\)", self.output())]
+
+
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[Served]:
     port = free_port()
     env = {
         k: v
@@ -40,7 +71,8 @@ def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
         MEDIA_ROOT=str(tmp_path / "media"),
         WEB_CONCURRENCY="1",
     )
-    log = (tmp_path / "serve.log").open("w")
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     # The same commands as `make serve`, without make's install step; a
     # session of its own so the whole group (script, gunicorn, worker) stops.
     process = subprocess.Popen(
@@ -51,26 +83,15 @@ def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    served = Served(process, log_path, port)
     try:
-        body, headers = None, None
-        deadline = time.monotonic() + 25
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    body, headers = json.loads(r.read()), r.headers
-                    break
-            except OSError:
-                time.sleep(0.3)
-        # The worker logs its start on its own schedule: give it the rest of the time.
-        while time.monotonic() < deadline and "Starting worker" not in (
-            output := (tmp_path / "serve.log").read_text()
-        ):
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None and not served.healthz():
             time.sleep(0.3)
-        output = (tmp_path / "serve.log").read_text()
-        assert body == {"status": "ok", "database": "ok"}, output
-        assert headers is not None and headers["Content-Type"] == "application/json"
-        assert "Starting worker" in output, output  # the db_worker runs beside gunicorn
-        assert "DEBUG off" in output
+        # The worker logs its start on its own schedule: give it the rest of the time.
+        while time.monotonic() < deadline and "Starting worker" not in served.output():
+            time.sleep(0.3)
+        yield served
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -80,4 +101,54 @@ def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
-    assert process.returncode is not None
+
+
+def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
+    with serving(tmp_path) as served:
+        answer = served.healthz()
+        output = served.output()
+        assert answer is not None, output
+        status, body, headers = answer
+        assert status == 200
+        assert (body["status"], body["database"], body["cache"]) == ("ok", "ok", "ok"), output
+        assert headers["Content-Type"] == "application/json"
+        assert "Starting worker" in output, output  # the db_worker runs beside gunicorn
+        assert "DEBUG off" in output
+        assert body["tasks"]["state"] == "ok"
+    assert served.process.returncode is not None
+
+
+def test_serve_restarts_a_worker_that_dies_and_keeps_serving(tmp_path: Path) -> None:
+    with serving(tmp_path) as served:
+        [first] = served.worker_pids()
+        assert served.healthz() is not None, served.output()
+
+        os.kill(first, signal.SIGKILL)
+        answers = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(served.worker_pids()) < 2:
+            answers.append(served.healthz())
+            time.sleep(0.2)
+
+        output = served.output()
+        assert len(served.worker_pids()) == 2, output
+        assert f"Task worker (pid {first}) exited" in output
+        # gunicorn answered all along.
+        assert answers and all(a is not None and a[0] == 200 for a in answers), output
+        assert served.process.poll() is None
+        # The new worker is at work: its heartbeat shows on /healthz.
+        assert wait_for(lambda: (served.healthz() or (0, {}, None))[1]["tasks"]["workers"] >= 1)
+
+        os.killpg(served.process.pid, signal.SIGTERM)
+        served.process.wait(timeout=15)
+    # Ctrl+C stops everything, the restarted worker included.
+    assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in served.worker_pids()))
+
+
+def wait_for(condition, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
