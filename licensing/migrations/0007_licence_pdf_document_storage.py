@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0005_dashboard_indexes"),
+        ("licensing", "0006_licencestatuschange_licence_licence_status_valid_and_more"),
     ]
 
     operations = [
