@@ -417,7 +417,9 @@ class RepublicationRequest(models.Model):
         Its invoice, when it has one, is locked first: a payment locks the
         invoice and then (licensing it) the request, and taking the two in the
         same order means a payment and a withdrawal wait for each other instead
-        of deadlocking. Only the rows are locked (`of`): the article is read along.
+        of deadlocking. (An instance read before its approval knows no invoice
+        yet; nothing can pay an invoice its requester has not yet been sent.)
+        Only the rows are locked (`of`): the article is read along.
         """
         if self.invoice_id is not None:
             list(Invoice.objects.select_for_update().filter(pk=self.invoice_id).values("pk"))
