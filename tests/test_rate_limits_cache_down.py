@@ -100,8 +100,17 @@ def timed(call) -> tuple[float, object]:
     import threading
     import time
 
+    from django.db import connections
+
     outcome: list[object] = []
-    thread = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        finally:
+            connections.close_all()  # this thread's own: the test database can be dropped
+
+    thread = threading.Thread(target=run, daemon=True)
     started = time.monotonic()
     thread.start()
     thread.join(timeout=10)

@@ -257,3 +257,16 @@ def test_a_task_that_keeps_killing_its_workers_is_given_up(
     [record] = [r for r in caplog.records if "given up" in r.getMessage()]
     assert record.levelname == "ERROR"
     assert f"{MAX_CLAIMS} workers died running it" in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_the_database_gives_back_its_own_task(database_tasks) -> None:
+    # Alive (it is the one asking), but the task it held died with its connection.
+    heartbeat("me", seen_ago=timedelta(seconds=1))
+    mine = running_task(worker_ids=["me"], started_ago=timedelta(seconds=3))
+
+    assert requeue_abandoned_tasks(stopped_worker_ids={"me"}) == 1
+
+    mine.refresh_from_db()
+    assert mine.status == "READY"
+    assert mine.worker_ids == ["me"]  # the claim stays counted

@@ -1,6 +1,7 @@
 """Outgoing webhooks never follow redirects and never reach internal addresses.
 
-Real receivers (pytest-httpserver on 127.0.0.1) answer redirects and 410.
+Real receivers (pytest-httpserver on 127.0.0.1, one over TLS with a
+certificate made by the system's openssl) answer redirects and 410.
 Host names are resolved through integrations.destinations.resolve, our own
 seam, so a test decides what a name resolves to; Python's audit hooks
 (socket.connect, socket.getaddrinfo) show which connections and look-ups
@@ -225,4 +226,55 @@ def test_the_request_goes_to_the_address_that_was_checked(
     assert request.headers["Host"] == f"cms.test:{httpserver.port}"
     # One look-up, ours; the connection went to its answer, the name never looked up again.
     assert ("connect", "127.0.0.1") in network
+    assert ("getaddrinfo", "cms.test") not in network
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch) -> Iterator[HTTPServer]:
+    """An https receiver on 127.0.0.1 with a certificate for cms.test, trusted by this process."""
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-nodes", "-days", "1"]
+    names = ["-subj", "/CN=cms.test", "-addext", "subjectAltName=DNS:cms.test"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    subprocess.run(  # noqa: S603 (the system's openssl, our own arguments)
+        [*request, "-pkeyopt", "ec_paramgen_curve:prime256v1", *names, *files],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    # The system's trust store, as the sender reads it, now holds this certificate.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def test_https_goes_to_the_checked_address_and_checks_the_certificate_for_the_name(
+    tls_receiver: HTTPServer, db, dns, network
+) -> None:
+    tls_receiver.expect_request("/hooks", method="POST").respond_with_data("ok")
+    dns["cms.test"] = ["127.0.0.1"]
+    dns["other.test"] = ["127.0.0.1"]
+    delivered = delivery_to(endpoint(f"https://cms.test:{tls_receiver.port}/hooks"))
+    mismatched = delivery_to(endpoint(f"https://other.test:{tls_receiver.port}/hooks"))
+
+    attempt_delivery(delivery_id=delivered.pk)
+    attempt_delivery(delivery_id=mismatched.pk)
+
+    delivered.refresh_from_db()
+    mismatched.refresh_from_db()
+    assert delivered.status == DeliveryStatus.DELIVERED, delivered.last_error
+    [(request, _)] = tls_receiver.log
+    assert request.headers["Host"] == f"cms.test:{tls_receiver.port}"
+    # Same address, another name: the certificate is checked against the name.
+    assert mismatched.status == DeliveryStatus.PENDING
+    assert "other.test" in mismatched.last_error
+    assert "hostname 'other.test' doesn't match 'cms.test'" in mismatched.last_error
     assert ("getaddrinfo", "cms.test") not in network
