@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -64,6 +64,12 @@ class Article(models.Model):
     language = models.CharField(max_length=8, choices=Language, default=Language.ENGLISH)
     word_count = models.PositiveIntegerField(null=True, blank=True)
     has_images = models.BooleanField(default=False, help_text="The article carries images.")
+    # False for an article someone asked for by its address on the publisher's
+    # site before any feed brought it: hidden from the catalogue until the desk
+    # confirms it when approving.
+    in_catalogue = models.BooleanField(
+        default=True, help_text="Listed in the public catalogue (set when the desk confirms it)."
+    )
     republishable = models.BooleanField(
         default=True, help_text="Untick to refuse new republication requests for this article."
     )
@@ -169,6 +175,9 @@ class Outlet(models.Model):
 
 
 class RequestStatus(models.TextChoices):
+    # Sent by someone who has not yet proved the address is theirs: invisible
+    # to the desk and to every account until the emailed link confirms it.
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed")
     SUBMITTED = "submitted", _("Submitted")
     INFO_REQUESTED = "info_requested", _("Information requested")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
@@ -187,6 +196,7 @@ class WaitingOn(models.TextChoices):
 
 # Which side must act next in each status: drives the queue's "whose turn".
 WAITING_BY_STATUS = {
+    RequestStatus.UNCONFIRMED: WaitingOn.REQUESTER,
     RequestStatus.SUBMITTED: WaitingOn.STAFF,
     RequestStatus.INFO_REQUESTED: WaitingOn.REQUESTER,
     RequestStatus.AWAITING_PAYMENT: WaitingOn.REQUESTER,
@@ -196,6 +206,10 @@ OPEN_STATUSES = {
     RequestStatus.INFO_REQUESTED,
     RequestStatus.AWAITING_PAYMENT,
 }
+
+
+# How long a request may wait for its email to be confirmed before `manage.py daily` deletes it.
+UNCONFIRMED_LIFETIME = timedelta(days=7)
 
 
 class TransitionNotAllowed(Exception):
@@ -212,7 +226,10 @@ class RepublicationRequest(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="requests")
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="requests")
+    # Set when the email is confirmed: an unconfirmed request remembers nothing for the address.
+    outlet = models.ForeignKey(
+        Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
     status = models.CharField(
         max_length=20, choices=RequestStatus, default=RequestStatus.SUBMITTED, editable=False
     )
@@ -328,29 +345,33 @@ class RepublicationRequest(models.Model):
 
     @classmethod
     def submit(
-        cls, *, article: Article, details: dict[str, Any], ui_language: str = "en"
+        cls,
+        *,
+        article: Article,
+        details: dict[str, Any],
+        ui_language: str = "en",
+        signed_in: User | None = None,
     ) -> RepublicationRequest:
-        """Store a new request, remember the outlet, and email both sides on commit."""
+        """Store a new request and acknowledge it on commit.
+
+        `signed_in`: the visitor's account. When it is the requester account of
+        the email given, the address is proven and the request goes to the desk
+        at once; otherwise it waits, unconfirmed, for the emailed link.
+        """
         from licensing import pricing, tasks
 
+        email = details["email"].strip().lower()
+        proven = (
+            signed_in is not None
+            and not is_staff_account(signed_in)
+            and signed_in.email.strip().lower() == email
+        )
         with transaction.atomic():
-            outlet_fields = {
-                "contact_name": details["contact_name"],
-                "name": details["outlet_name"],
-                "website": details["outlet_website"],
-                "outlet_type": details["outlet_type"],
-                "country": details["country"],
-                "audience_size": details["audience_size"],
-                "vat_number": details.get("vat_number", ""),
-            }
-            outlet, _created = Outlet.objects.update_or_create(
-                email=details["email"].lower(), defaults=outlet_fields
-            )
             now = timezone.now()
             request = cls(
                 article=article,
-                outlet=outlet,
-                requester=requester_account(details["email"]),
+                status=RequestStatus.UNCONFIRMED,
+                waiting_on=WaitingOn.REQUESTER,
                 terms_accepted_at=now,
                 waiting_since=now,
                 ui_language=ui_language,
@@ -360,31 +381,85 @@ class RepublicationRequest(models.Model):
             suggestion = pricing.suggest_fee(request)
             if suggestion is not None:
                 request.suggested_fee_minor, request.suggested_currency = suggestion
-            request.full_clean()
+            request.full_clean(exclude=["outlet"])
             request.save()
             request.status_changes.create(
                 from_status="",
-                to_status=RequestStatus.SUBMITTED,
-                note="Submitted by the requester.",
+                to_status=RequestStatus.UNCONFIRMED,
+                note="Sent from the form; the email address is not confirmed yet.",
             )
+            if proven:
+                request.confirm(note="Sent while signed in as this address.")
             request_id = request.pk
-            # Two tasks, so a mail failure retries only the email that failed.
+            # The acknowledgement carries the link that confirms an unconfirmed request.
             transaction.on_commit(
                 lambda: tasks.send_request_received_email.enqueue(request_id=request_id)
             )
-            transaction.on_commit(
-                lambda: tasks.send_new_request_email_to_reviewers.enqueue(request_id=request_id)
+        return request
+
+    def confirm(self, *, note: str = "The requester confirmed their email address.") -> bool:
+        """The address is proven: the request goes to the desk, as if just submitted.
+
+        Only now is the outlet remembered, the account linked, the desk told and
+        the auto-approval rules tried. Returns False, changing nothing, when the
+        request was confirmed before, so following the link twice is harmless.
+        """
+        from licensing import pricing, tasks
+
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status != RequestStatus.UNCONFIRMED:
+                return False
+            outlet, _created = Outlet.objects.update_or_create(
+                email=locked.email.lower(),
+                defaults={
+                    "contact_name": locked.contact_name,
+                    "name": locked.outlet_name,
+                    "website": locked.outlet_website,
+                    "outlet_type": locked.outlet_type,
+                    "country": locked.country,
+                    "audience_size": locked.audience_size,
+                    "vat_number": locked.vat_number,
+                },
             )
-            rule = pricing.matching_auto_approval_rule(request)
+            locked = self._move(
+                allowed_from={RequestStatus.UNCONFIRMED},
+                to=RequestStatus.SUBMITTED,
+                actor=None,
+                note=note,
+                action="confirm",
+                locked=locked,
+                outlet=outlet,
+                requester=requester_account(locked.email),
+            )
+            self._after_commit(tasks.send_new_request_email_to_reviewers)
+            rule = pricing.matching_auto_approval_rule(locked)
             if rule is not None:
-                request.approve(
+                self.approve(
                     actor=None,
                     fee_minor=rule.fee_minor,
                     currency=rule.currency,
                     validity_days=settings.DEFAULT_QUOTE_VALIDITY_DAYS,
                     note=f"Approved automatically by the rule “{rule.name}”.",
                 )
-        return request
+        return True
+
+    @classmethod
+    def delete_unconfirmed(cls, *, now: datetime | None = None) -> int:
+        """Forget requests whose email was not confirmed within UNCONFIRMED_LIFETIME.
+
+        Nothing else refers to them (no invoice, licence or account), and the
+        articles created for them alone, outside the catalogue, go with them.
+        """
+        cutoff = (now or timezone.now()) - UNCONFIRMED_LIFETIME
+        with transaction.atomic():
+            stale = cls.objects.filter(status=RequestStatus.UNCONFIRMED, created_at__lt=cutoff)
+            article_ids = set(stale.values_list("article_id", flat=True))
+            _total, per_model = stale.delete()
+            Article.objects.filter(
+                pk__in=article_ids, in_catalogue=False, requests__isnull=True
+            ).delete()
+        return per_model.get(cls._meta.label, 0)
 
     # --- Transitions -----------------------------------------------------
     # Each locks the row, checks the current status, writes, records a
@@ -731,14 +806,37 @@ class RepublicationRequest(models.Model):
         return self.messages.filter(internal=False)
 
 
-def requester_account(email: str) -> User:
-    """The requester's account for this email (created on first request), for magic links."""
+def is_staff_account(user: User) -> bool:
+    """Staff and superusers sign in with a password; they are never a requester."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def staff_address(email: str) -> bool:
+    """Whether the address belongs to a staff or superuser account."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(models.Q(is_staff=True) | models.Q(is_superuser=True))
+        .filter(models.Q(email__iexact=email.strip()) | models.Q(username__iexact=email.strip()))
+        .exists()
+    )
+
+
+def requester_account(email: str) -> User | None:
+    """The requester's account for this email (created on first confirmed request).
+
+    None for a staff address: typing a colleague's address on the public form
+    never makes them a requester, and no requester link ever signs them in.
+    """
     import hashlib
 
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
     email = email.strip().lower()
+    if staff_address(email):
+        return None
     # Usernames hold 150 characters, emails 254: a long address gets a name
     # derived from all of it, so two long addresses never share an account.
     username = (
@@ -748,7 +846,7 @@ def requester_account(email: str) -> User:
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    return user
+    return None if is_staff_account(user) else user
 
 
 class Sender(models.TextChoices):

@@ -45,6 +45,9 @@ DEFAULT_QUOTE_VALIDITY_DAYS = env.int("DEFAULT_QUOTE_VALIDITY_DAYS", default=30)
 # Magic links for requesters (django-sesame): short-lived and single use.
 SESAME_MAX_AGE = env.int("MAGIC_LINK_MAX_AGE", default=15 * 60)
 SESAME_ONE_TIME = True
+# The links in every email to a requester (and on the invoice) open the request
+# in any browser, signed in as its requester, for this many days (licensing.links).
+REQUEST_LINK_MAX_AGE_DAYS = env.int("REQUEST_LINK_MAX_AGE_DAYS", default=30)
 
 # The seller printed on invoices and credit notes, frozen into each at issue.
 SELLER = {
@@ -79,6 +82,16 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # to three times, so "Pay by card" gives up within about three times this,
 # inside gunicorn's 30-second worker timeout.
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
+
+# The hosts of the publisher's own sites: /republish/?url= for an address on one of
+# them that the catalogue lacks (an archive piece, a new article) offers the form anyway.
+PUBLISHER_DOMAINS = [
+    host.strip().lower().removeprefix("www.")
+    for host in env.list("PUBLISHER_DOMAINS", default=["www.middleeasteye.net"])
+    if host.strip()
+]
+# The desk's public address, on the contact page and in the privacy notice.
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=REVIEWERS_EMAIL)
 
 # The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
 PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")
@@ -281,6 +294,8 @@ RATE_LIMITS = {
     "login_username": "10/h",
     # Licence checks: plenty for people scanning QR codes, too few to enumerate numbers.
     "verify": "60/m",
+    # "Send the link again" on an unconfirmed request's page, per request.
+    "confirmation_email": "3/h",
 }
 _rate_overrides = env.dict("RATE_LIMITS", default={})
 if set(_rate_overrides) - set(RATE_LIMITS) or not all(

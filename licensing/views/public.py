@@ -4,9 +4,12 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -14,8 +17,24 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from billing import stripe as billing_stripe
 from licensing import pricing
 from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, RepublicationRequestForm
-from licensing.models import Article, Outlet, RepublicationRequest, TransitionNotAllowed
-from licensing.views.access import remember_submission, requester_request_or_404
+from licensing import tasks
+from licensing.links import LINK_PARAMETER, LinkState, read_request_link
+from licensing.models import (
+    Article,
+    Outlet,
+    RepublicationRequest,
+    RequestStatus,
+    TransitionNotAllowed,
+    is_staff_account,
+)
+from licensing.views.access import (
+    may_see,
+    refuse_staff,
+    remember_submission,
+    requester_request_or_404,
+    sign_in_to_see,
+    visible_request,
+)
 from portal.money import format_money
 from portal.rate_limits import Limit, rate_limited
 
@@ -90,7 +109,7 @@ def _estimate(data: object) -> str:
 
 def _prefill(request: HttpRequest) -> dict[str, object]:
     """A signed-in requester's outlet details, so the second request is quicker."""
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated or is_staff_account(request.user):  # type: ignore[arg-type]
         return {}
     outlet = Outlet.objects.filter(email=request.user.email.lower()).first()
     if outlet is None:
@@ -117,6 +136,7 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
                 article=article,
                 details=form.request_details(),
                 ui_language=get_supported_language_variant(get_language()),
+                signed_in=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
             )
             remember_submission(request, created)
             return redirect(created)
@@ -157,14 +177,67 @@ def _render_request_page(
 
 @require_safe
 def request_detail(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    req = requester_request_or_404(
+    if LINK_PARAMETER in request.GET:
+        return _follow_link(request, uuid)
+    req = visible_request(
         request, uuid, RepublicationRequest.objects.select_related("article", "outlet", "invoice")
     )
+    if isinstance(req, HttpResponse):
+        return req
     return _render_request_page(request, req, ReplyForm())
+
+
+def _follow_link(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """A link from an email: confirm the request if need be, sign in as its requester, show it.
+
+    The page is then shown at its plain address, without the link in the
+    browser's history or address bar.
+    """
+    page = reverse("licensing:request_detail", args=[uuid])
+    req = RepublicationRequest.objects.filter(uuid=uuid).first()
+    state = read_request_link(request.GET[LINK_PARAMETER], req=req)
+    if req is None or state == LinkState.INVALID:
+        # Altered, cut short, for another request, or for one deleted since.
+        return render(
+            request, "licensing/request_link_invalid.html", {"next": page}, status=400
+        )
+    if state == LinkState.EXPIRED:
+        if may_see(request, req):
+            return redirect(page)
+        return sign_in_to_see(request, next_url=page, email=req.email)
+    if req.confirm():
+        messages.success(request, _("Thank you: your email is confirmed and your request is sent."))
+    req.refresh_from_db()
+    user = req.requester
+    if user is None or is_staff_account(user) or not user.is_active:
+        # A staff address: the link proved the mailbox, but staff sign in with
+        # their password and follow requests from the desk.
+        messages.info(request, _("This address belongs to a staff account: sign in as staff."))
+        return redirect_to_login(reverse("licensing:staff_request", args=[req.pk]))
+    if request.user.pk != user.pk:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(page)
+
+
+@require_POST
+def request_resend(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """Send the confirmation link again, to the address the request was sent with."""
+    return _resend(request, requester_request_or_404(request, uuid))
+
+
+# Counted per request, and only for those who may see it: the link goes to the
+# request's own address alone, so the limit spares that inbox (and our mail server).
+@rate_limited(Limit("confirmation_email", key=lambda group, request: request.path))
+def _resend(request: HttpRequest, req: RepublicationRequest) -> HttpResponse:
+    if req.status == RequestStatus.UNCONFIRMED:
+        tasks.send_request_received_email.enqueue(request_id=req.pk)
+        messages.success(request, _("We sent the link again to %(email)s.") % {"email": req.email})
+    return redirect(req)
 
 
 @require_POST
 def request_reply(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    refuse_staff(request)
     req = requester_request_or_404(request, uuid)
     form = ReplyForm(request.POST)
     if not form.is_valid():
@@ -185,6 +258,7 @@ def request_reply(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @require_POST
 def request_withdraw(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    refuse_staff(request)
     req = requester_request_or_404(request, uuid)
     try:
         req.withdraw()

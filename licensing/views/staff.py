@@ -69,7 +69,11 @@ def reviewers() -> QuerySet[Any]:
 
 
 def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
-    queue = RepublicationRequest.objects.select_related("article", "assignee").only(*QUEUE_COLUMNS)
+    queue = (
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
+        .select_related("article", "assignee")
+        .only(*QUEUE_COLUMNS)
+    )
     # A bad value shows as its field's error; the other filters still apply,
     # so the list never contradicts the filters displayed above it.
     form.is_valid()
@@ -101,14 +105,21 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, reviewers=choices)
     paginator = Paginator(_filtered_queue(request, form), QUEUE_PAGE_SIZE)
     counts = dict(
-        RepublicationRequest.objects.order_by().values_list("status").annotate(n=Count("id"))
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     if not any(form.cleaned_data.values()):
         # Unfiltered, the queue is every request: the counts by status add up
         # to its length, which spares a COUNT over the whole table (make bench).
         paginator.count = sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
-    status_counts = [(value, label, counts.get(value, 0)) for value, label in RequestStatus.choices]
+    status_counts = [
+        (value, label, counts.get(value, 0))
+        for value, label in RequestStatus.choices
+        if value != RequestStatus.UNCONFIRMED
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -162,6 +173,7 @@ def _render_detail(
     earlier = (
         # Earlier only: ids grow with submission time.
         RepublicationRequest.objects.filter(email=req.email, pk__lt=req.pk)
+        .exclude(status=RequestStatus.UNCONFIRMED)
         .select_related("article")
         .order_by("-created_at")[:20]
     )
@@ -190,8 +202,12 @@ def _render_detail(
 
 
 def _get(pk: int) -> RepublicationRequest:
+    # An unconfirmed request is not the desk's yet: nobody may have sent it.
     return get_object_or_404(
-        RepublicationRequest.objects.select_related("article", "outlet", "assignee"), pk=pk
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED).select_related(
+            "article", "outlet", "assignee"
+        ),
+        pk=pk,
     )
 
 

@@ -1,7 +1,7 @@
 """manage.py daily: the once-a-day jobs in one run, for one cron line or systemd timer.
 
-Quote expiry and reminders, licence expiry, reviewer reminders and the
-catalogue import from PUBLISHER_FEED_URL (skipped when it is empty). Each
+Quote expiry and reminders, licence expiry, reviewer reminders, deleting
+requests never confirmed within 7 days, and the catalogue import from PUBLISHER_FEED_URL (skipped when it is empty). Each
 job runs even when an earlier one failed; the command fails if any did.
 """
 
@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Run the daily jobs: expire_quotes, expire_licences, remind_reviewers and "
+        "Run the daily jobs: expire_quotes, expire_licences, remind_reviewers, "
+        "delete_unconfirmed and "
         "import_articles PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
     )
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             ("expire_quotes", []),
             ("expire_licences", []),
             ("remind_reviewers", []),
+            ("delete_unconfirmed", []),
         ]
         if settings.PUBLISHER_FEED_URL:
             jobs.append(("import_articles", [settings.PUBLISHER_FEED_URL]))
