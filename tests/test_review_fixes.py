@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from licensing.models import RepublicationRequest
-from tests.factories import make_article, make_request, request_form_data
+from tests.factories import make_article, make_request, request_form_data, submit_and_confirm
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,7 @@ def test_catalogue_headings_do_not_skip_a_level(client: Client, db) -> None:
 
 
 def test_card_button_needs_both_stripe_keys(client: Client, article, reviewer, settings) -> None:
-    client.post(f"/articles/{article.slug}/republish/", request_form_data())
-    req = RepublicationRequest.objects.get()
+    req = submit_and_confirm(client, article)
     req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
     settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", ""
     assert "Pay by card" not in client.get(f"/requests/{req.uuid}/").content.decode()

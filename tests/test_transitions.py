@@ -180,9 +180,10 @@ def test_withdraw(reviewer, article, status: str) -> None:
     )
 
 
-def test_submission_is_recorded(submitted) -> None:
-    change = submitted.status_changes.get()
-    assert (change.from_status, change.to_status, change.actor) == ("", "submitted", None)
+def test_submission_and_confirmation_are_recorded(submitted) -> None:
+    sent, confirmed = submitted.status_changes.all()
+    assert (sent.from_status, sent.to_status, sent.actor) == ("", "unconfirmed", None)
+    assert (confirmed.from_status, confirmed.to_status) == ("unconfirmed", "submitted")
     assert submitted.waiting_on == "staff"
 
 
