@@ -448,6 +448,48 @@ class ApproveForm(forms.Form):
         self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
 
 
+class ApproveUncataloguedForm(ApproveForm):
+    """Approving a request for an article the catalogue lacked also adds the article."""
+
+    confirm_article = forms.BooleanField(
+        label="This is our article, at this address: add it to the catalogue",
+        help_text="Check the address and the title the requester gave before approving.",
+    )
+
+
+class ArticleAddressForm(forms.Form):
+    """An article of the publisher's own sites, named by its address, not yet in the catalogue."""
+
+    url = forms.URLField(
+        label=_("Address of the article"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    article_title = forms.CharField(
+        label=_("Title of the article"),
+        max_length=300,
+        help_text=_("As it appears on our site; our desk checks it before approving."),
+    )
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data["url"]).strip()
+        if not on_publisher_site(url):
+            raise forms.ValidationError(_("Give the address of an article on our own site."))
+        return url
+
+
+def on_publisher_site(url: str) -> bool:
+    """Whether `url` is an http(s) address on one of PUBLISHER_DOMAINS (www. or not)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return parts.scheme in {"http", "https"} and bool(host) and host in settings.PUBLISHER_DOMAINS
+
+
 class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason (sent to the requester)",

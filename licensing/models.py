@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -94,12 +95,71 @@ class Article(models.Model):
         return self.language in {"ar", "fa", "ur", "he"}
 
     @classmethod
+    def outside_catalogue(cls, *, url: str, title: str) -> Article:
+        """An article of ours asked for by its address: stored unlisted until the desk
+        confirms it (by approving a request for it)."""
+        article = cls(
+            title=title.strip(),
+            slug=cls.unique_slug_for(title),
+            canonical_url=without_tracking(url),
+            language=guess_language(title),
+            in_catalogue=False,
+        )
+        article.full_clean()
+        article.save()
+        return article
+
+    @classmethod
     def unique_slug_for(cls, title: str) -> str:
         base = slugify(title, allow_unicode=False)[:100].strip("-") or "article"
         slug, n = base, 2
         while cls.objects.filter(slug=slug).exists():
             slug, n = f"{base}-{n}", n + 1
         return slug
+
+
+# Query parameters that say where a reader came from, not which article it is.
+TRACKING_PARAMETERS = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid|mc_eid"
+    r"|_ga|_gl|ocid|cmpid|ns_campaign|ns_mchannel|ns_source|at_medium|at_campaign)$",
+    re.IGNORECASE,
+)
+
+
+def without_tracking(url: str) -> str:
+    """The article's own address: `url` without tracking parameters or a fragment."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMETERS.match(name)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
+
+
+def guess_language(text: str) -> str:
+    """The language a title's script points to (Arabic, Persian and Urdu share one
+    script: Arabic is this publisher's), English for Latin script, Other otherwise."""
+    import unicodedata
+
+    letters = [unicodedata.name(ch, "") for ch in text if ch.isalpha()]
+    if not letters:
+        return Language.ENGLISH
+    scripts = {
+        "ARABIC": Language.ARABIC,
+        "HEBREW": Language.HEBREW,
+        "CYRILLIC": Language.RUSSIAN,
+        "CJK": Language.CHINESE,
+        "LATIN": Language.ENGLISH,
+    }
+    counts: dict[str, int] = {}
+    for name in letters:
+        script = next((key for key in scripts if name.startswith(key)), "")
+        counts[script] = counts.get(script, 0) + 1
+    best = max(counts, key=lambda key: counts[key])
+    return scripts.get(best, Language.OTHER)
 
 
 class OutletType(models.TextChoices):
@@ -433,7 +493,10 @@ class RepublicationRequest(models.Model):
                 requester=requester_account(locked.email),
             )
             self._after_commit(tasks.send_new_request_email_to_reviewers)
-            rule = pricing.matching_auto_approval_rule(locked)
+            # An article outside the catalogue waits for the desk to confirm it.
+            rule = (
+                pricing.matching_auto_approval_rule(locked) if locked.article.in_catalogue else None
+            )
             if rule is not None:
                 self.approve(
                     actor=None,
@@ -601,6 +664,10 @@ class RepublicationRequest(models.Model):
                 quote_valid_until=valid_until if fee_minor else None,
                 decided_at=timezone.now(),
             )
+            if not locked.article.in_catalogue:
+                # Approving is the desk's word that the article is ours: list it.
+                Article.objects.filter(pk=locked.article_id).update(in_catalogue=True)
+                locked.article.in_catalogue = True
             if not fee_minor:
                 Licence.issue(locked)
             else:

@@ -16,7 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from billing import stripe as billing_stripe
 from licensing import pricing
-from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, RepublicationRequestForm
+from licensing.forms import (
+    ArticleAddressForm,
+    ArticleSearchForm,
+    EstimateForm,
+    ReplyForm,
+    RepublicationRequestForm,
+    on_publisher_site,
+)
 from licensing import tasks
 from licensing.links import LINK_PARAMETER, LinkState, read_request_link
 from licensing.models import (
@@ -26,6 +33,7 @@ from licensing.models import (
     RequestStatus,
     TransitionNotAllowed,
     is_staff_account,
+    without_tracking,
 )
 from licensing.views.access import (
     may_see,
@@ -54,7 +62,7 @@ OUTLET_PREFILL = {
 @require_safe
 def article_list(request: HttpRequest) -> HttpResponse:
     form = ArticleSearchForm(request.GET)
-    articles = Article.objects.all()
+    articles = Article.objects.filter(in_catalogue=True)
     query = language = ""
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
@@ -72,31 +80,75 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article, slug=slug)
+    article = get_object_or_404(Article, slug=slug, in_catalogue=True)
     return render(request, "licensing/article_detail.html", {"article": article})
 
 
 def _url_variants(url: str) -> list[str]:
-    """The same address with either scheme, with and without trailing slash, no query."""
-    base = url.strip().split("#", 1)[0].split("?", 1)[0].rstrip("/")
-    if not base.startswith(("http://", "https://")):
+    """The same address with either scheme, with and without trailing slash, with its
+    query (tracking parameters removed) and without any."""
+    own = without_tracking(url)
+    if not own.startswith(("http://", "https://")):
         return []
-    path = base.split("://", 1)[1]
-    return [f"{scheme}://{path}{slash}" for scheme in ("https", "http") for slash in ("", "/")]
+    path, _, query = own.split("://", 1)[1].partition("?")
+    path = path.rstrip("/")
+    tails = [f"?{query}", ""] if query else [""]
+    return [
+        f"{scheme}://{path}{slash}{tail}"
+        for tail in tails
+        for scheme in ("https", "http")
+        for slash in ("", "/")
+    ]
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited(Limit("request_form"))
 def republish_redirect(request: HttpRequest) -> HttpResponse:
-    url = request.GET.get("url", "")
+    url = request.POST.get("url") or request.GET.get("url", "")
     article = Article.objects.filter(canonical_url__in=_url_variants(url)).first()
-    if article is None:
+    if article is not None and article.in_catalogue:
+        return redirect(article.get_republish_url())
+    if not on_publisher_site(url):
         return render(
             request,
             "licensing/article_not_found.html",
             {"url": url, "form": ArticleSearchForm()},
             status=404,
         )
-    return redirect(article.get_republish_url())
+    return _uncatalogued_request_form(request, url=url, known=article)
+
+
+def _uncatalogued_request_form(
+    request: HttpRequest, *, url: str, known: Article | None
+) -> HttpResponse:
+    """The form for an article of our own sites that the catalogue lacks (an archive
+    piece, one published since the last import): the requester names it, the desk
+    confirms it when approving."""
+    title = known.title if known is not None else ""
+    if request.method == "POST":
+        address = ArticleAddressForm(request.POST)
+        draft = Article(title=request.POST.get("article_title", ""), canonical_url=url)
+        form = RepublicationRequestForm(request.POST, article=draft)
+        if address.is_valid() and form.is_valid():
+            article = known or Article.outside_catalogue(
+                url=address.cleaned_data["url"], title=address.cleaned_data["article_title"]
+            )
+            created = RepublicationRequest.submit(
+                article=article,
+                details=form.request_details(),
+                ui_language=get_supported_language_variant(get_language()),
+                signed_in=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+            )
+            remember_submission(request, created)
+            return redirect(created)
+        status = 400
+    else:
+        address = ArticleAddressForm(initial={"url": url, "article_title": title})
+        draft = Article(title=title, canonical_url=url)
+        form = RepublicationRequestForm(article=draft, initial=_prefill(request))
+        status = 200
+    context = {"article": draft, "form": form, "address_form": address, "uncatalogued": True}
+    return render(request, "licensing/request_form.html", context, status=status)
 
 
 def _estimate(data: object) -> str:
@@ -121,7 +173,7 @@ def _prefill(request: HttpRequest) -> dict[str, object]:
 # Only sending counts: "Update estimate" (no JavaScript) posts too but saves nothing.
 @rate_limited(Limit("request_form"), exempt=lambda request: "estimate" in request.POST)
 def request_form(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article, slug=slug)
+    article = get_object_or_404(Article, slug=slug, in_catalogue=True)
     if not article.republishable:
         return render(request, "licensing/not_republishable.html", {"article": article})
     data = request.POST if request.method == "POST" else None

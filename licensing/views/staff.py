@@ -18,6 +18,7 @@ from billing.models import Payment
 from licensing.dashboard import staff_dashboard
 from licensing.forms import (
     ApproveForm,
+    ApproveUncataloguedForm,
     AskForInformationForm,
     AssignForm,
     DeclineForm,
@@ -141,7 +142,8 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
         "assign": lambda *args, **kwargs: AssignForm(*args, reviewers=reviewers(), **kwargs),
     }
     if req.status == RequestStatus.SUBMITTED:
-        allowed |= {"approve": ApproveForm, "ask": AskForInformationForm}
+        approve = ApproveForm if req.article.in_catalogue else ApproveUncataloguedForm
+        allowed |= {"approve": approve, "ask": AskForInformationForm}
     if req.status in {RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}:
         allowed["decline"] = DeclineForm
     # Each takes a reason for the requester, like a decline; never two on one page.
