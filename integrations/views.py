@@ -104,9 +104,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     # An unconfirmed request is nobody's yet: the desk's tools see it once confirmed.
-    requests = RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED).select_related(
-        "article", "invoice", "licence"
-    )
+    requests = RepublicationRequest.objects.exclude(
+        status=RequestStatus.UNCONFIRMED
+    ).select_related("article", "invoice", "licence")
     if data["status"]:
         requests = requests.filter(status=data["status"])
     if data["updated_since"]:

@@ -30,7 +30,9 @@ def _signer(req: RepublicationRequest) -> signing.TimestampSigner:
 def request_link(req: RepublicationRequest) -> str:
     """The absolute address of the request's page, signed for its requester."""
     token = _signer(req).sign(req.uuid.hex)
-    return f"{settings.PORTAL_BASE_URL}{req.get_absolute_url()}?{urlencode({LINK_PARAMETER: token})}"
+    return (
+        f"{settings.PORTAL_BASE_URL}{req.get_absolute_url()}?{urlencode({LINK_PARAMETER: token})}"
+    )
 
 
 class LinkState(enum.Enum):

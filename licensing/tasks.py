@@ -9,7 +9,6 @@ sends one email and, when the mail server is down, queues itself again
 import logging
 from collections.abc import Callable
 from typing import Any
-
 from urllib.parse import urlencode
 
 from django.conf import settings

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from licensing.models import Licence, LicenceStatus, RepublicationRequest, StatusChange
-from tests.factories import make_request, pay_by_transfer, request_form_data, submit_and_confirm
+from licensing.models import Licence, LicenceStatus, StatusChange
+from tests.factories import make_request, pay_by_transfer, submit_and_confirm
 
 
 @pytest.fixture

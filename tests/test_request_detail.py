@@ -4,7 +4,6 @@ import uuid
 
 from django.test import Client
 
-from licensing.models import RepublicationRequest
 from tests.factories import make_request, submit_and_confirm
 
 submit = submit_and_confirm

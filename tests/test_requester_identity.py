@@ -1,6 +1,7 @@
 """Requester identity: unconfirmed requests, the signed links in emails, staff never requesters."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
@@ -138,14 +139,16 @@ def test_unconfirmed_requests_are_deleted_after_seven_days(article) -> None:
         recent = make_request(article, confirmed=False)
     kept = make_request(article, email="bea@other.example")
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
-        call_command("daily", stdout=open("/dev/null", "w"))
+        call_command("daily", stdout=StringIO())
     assert set(RepublicationRequest.objects.values_list("pk", flat=True)) == {recent.pk, kept.pk}
     # Its link now leads nowhere, cleanly.
     response = Client().get(link_path(old))
     assert response.status_code == 400
 
 
-def test_resend_is_rate_limited(client: Client, article, django_capture_on_commit_callbacks) -> None:
+def test_resend_is_rate_limited(
+    client: Client, article, django_capture_on_commit_callbacks
+) -> None:
     req = send_form(client, article)
     mail.outbox.clear()
     for _ in range(3):

@@ -6,8 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from licensing.models import RepublicationRequest
-from tests.factories import make_article, make_request, request_form_data, submit_and_confirm
+from tests.factories import make_article, make_request, submit_and_confirm
 
 
 @pytest.mark.parametrize(

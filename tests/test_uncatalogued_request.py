@@ -57,9 +57,7 @@ def test_the_request_is_stored_for_an_unlisted_article_and_the_desk_confirms_it(
     assert refused.status_code == 400
     req.refresh_from_db()
     assert req.status == "submitted"
-    reviewer_client.post(
-        f"/staff/requests/{req.pk}/approve/", {**approve, "confirm_article": "on"}
-    )
+    reviewer_client.post(f"/staff/requests/{req.pk}/approve/", {**approve, "confirm_article": "on"})
     req.refresh_from_db()
     assert req.status == "awaiting_payment"
     assert Article.objects.get(pk=article.pk).in_catalogue is True

@@ -6,45 +6,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_checkout_session_amount_status_payment_intent'),
-        ('licensing', '0005_dashboard_indexes'),
+        ("billing", "0002_checkout_session_amount_status_payment_intent"),
+        ("licensing", "0005_dashboard_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='republicationrequest',
-            name='request_status_valid',
+            model_name="republicationrequest",
+            name="request_status_valid",
         ),
         migrations.AddField(
-            model_name='article',
-            name='in_catalogue',
-            field=models.BooleanField(default=True, help_text='Listed in the public catalogue (set when the desk confirms it).'),
+            model_name="article",
+            name="in_catalogue",
+            field=models.BooleanField(
+                default=True,
+                help_text="Listed in the public catalogue (set when the desk confirms it).",
+            ),
         ),
         migrations.AlterField(
-            model_name='republicationrequest',
-            name='outlet',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='licensing.outlet'),
+            model_name="republicationrequest",
+            name="outlet",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="requests",
+                to="licensing.outlet",
+            ),
         ),
         migrations.AlterField(
-            model_name='republicationrequest',
-            name='status',
-            field=models.CharField(choices=[('unconfirmed', 'Unconfirmed'), ('submitted', 'Submitted'), ('info_requested', 'Information requested'), ('awaiting_payment', 'Awaiting payment'), ('licensed', 'Licensed'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn'), ('expired', 'Expired'), ('revoked', 'Revoked')], default='submitted', editable=False, max_length=20),
+            model_name="republicationrequest",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("unconfirmed", "Unconfirmed"),
+                    ("submitted", "Submitted"),
+                    ("info_requested", "Information requested"),
+                    ("awaiting_payment", "Awaiting payment"),
+                    ("licensed", "Licensed"),
+                    ("declined", "Declined"),
+                    ("withdrawn", "Withdrawn"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                ],
+                default="submitted",
+                editable=False,
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('unconfirmed', 'Unconfirmed'), ('submitted', 'Submitted'), ('info_requested', 'Information requested'), ('awaiting_payment', 'Awaiting payment'), ('licensed', 'Licensed'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn'), ('expired', 'Expired'), ('revoked', 'Revoked')], max_length=20),
+            model_name="statuschange",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("unconfirmed", "Unconfirmed"),
+                    ("submitted", "Submitted"),
+                    ("info_requested", "Information requested"),
+                    ("awaiting_payment", "Awaiting payment"),
+                    ("licensed", "Licensed"),
+                    ("declined", "Declined"),
+                    ("withdrawn", "Withdrawn"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='to_status',
-            field=models.CharField(choices=[('unconfirmed', 'Unconfirmed'), ('submitted', 'Submitted'), ('info_requested', 'Information requested'), ('awaiting_payment', 'Awaiting payment'), ('licensed', 'Licensed'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn'), ('expired', 'Expired'), ('revoked', 'Revoked')], max_length=20),
+            model_name="statuschange",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("unconfirmed", "Unconfirmed"),
+                    ("submitted", "Submitted"),
+                    ("info_requested", "Information requested"),
+                    ("awaiting_payment", "Awaiting payment"),
+                    ("licensed", "Licensed"),
+                    ("declined", "Declined"),
+                    ("withdrawn", "Withdrawn"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='republicationrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['unconfirmed', 'submitted', 'info_requested', 'awaiting_payment', 'licensed', 'declined', 'withdrawn', 'expired', 'revoked'])), name='request_status_valid'),
+            model_name="republicationrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "unconfirmed",
+                            "submitted",
+                            "info_requested",
+                            "awaiting_payment",
+                            "licensed",
+                            "declined",
+                            "withdrawn",
+                            "expired",
+                            "revoked",
+                        ],
+                    )
+                ),
+                name="request_status_valid",
+            ),
         ),
     ]

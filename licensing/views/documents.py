@@ -10,8 +10,8 @@ from django.views.decorators.http import require_safe
 
 from billing.models import CreditNote, Invoice
 from billing.pdf import render_credit_note_pdf, render_invoice_pdf
-from licensing.models import RepublicationRequest
 from licensing.links import request_link
+from licensing.models import RepublicationRequest
 from licensing.views.access import sign_in_to_see, visible_request
 
 FINANCE_PERMISSION = "billing.view_invoice"

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, get_supported_language_variant
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing import stripe as billing_stripe
-from licensing import pricing
+from licensing import pricing, tasks
 from licensing.forms import (
     ArticleAddressForm,
     ArticleSearchForm,
@@ -24,7 +24,6 @@ from licensing.forms import (
     RepublicationRequestForm,
     on_publisher_site,
 )
-from licensing import tasks
 from licensing.links import LINK_PARAMETER, LinkState, read_request_link
 from licensing.models import (
     Article,
@@ -223,6 +222,7 @@ def _render_request_page(
         "stripe_enabled": billing_stripe.is_configured(),
         # Back from Stripe Checkout: the redirect proves nothing; the webhook does.
         "checkout_returned": request.GET.get("checkout") == "success",
+        "withdraw_statement": _withdraw_statement(req),
     }
     return render(request, "licensing/request_detail.html", context, status=status)
 
@@ -250,9 +250,7 @@ def _follow_link(request: HttpRequest, uuid: UUID) -> HttpResponse:
     state = read_request_link(request.GET[LINK_PARAMETER], req=req)
     if req is None or state == LinkState.INVALID:
         # Altered, cut short, for another request, or for one deleted since.
-        return render(
-            request, "licensing/request_link_invalid.html", {"next": page}, status=400
-        )
+        return render(request, "licensing/request_link_invalid.html", {"next": page}, status=400)
     if state == LinkState.EXPIRED:
         if may_see(request, req):
             return redirect(page)
@@ -308,10 +306,34 @@ def request_reply(request: HttpRequest, uuid: UUID) -> HttpResponse:
     return redirect(req)
 
 
+def _withdraw_statement(req: RepublicationRequest) -> str:
+    """What withdrawing does, for the "are you sure?" dialog and page."""
+    if req.invoice is not None and req.invoice.status == "open":
+        return _(
+            "This withdraws request %(reference)s and cancels invoice %(invoice)s with a "
+            "credit note: nothing will be due. Our desk stops working on it, and it cannot "
+            "be reopened; to ask again, send a new request."
+        ) % {"reference": req.reference, "invoice": req.invoice.number}
+    return _(
+        "This withdraws request %(reference)s: our desk stops working on it, and it cannot "
+        "be reopened. To ask again, send a new request."
+    ) % {"reference": req.reference}
+
+
 @require_POST
 def request_withdraw(request: HttpRequest, uuid: UUID) -> HttpResponse:
     refuse_staff(request)
     req = requester_request_or_404(request, uuid)
+    if request.POST.get("step") == "review" and req.is_open:
+        # Without JavaScript the form asks here; with it, the page's dialog asked already.
+        context = {
+            "statement": _withdraw_statement(req),
+            "carried": [],
+            "action_url": request.path,
+            "back_url": req.get_absolute_url(),
+            "yes_label": _("Yes, withdraw it"),
+        }
+        return render(request, "licensing/confirm_action.html", context)
     try:
         req.withdraw()
     except TransitionNotAllowed:

@@ -1,6 +1,7 @@
 """The reviewers' desk: the queue at /staff/ and one request at /staff/requests/<id>/."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
@@ -169,6 +171,76 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
     }
 
 
+# Irreversible, and each sends an email or issues a numbered document: asked
+# "are you sure?" first (a <dialog>, or without JavaScript a confirmation page).
+CONFIRMED_ACTIONS = {"approve", "decline", "cancel", "revoke"}
+YES_LABELS = {
+    "approve": "Yes, approve",
+    "decline": "Yes, decline",
+    "cancel": "Yes, cancel the request",
+    "revoke": "Yes, revoke the licence",
+}
+
+
+def _statements(req: RepublicationRequest, fee: str = "{fee}") -> dict[str, str]:
+    """What each irreversible action will do, in words; `fee` as typed ({fee} for the dialog)."""
+    to = f"{req.outlet_name} <{req.email}>"
+    catalogue = (
+        "" if req.article.in_catalogue else " It also adds the article to the public catalogue."
+    )
+    invoice = req.invoice.number if req.invoice else ""
+    licence = getattr(req, "licence", None)
+    return {
+        "approve": (
+            f"This issues a numbered invoice for {fee} (net; VAT is added where due) to "
+            f"{to} and emails it to them. An invoice is never deleted: a mistake is "
+            f"corrected by a credit note.{catalogue}"
+        ),
+        "approve_free": (
+            f"This approves {req.reference} free of charge: it issues a numbered licence to "
+            f"{to} and emails it to them at once.{catalogue}"
+        ),
+        "decline": (
+            f"This declines {req.reference} and emails your reason to {to}. The request "
+            "closes; to ask again they must send a new one."
+        ),
+        "cancel": (
+            f"This cancels {req.reference}, voids invoice {invoice} with a numbered credit "
+            f"note and emails {to}."
+        ),
+        "revoke": (
+            f"This revokes licence {licence.number if licence else ''}: its public "
+            f"verification page says Revoked from now on, and {to} is emailed your reason. "
+            "Any refund is made separately, from the invoice page."
+        ),
+    }
+
+
+def _confirmation_page(
+    request: HttpRequest, req: RepublicationRequest, action: str, data: dict[str, Any]
+) -> HttpResponse:
+    """The no-JavaScript "are you sure?": what will happen, and the same post again to go on."""
+    statements = _statements(req, fee=format_money(to_minor(data["fee"]), data["currency"]))
+    if action == "approve" and not to_minor(data["fee"]):
+        action_statement = statements["approve_free"]
+    else:
+        action_statement = statements[action]
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in {"csrfmiddlewaretoken", "step"}
+        for value in values
+    ]
+    context = {
+        "statement": action_statement,
+        "carried": carried,
+        "action_url": request.path,
+        "back_url": reverse("licensing:staff_request", args=[req.pk]),
+        "yes_label": YES_LABELS[action],
+    }
+    return render(request, "licensing/confirm_action.html", context)
+
+
 def _render_detail(
     request: HttpRequest, req: RepublicationRequest, action_forms: dict[str, Any], status: int = 200
 ) -> HttpResponse:
@@ -199,6 +271,8 @@ def _render_detail(
         "thread": req.messages.select_related("author"),
         "history": req.status_changes.select_related("actor"),
         "is_open": req.status in OPEN_STATUSES,
+        "statements": _statements(req),
+        "yes_labels": YES_LABELS,
     }
     return render(request, "licensing/staff/request.html", context, status=status)
 
@@ -291,6 +365,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect("licensing:staff_request", pk=pk)
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
+    if action in CONFIRMED_ACTIONS and request.POST.get("step") == "review":
+        data = {"fee": Decimal(0), "currency": "", **form.cleaned_data}
+        return _confirmation_page(request, req, action, data)
     try:
         done = ACTIONS[action](req, request.user, form.cleaned_data)  # type: ignore[arg-type]
     except TransitionNotAllowed as error:

@@ -1,8 +1,9 @@
 """manage.py daily: the once-a-day jobs in one run, for one cron line or systemd timer.
 
 Quote expiry and reminders, licence expiry, reviewer reminders, deleting
-requests never confirmed within 7 days, and the catalogue import from PUBLISHER_FEED_URL (skipped when it is empty). Each
-job runs even when an earlier one failed; the command fails if any did.
+requests never confirmed within 7 days, and the catalogue import from
+PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even when an
+earlier one failed; the command fails if any did.
 """
 
 import logging
