@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.validators import URLValidator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -253,6 +254,9 @@ class RepublicationRequestForm(forms.ModelForm):
         self.fields["word_count"].widget.attrs.update({"min": 1})
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}">{}</a>', reverse("terms"), _("Read the full republishing terms")
+        )
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
         self.fields["outlet_name"].widget.attrs["autocomplete"] = "organization"

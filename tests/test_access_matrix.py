@@ -69,6 +69,9 @@ FINANCE_PAGE = (302, 404, 404, 404, 200, 200)  # invoices: finance (and superuse
 RULES: dict[str, Rule] = {
     "home": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     "healthz": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "contact": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "privacy": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "terms": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     # Staff sign-in: a POST without credentials shows the form again with its errors.
     "login": (no_args, {"GET": (200,) * ALL, "POST": (200,) * ALL}),
     # Django's LogoutView: POST only, answered with the signed-out page.
@@ -94,7 +97,8 @@ RULES: dict[str, Rule] = {
         lambda o: {"slug": o["article"].slug},
         {"GET": (200,) * ALL, "POST": (405,) * ALL},
     ),
-    "licensing:republish_redirect": (no_args, {"GET": (404,) * ALL, "POST": (405,) * ALL}),
+    # No address: the friendly 404 with a search box, whatever the method.
+    "licensing:republish_redirect": (no_args, {"GET": (404,) * ALL, "POST": (404,) * ALL}),
     "licensing:request_detail": (request_uuid, {"GET": REQUESTER_PAGE, "POST": (405,) * ALL}),
     # An empty reply is a form error (400) for those who may reply.
     "licensing:request_reply": (
