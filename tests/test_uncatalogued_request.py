@@ -1,5 +1,7 @@
 """/republish/?url= for an article of our own sites that the catalogue lacks."""
 
+from typing import Any
+
 from django.core import mail
 from django.test import Client
 
@@ -25,7 +27,7 @@ def test_an_address_elsewhere_keeps_the_404_with_a_search_box(client: Client, db
     assert '<input type="search" name="q"' in response.content.decode()
 
 
-def send(client: Client, **overrides) -> object:
+def send(client: Client, **overrides) -> Any:
     data = {"url": ARCHIVE, "article_title": "An archive piece", **request_form_data(**overrides)}
     return client.post("/republish/", data)
 

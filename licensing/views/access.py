@@ -80,7 +80,7 @@ def sign_in_to_see(request: HttpRequest, *, next_url: str = "", email: str = "")
 
 def refuse_staff(request: HttpRequest) -> None:
     """Staff never act as a requester: a reply or withdrawal posted by staff is refused."""
-    if request.user.is_authenticated and is_staff_account(request.user):  # type: ignore[arg-type]
+    if request.user.is_authenticated and is_staff_account(request.user):
         raise PermissionDenied("Staff act on requests from the desk, not as the requester.")
 
 

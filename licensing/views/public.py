@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, get_supported_language_variant
@@ -136,7 +136,7 @@ def _uncatalogued_request_form(
                 article=article,
                 details=form.request_details(),
                 ui_language=get_supported_language_variant(get_language()),
-                signed_in=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                signed_in=request.user if request.user.is_authenticated else None,
             )
             remember_submission(request, created)
             return redirect(created)
@@ -160,7 +160,7 @@ def _estimate(data: object) -> str:
 
 def _prefill(request: HttpRequest) -> dict[str, object]:
     """A signed-in requester's outlet details, so the second request is quicker."""
-    if not request.user.is_authenticated or is_staff_account(request.user):  # type: ignore[arg-type]
+    if not request.user.is_authenticated or is_staff_account(request.user):
         return {}
     outlet = Outlet.objects.filter(email=request.user.email.lower()).first()
     if outlet is None:
@@ -187,7 +187,7 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
                 article=article,
                 details=form.request_details(),
                 ui_language=get_supported_language_variant(get_language()),
-                signed_in=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                signed_in=request.user if request.user.is_authenticated else None,
             )
             remember_submission(request, created)
             return redirect(created)
@@ -270,7 +270,7 @@ def _follow_link(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 
 @require_POST
-def request_resend(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def request_resend(request: HttpRequest, uuid: UUID) -> HttpResponseBase:
     """Send the confirmation link again, to the address the request was sent with."""
     return _resend(request, requester_request_or_404(request, uuid))
 
