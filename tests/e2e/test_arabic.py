@@ -77,4 +77,4 @@ def test_arabic_requester_does_the_journey_in_arabic(
     assert req.ui_language == "ar"
     assert req.outlet_name == "صحيفة الشروق"
     to_requester = next(m for m in mail.outbox if m.to == ["amira@outlet.example"])
-    assert to_requester.subject == f"تلقّينا طلب إعادة النشر {reference}"
+    assert to_requester.subject == f"أكّد بريدك الإلكتروني لإرسال طلب إعادة النشر {reference}"

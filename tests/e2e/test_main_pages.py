@@ -181,5 +181,5 @@ def test_every_main_page_is_accessible_and_fits_the_screen(
     assert awaiting.invoice is not None
     look_at(page, "finance-invoice", f"/staff/invoices/{awaiting.invoice.number}/")
 
-    assert len(checked) == 19
+    assert len(checked) == 20
     assert overflowing == {}, f"pages wider than the {viewport['width']}px screen"
