@@ -19,7 +19,11 @@ DEBUG = env.bool("DEBUG", default=True)
 # The demo key is only acceptable with DEBUG on; production must set one.
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-demo-key-only-for-local-development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address links in emails and documents point to; by default this machine at
+# PORT, so `PORT=8124 make run` mails links that open on that server.
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # Only for `make serve`: DEBUG off over plain http on this machine (no HTTPS
 # redirect, cookies not marked secure). Never set it on a server.
 LOCAL_HTTP = env.bool("LOCAL_HTTP", default=False)
