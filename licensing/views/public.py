@@ -132,14 +132,7 @@ def _uncatalogued_request_form(
             article = known or Article.outside_catalogue(
                 url=address.cleaned_data["url"], title=address.cleaned_data["article_title"]
             )
-            created = RepublicationRequest.submit(
-                article=article,
-                details=form.request_details(),
-                ui_language=get_supported_language_variant(get_language()),
-                signed_in=request.user if request.user.is_authenticated else None,
-            )
-            remember_submission(request, created)
-            return redirect(created)
+            return _send_request(request, article, form)
         status = 400
     else:
         address = ArticleAddressForm(initial={"url": url, "article_title": title})
@@ -148,6 +141,20 @@ def _uncatalogued_request_form(
         status = 200
     context = {"article": draft, "form": form, "address_form": address, "uncatalogued": True}
     return render(request, "licensing/request_form.html", context, status=status)
+
+
+def _send_request(
+    request: HttpRequest, article: Article, form: RepublicationRequestForm
+) -> HttpResponse:
+    """Store the valid form's request, let this browser follow it, and show its page."""
+    created = RepublicationRequest.submit(
+        article=article,
+        details=form.request_details(),
+        ui_language=get_supported_language_variant(get_language()),
+        signed_in=request.user if request.user.is_authenticated else None,
+    )
+    remember_submission(request, created)
+    return redirect(created)
 
 
 def _estimate(data: object) -> str:
@@ -183,14 +190,7 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = RepublicationRequestForm(data, article=article, initial=_prefill(request))
         if form.is_bound and form.is_valid():
-            created = RepublicationRequest.submit(
-                article=article,
-                details=form.request_details(),
-                ui_language=get_supported_language_variant(get_language()),
-                signed_in=request.user if request.user.is_authenticated else None,
-            )
-            remember_submission(request, created)
-            return redirect(created)
+            return _send_request(request, article, form)
     context = {
         "article": article,
         "form": form,
