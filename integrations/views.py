@@ -103,7 +103,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
             {"error": "Invalid filters.", "fields": form.errors.get_json_data()}, status=400
         )
     data = form.cleaned_data
-    requests = RepublicationRequest.objects.select_related("article", "invoice", "licence")
+    # An unconfirmed request is nobody's yet: the desk's tools see it once confirmed.
+    requests = RepublicationRequest.objects.exclude(
+        status=RequestStatus.UNCONFIRMED
+    ).select_related("article", "invoice", "licence")
     if data["status"]:
         requests = requests.filter(status=data["status"])
     if data["updated_since"]:

@@ -92,6 +92,7 @@ def requests_per_week(*, today: date, weeks: int = WEEKS) -> list[tuple[date, in
     since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     per_day = (
         RepublicationRequest.objects.filter(created_at__gte=since)
+        .exclude(status=RequestStatus.UNCONFIRMED)
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values_list("day")

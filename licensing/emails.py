@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from licensing.links import request_link
 from licensing.models import Licence, RepublicationRequest
 
 
@@ -44,7 +45,9 @@ def _to_requester(
         to=[request.email],
         context={
             "req": request,
-            "request_url": settings.PORTAL_BASE_URL + request.get_absolute_url(),
+            # Signed: it opens the request in any browser, signed in as its requester.
+            "request_url": request_link(request),
+            "link_days": settings.REQUEST_LINK_MAX_AGE_DAYS,
             **extra,
         },
         attachments=attachments,
@@ -58,7 +61,8 @@ def _staff_url(request: RepublicationRequest) -> str:
 
 
 def send_request_received(request: RepublicationRequest) -> None:
-    """Acknowledge a new request to the requester, with the link to follow it."""
+    """Acknowledge a new request to the requester, with the link to follow it;
+    for an unconfirmed request the same link confirms it."""
     _to_requester(request, "request_received")
 
 

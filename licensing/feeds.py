@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from licensing.models import Article, Language
+from licensing.models import Article, Language, guess_language, without_tracking
 
 FETCH_TIMEOUT_SECONDS = 30
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -82,9 +82,22 @@ def read_feed_source(source: str) -> bytes:
     return data
 
 
-def _language(code: str) -> str:
+def _language(code: str, *, title: str) -> str:
+    """The entry's declared language; without one, the one its title's script points to."""
     short = (code or "").split("-")[0].split("_")[0].lower()
+    if not short:
+        return guess_language(title)
     return short if short in Language.values else Language.OTHER
+
+
+def _own_address(entry: Any) -> str:
+    """The article's own address: its canonical link when the entry gives one, else
+    its link without the tracking parameters feeds add (?utm_source=rss)."""
+    canonical = next(
+        (link.get("href", "") for link in entry.get("links", []) if link.get("rel") == "canonical"),
+        "",
+    )
+    return without_tracking(canonical or entry.get("link") or "")
 
 
 def parse_feed(data: bytes) -> list[FeedEntry]:
@@ -102,7 +115,7 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
     entries = []
     for number, entry in enumerate(parsed.entries, start=1):
         title = _text(entry.get("title", ""))
-        link = (entry.get("link") or "").strip()
+        link = _own_address(entry)
         if not title:
             raise FeedError(f"Entry {number} has no title.")
         try:
@@ -130,7 +143,8 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
                 language=_language(
                     entry.get("language")
                     or (entry.get("title_detail") or {}).get("language")
-                    or feed_language
+                    or feed_language,
+                    title=title,
                 ),
                 word_count=len(_text(content).split()) or None,
                 has_images=has_images,

@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.validators import URLValidator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -253,6 +254,9 @@ class RepublicationRequestForm(forms.ModelForm):
         self.fields["word_count"].widget.attrs.update({"min": 1})
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}">{}</a>', reverse("terms"), _("Read the full republishing terms")
+        )
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
         self.fields["outlet_name"].widget.attrs["autocomplete"] = "organization"
@@ -446,6 +450,48 @@ class ApproveForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
+
+
+class ApproveUncataloguedForm(ApproveForm):
+    """Approving a request for an article the catalogue lacked also adds the article."""
+
+    confirm_article = forms.BooleanField(
+        label="This is our article, at this address: add it to the catalogue",
+        help_text="Check the address and the title the requester gave before approving.",
+    )
+
+
+class ArticleAddressForm(forms.Form):
+    """An article of the publisher's own sites, named by its address, not yet in the catalogue."""
+
+    url = forms.URLField(
+        label=_("Address of the article"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    article_title = forms.CharField(
+        label=_("Title of the article"),
+        max_length=300,
+        help_text=_("As it appears on our site; our desk checks it before approving."),
+    )
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data["url"]).strip()
+        if not on_publisher_site(url):
+            raise forms.ValidationError(_("Give the address of an article on our own site."))
+        return url
+
+
+def on_publisher_site(url: str) -> bool:
+    """Whether `url` is an http(s) address on one of PUBLISHER_DOMAINS (www. or not)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return parts.scheme in {"http", "https"} and bool(host) and host in settings.PUBLISHER_DOMAINS
 
 
 class DeclineForm(forms.Form):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from dateutil.relativedelta import relativedelta
@@ -72,6 +73,12 @@ class Article(models.Model):
     language = models.CharField(max_length=8, choices=Language, default=Language.ENGLISH)
     word_count = models.PositiveIntegerField(null=True, blank=True)
     has_images = models.BooleanField(default=False, help_text="The article carries images.")
+    # False for an article someone asked for by its address on the publisher's
+    # site before any feed brought it: hidden from the catalogue until the desk
+    # confirms it when approving.
+    in_catalogue = models.BooleanField(
+        default=True, help_text="Listed in the public catalogue (set when the desk confirms it)."
+    )
     republishable = models.BooleanField(
         default=True, help_text="Untick to refuse new republication requests for this article."
     )
@@ -99,12 +106,71 @@ class Article(models.Model):
             return False
 
     @classmethod
+    def outside_catalogue(cls, *, url: str, title: str) -> Article:
+        """An article of ours asked for by its address: stored unlisted until the desk
+        confirms it (by approving a request for it)."""
+        article = cls(
+            title=title.strip(),
+            slug=cls.unique_slug_for(title),
+            canonical_url=without_tracking(url),
+            language=guess_language(title),
+            in_catalogue=False,
+        )
+        article.full_clean()
+        article.save()
+        return article
+
+    @classmethod
     def unique_slug_for(cls, title: str) -> str:
         base = slugify(title, allow_unicode=False)[:100].strip("-") or "article"
         slug, n = base, 2
         while cls.objects.filter(slug=slug).exists():
             slug, n = f"{base}-{n}", n + 1
         return slug
+
+
+# Query parameters that say where a reader came from, not which article it is.
+TRACKING_PARAMETERS = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid|mc_eid"
+    r"|_ga|_gl|ocid|cmpid|ns_campaign|ns_mchannel|ns_source|at_medium|at_campaign)$",
+    re.IGNORECASE,
+)
+
+
+def without_tracking(url: str) -> str:
+    """The article's own address: `url` without tracking parameters or a fragment."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMETERS.match(name)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
+
+
+def guess_language(text: str) -> str:
+    """The language a title's script points to (Arabic, Persian and Urdu share one
+    script: Arabic is this publisher's), English for Latin script, Other otherwise."""
+    import unicodedata
+
+    letters = [unicodedata.name(ch, "") for ch in text if ch.isalpha()]
+    if not letters:
+        return Language.ENGLISH
+    scripts = {
+        "ARABIC": Language.ARABIC,
+        "HEBREW": Language.HEBREW,
+        "CYRILLIC": Language.RUSSIAN,
+        "CJK": Language.CHINESE,
+        "LATIN": Language.ENGLISH,
+    }
+    counts: dict[str, int] = {}
+    for name in letters:
+        script = next((key for key in scripts if name.startswith(key)), "")
+        counts[script] = counts.get(script, 0) + 1
+    best = max(counts, key=lambda key: counts[key])
+    return scripts.get(best, Language.OTHER)
 
 
 class OutletType(models.TextChoices):
@@ -180,6 +246,9 @@ class Outlet(models.Model):
 
 
 class RequestStatus(models.TextChoices):
+    # Sent by someone who has not yet proved the address is theirs: invisible
+    # to the desk and to every account until the emailed link confirms it.
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed")
     SUBMITTED = "submitted", _("Submitted")
     INFO_REQUESTED = "info_requested", _("Information requested")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
@@ -199,6 +268,7 @@ class WaitingOn(models.TextChoices):
 
 # Which side must act next in each status: drives the queue's "whose turn".
 WAITING_BY_STATUS = {
+    RequestStatus.UNCONFIRMED: WaitingOn.REQUESTER,
     RequestStatus.SUBMITTED: WaitingOn.STAFF,
     RequestStatus.INFO_REQUESTED: WaitingOn.REQUESTER,
     RequestStatus.AWAITING_PAYMENT: WaitingOn.REQUESTER,
@@ -208,6 +278,10 @@ OPEN_STATUSES = {
     RequestStatus.INFO_REQUESTED,
     RequestStatus.AWAITING_PAYMENT,
 }
+
+
+# How long a request may wait for its email to be confirmed before `manage.py daily` deletes it.
+UNCONFIRMED_LIFETIME = timedelta(days=7)
 
 
 class TransitionNotAllowed(Exception):
@@ -224,7 +298,10 @@ class RepublicationRequest(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="requests")
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="requests")
+    # Set when the email is confirmed: an unconfirmed request remembers nothing for the address.
+    outlet = models.ForeignKey(
+        Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
     status = models.CharField(
         max_length=20, choices=RequestStatus, default=RequestStatus.SUBMITTED, editable=False
     )
@@ -340,27 +417,31 @@ class RepublicationRequest(models.Model):
 
     @classmethod
     def submit(
-        cls, *, article: Article, details: dict[str, Any], ui_language: str = "en"
+        cls,
+        *,
+        article: Article,
+        details: dict[str, Any],
+        ui_language: str = "en",
+        signed_in: User | None = None,
     ) -> RepublicationRequest:
-        """Store a new request, remember the outlet, and email both sides on commit."""
+        """Store a new request and acknowledge it on commit.
+
+        `signed_in`: the visitor's account. When it is the requester account of
+        the email given, the address is proven and the request goes to the desk
+        at once; otherwise it waits, unconfirmed, for the emailed link.
+        """
+        email = details["email"].strip().lower()
+        proven = (
+            signed_in is not None
+            and not is_staff_account(signed_in)
+            and signed_in.email.strip().lower() == email
+        )
         with transaction.atomic():
-            outlet_fields = {
-                "contact_name": details["contact_name"],
-                "name": details["outlet_name"],
-                "website": details["outlet_website"],
-                "outlet_type": details["outlet_type"],
-                "country": details["country"],
-                "audience_size": details["audience_size"],
-                "vat_number": details.get("vat_number", ""),
-            }
-            outlet, _created = Outlet.objects.update_or_create(
-                email=details["email"].lower(), defaults=outlet_fields
-            )
             now = timezone.now()
             request = cls(
                 article=article,
-                outlet=outlet,
-                requester=requester_account(details["email"]),
+                status=RequestStatus.UNCONFIRMED,
+                waiting_on=WaitingOn.REQUESTER,
                 terms_accepted_at=now,
                 waiting_since=now,
                 ui_language=ui_language,
@@ -370,24 +451,79 @@ class RepublicationRequest(models.Model):
             suggestion = PriceRule.suggest_fee(request)
             if suggestion is not None:
                 request.suggested_fee_minor, request.suggested_currency = suggestion
-            request.full_clean()
+            request.full_clean(exclude=["outlet"])
             request.save()
             request.status_changes.create(
                 from_status="",
-                to_status=RequestStatus.SUBMITTED,
-                note="Submitted by the requester.",
+                to_status=RequestStatus.UNCONFIRMED,
+                note="Sent from the form; the email address is not confirmed yet.",
             )
+            # The acknowledgement carries the link that confirms an unconfirmed request.
             signals.request_changed_on_commit(request, signals.RequestEvent.SUBMITTED)
-            rule = AutoApprovalRule.best_for(request)
+            if proven:
+                request.confirm(note="Sent while signed in as this address.")
+        return request
+
+    def confirm(self, *, note: str = "The requester confirmed their email address.") -> bool:
+        """The address is proven: the request goes to the desk, as if just submitted.
+
+        Only now is the outlet remembered, the account linked, the desk told and
+        the auto-approval rules tried. Returns False, changing nothing, when the
+        request was confirmed before, so following the link twice is harmless.
+        """
+        with transaction.atomic():
+            self._lock()
+            if self.status != RequestStatus.UNCONFIRMED:
+                return False
+            outlet, _created = Outlet.objects.update_or_create(
+                email=self.email.lower(),
+                defaults={
+                    "contact_name": self.contact_name,
+                    "name": self.outlet_name,
+                    "website": self.outlet_website,
+                    "outlet_type": self.outlet_type,
+                    "country": self.country,
+                    "audience_size": self.audience_size,
+                    "vat_number": self.vat_number,
+                },
+            )
+            self._move(
+                "confirm",
+                to=RequestStatus.SUBMITTED,
+                actor=None,
+                note=note,
+                outlet=outlet,
+                requester=requester_account(self.email),
+            )
+            signals.request_changed_on_commit(self, signals.RequestEvent.CONFIRMED)
+            # An article outside the catalogue waits for the desk to confirm it.
+            rule = AutoApprovalRule.best_for(self) if self.article.in_catalogue else None
             if rule is not None:
-                request.approve(
+                self.approve(
                     actor=None,
                     fee_minor=rule.fee_minor,
                     currency=rule.currency,
                     validity_days=settings.DEFAULT_QUOTE_VALIDITY_DAYS,
                     note=f"Approved automatically by the rule “{rule.name}”.",
                 )
-        return request
+        return True
+
+    @classmethod
+    def delete_unconfirmed(cls, *, now: datetime | None = None) -> int:
+        """Forget requests whose email was not confirmed within UNCONFIRMED_LIFETIME.
+
+        Nothing else refers to them (no invoice, licence or account), and the
+        articles created for them alone, outside the catalogue, go with them.
+        """
+        cutoff = (now or timezone.now()) - UNCONFIRMED_LIFETIME
+        with transaction.atomic():
+            stale = cls.objects.filter(status=RequestStatus.UNCONFIRMED, created_at__lt=cutoff)
+            article_ids = set(stale.values_list("article_id", flat=True))
+            _total, per_model = stale.delete()
+            Article.objects.filter(
+                pk__in=article_ids, in_catalogue=False, requests__isnull=True
+            ).delete()
+        return per_model.get(cls._meta.label, 0)
 
     # --- Transitions -----------------------------------------------------
     # Each public method locks the row, checks TRANSITIONS, writes, records a
@@ -397,6 +533,7 @@ class RepublicationRequest(models.Model):
     # Which statuses each transition may start from: the methods check it, and
     # the desk offers an action only where its transition is allowed.
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        "confirm": frozenset({RequestStatus.UNCONFIRMED}),
         "approve": frozenset({RequestStatus.SUBMITTED}),
         "ask_for_information": frozenset({RequestStatus.SUBMITTED}),
         "answer": frozenset({RequestStatus.INFO_REQUESTED}),
@@ -516,6 +653,10 @@ class RepublicationRequest(models.Model):
                 quote_valid_until=valid_until if fee_minor else None,
                 decided_at=timezone.now(),
             )
+            if not self.article.in_catalogue:
+                # Approving is the desk's word that the article is ours: list it.
+                Article.objects.filter(pk=self.article_id).update(in_catalogue=True)
+                self.article.in_catalogue = True
             if not fee_minor:
                 Licence.issue(self)
                 return
@@ -672,10 +813,31 @@ class RepublicationRequest(models.Model):
         return self.messages.filter(internal=False)
 
 
-def requester_account(email: str) -> User:
-    """The requester's account for this email (created on first request), for magic links."""
+def is_staff_account(user: User) -> bool:
+    """Staff and superusers sign in with a password; they are never a requester."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def staff_address(email: str) -> bool:
+    """Whether the address belongs to a staff or superuser account."""
+    return (
+        get_user_model()
+        .objects.filter(models.Q(is_staff=True) | models.Q(is_superuser=True))
+        .filter(models.Q(email__iexact=email.strip()) | models.Q(username__iexact=email.strip()))
+        .exists()
+    )
+
+
+def requester_account(email: str) -> User | None:
+    """The requester's account for this email (created on first confirmed request).
+
+    None for a staff address: typing a colleague's address on the public form
+    never makes them a requester, and no requester link ever signs them in.
+    """
     user_model = get_user_model()
     email = email.strip().lower()
+    if staff_address(email):
+        return None
     # Usernames hold 150 characters, emails 254: a long address gets a name
     # derived from all of it, so two long addresses never share an account.
     username = (
@@ -685,7 +847,7 @@ def requester_account(email: str) -> User:
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    return user
+    return None if is_staff_account(user) else user
 
 
 class Sender(models.TextChoices):

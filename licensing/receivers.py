@@ -27,10 +27,8 @@ logger = logging.getLogger(__name__)
 # The emails each request event sends, queued after its commit: one task per
 # email, so a mail failure retries only the email that failed.
 REQUEST_EMAILS: dict[RequestEvent, tuple[Task[..., str], ...]] = {
-    RequestEvent.SUBMITTED: (
-        tasks.send_request_received_email,
-        tasks.send_new_request_email_to_reviewers,
-    ),
+    RequestEvent.SUBMITTED: (tasks.send_request_received_email,),
+    RequestEvent.CONFIRMED: (tasks.send_new_request_email_to_reviewers,),
     RequestEvent.APPROVED: (tasks.send_request_approved_email,),
     RequestEvent.DECLINED: (tasks.send_request_declined_email,),
     RequestEvent.INFORMATION_REQUESTED: (tasks.send_information_requested_email,),

@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class RequestEvent(StrEnum):
-    SUBMITTED = "submitted"
+    SUBMITTED = "submitted"  # from the form: acknowledged, confirmation link included
+    CONFIRMED = "confirmed"  # the address is proven: the request is the desk's now
     APPROVED = "approved"  # at a fee: the quote and its invoice are out
     DECLINED = "declined"
     INFORMATION_REQUESTED = "information_requested"

@@ -9,9 +9,10 @@ sends one email and, when the mail server is down, queues itself again
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.tasks import Task, task
 from django.urls import reverse
 from sesame.utils import get_query_string
@@ -232,19 +233,34 @@ def send_paid_requests_licensed_email(
 
 
 @task
-def send_magic_link_email(*, user_id: int, language: str, attempt: int = 1) -> str:
-    """Sent by the worker, so a mail outage neither breaks the sign-in page nor
-    tells the visitor whether the address has an account; the link is made at
-    each attempt, so a retried email still carries a link valid for the full time."""
-    user = get_user_model().objects.get(pk=user_id)
-    link = settings.PORTAL_BASE_URL + reverse("licensing:account_magic") + get_query_string(user)
+def send_magic_link_email(
+    *, address: str, language: str, next_url: str = "", attempt: int = 1
+) -> str:
+    """Queued by the sign-in page for any address typed; sent only to a requester
+    account (no staff, one with confirmed requests). Sent by the worker, so a mail
+    outage neither breaks the sign-in page nor tells the visitor whether the
+    address has an account; the link is made at each attempt, so a retried email
+    still carries a link valid for the full time. `next_url`: the page to land on."""
+    user = (
+        get_user_model()
+        .objects.filter(email__iexact=address, is_staff=False, is_superuser=False, is_active=True)
+        .exclude(republication_requests=None)
+        .first()
+    )
+    if user is None or user.has_usable_password():
+        return "not sent: no requester account has this address"
+    query = get_query_string(user)
+    if next_url:
+        query += "&" + urlencode({REDIRECT_FIELD_NAME: next_url})
+    link = settings.PORTAL_BASE_URL + reverse("licensing:account_magic") + query
     return send_or_retry(
         send_magic_link_email,
         send=lambda: emails.send_magic_link(email=user.email, link=link, language=language),
         email="magic_link",
         attempt=attempt,
-        user_id=user_id,
+        address=address,
         language=language,
+        next_url=next_url,
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("requests/<uuid:uuid>/", public.request_detail, name="request_detail"),
     path("requests/<uuid:uuid>/reply/", public.request_reply, name="request_reply"),
     path("requests/<uuid:uuid>/withdraw/", public.request_withdraw, name="request_withdraw"),
+    path("requests/<uuid:uuid>/resend/", public.request_resend, name="request_resend"),
     path("requests/<uuid:uuid>/pay/", payment.pay_by_card, name="pay_by_card"),
     path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),

@@ -19,7 +19,11 @@ DEBUG = env.bool("DEBUG", default=True)
 # The demo key is only acceptable with DEBUG on; production must set one.
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-demo-key-only-for-local-development")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address links in emails and documents point to; by default this machine at
+# PORT, so `PORT=8124 make run` mails links that open on that server.
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # Only for `make serve`: DEBUG off over plain http on this machine (no HTTPS
 # redirect, cookies not marked secure). Never set it on a server.
 LOCAL_HTTP = env.bool("LOCAL_HTTP", default=False)
@@ -45,6 +49,9 @@ DEFAULT_QUOTE_VALIDITY_DAYS = env.int("DEFAULT_QUOTE_VALIDITY_DAYS", default=30)
 # Magic links for requesters (django-sesame): short-lived and single use.
 SESAME_MAX_AGE = env.int("MAGIC_LINK_MAX_AGE", default=15 * 60)
 SESAME_ONE_TIME = True
+# The links in every email to a requester (and on the invoice) open the request
+# in any browser, signed in as its requester, for this many days (licensing.links).
+REQUEST_LINK_MAX_AGE_DAYS = env.int("REQUEST_LINK_MAX_AGE_DAYS", default=30)
 
 # The seller printed on invoices and credit notes, frozen into each at issue.
 SELLER = {
@@ -83,6 +90,15 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8)
 # Outgoing webhooks go to public addresses only (integrations.destinations);
 # on lets them reach loopback and private networks: tests and the local demo.
 OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env.bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# The hosts of the publisher's own sites: /republish/?url= for an address on one of
+# them that the catalogue lacks (an archive piece, a new article) offers the form anyway.
+PUBLISHER_DOMAINS = [
+    host.strip().lower().removeprefix("www.")
+    for host in env.list("PUBLISHER_DOMAINS", default=["www.middleeasteye.net"])
+    if host.strip()
+]
+# The desk's public address, on the contact page and in the privacy notice.
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=REVIEWERS_EMAIL)
 
 # The publisher's RSS or Atom feed that `manage.py daily` imports; empty skips the import.
 PUBLISHER_FEED_URL = env.str("PUBLISHER_FEED_URL", default="")
@@ -355,6 +371,8 @@ RATE_LIMITS = {
     "login_username": "10/h",
     # Licence checks: plenty for people scanning QR codes, too few to enumerate numbers.
     "verify": "60/m",
+    # "Send the link again" on an unconfirmed request's page, per request.
+    "confirmation_email": "3/h",
 }
 _rate_overrides = env.dict("RATE_LIMITS", default={})
 if set(_rate_overrides) - set(RATE_LIMITS) or not all(

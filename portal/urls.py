@@ -11,6 +11,9 @@ login_limit = rate_limited(Limit("login_ip"), Limit("login_username", key=posted
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("contact/", views.contact, name="contact"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("terms/", views.terms, name="terms"),
     path("accounts/login/", login_limit(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The admin's own sign-in form shares the staff sign-in's limits.

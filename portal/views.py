@@ -26,6 +26,34 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"latest": latest})
 
 
+def _about_context() -> dict[str, object]:
+    from licensing.models import UNCONFIRMED_LIFETIME
+
+    return {
+        "contact_email": settings.CONTACT_EMAIL,
+        "seller": settings.SELLER,
+        "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
+        "unconfirmed_days": UNCONFIRMED_LIFETIME.days,
+        "takedown_days": getattr(settings, "TAKEDOWN_GRACE_DAYS", 2),
+    }
+
+
+@require_safe
+def contact(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/contact.html", _about_context())
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/privacy.html", _about_context())
+
+
+@require_safe
+def terms(request: HttpRequest) -> HttpResponse:
+    """The full republishing terms, linked from the request form's terms checkbox."""
+    return render(request, "portal/terms.html", _about_context())
+
+
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:

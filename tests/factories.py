@@ -59,13 +59,42 @@ def request_form_data(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def make_request(article: Article, **overrides: Any) -> RepublicationRequest:
-    """A submitted request, stored through the same domain method the form uses."""
+def make_request(
+    article: Article, *, confirmed: bool = True, **overrides: Any
+) -> RepublicationRequest:
+    """A request stored through the same domain method the form uses, and (unless
+    `confirmed=False`) confirmed by its requester's emailed link: submitted."""
     from licensing.forms import RepublicationRequestForm
 
     form = RepublicationRequestForm(request_form_data(**overrides), article=article)
     assert form.is_valid(), form.errors
-    return RepublicationRequest.submit(article=article, details=form.request_details())
+    req = RepublicationRequest.submit(article=article, details=form.request_details())
+    if confirmed:
+        req.confirm()
+        req.refresh_from_db()
+    return req
+
+
+def follow_request_link(client: Any, req: RepublicationRequest) -> Any:
+    """Open, in `client`, the signed link every email about `req` carries.
+
+    For an unconfirmed request this is the acknowledgement's confirmation:
+    it confirms, signs the browser in as the requester and shows the page.
+    """
+    from django.conf import settings
+
+    from licensing.links import request_link
+
+    return client.get(request_link(req).removeprefix(settings.PORTAL_BASE_URL), follow=True)
+
+
+def submit_and_confirm(client: Any, article: Article, **overrides: Any) -> RepublicationRequest:
+    """Send the form in `client`, then confirm by the emailed link in the same browser."""
+    client.post(article.get_republish_url(), request_form_data(**overrides))
+    req = RepublicationRequest.objects.latest("id")
+    follow_request_link(client, req)
+    req.refresh_from_db()
+    return req
 
 
 def make_price_rule(**overrides: Any) -> PriceRule:

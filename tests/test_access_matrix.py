@@ -3,8 +3,10 @@
 The table below has one rule per URL name, read off the URL conf; a pattern
 added without a rule fails `test_every_url_pattern_has_a_rule`. The cells are
 the status codes as designed: anonymous visitors are sent to the staff login
-from staff pages (302) but get 404 for a request's pages (which exist only
-for the browser that sent it, its signed-in requester and reviewers);
+from staff pages (302) and to the requesters' sign-in from a request's pages
+and documents (302; they exist only for the browser that sent it, its
+signed-in requester and reviewers), but get 404 when they post to one;
+staff posting as the requester (reply, withdraw) are refused (403);
 another requester, and staff without the permission, get 404 (nobody learns
 that the object exists); a wrong method gets 405 once access is granted.
 POST bodies are empty or harmless, so an allowed POST gets its form errors
@@ -60,13 +62,16 @@ def request_uuid(objects: Objects) -> dict[str, Any]:
 
 
 ALL = 6
-REQUESTER_PAGE = (404, 200, 404, 200, 404, 200)  # A's request: A and reviewers only
+REQUESTER_PAGE = (302, 200, 404, 200, 404, 200)  # A's request: A and reviewers only
 REVIEWER_PAGE = (302, 404, 404, 200, 404, 200)  # the queue: reviewers (and superusers)
 FINANCE_PAGE = (302, 404, 404, 404, 200, 200)  # invoices: finance (and superusers)
 
 RULES: dict[str, Rule] = {
     "home": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     "healthz": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "contact": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "privacy": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
+    "terms": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     # Staff sign-in: a POST without credentials shows the form again with its errors.
     "login": (no_args, {"GET": (200,) * ALL, "POST": (200,) * ALL}),
     # Django's LogoutView: POST only, answered with the signed-out page.
@@ -92,15 +97,21 @@ RULES: dict[str, Rule] = {
         lambda o: {"slug": o["article"].slug},
         {"GET": (200,) * ALL, "POST": (405,) * ALL},
     ),
-    "licensing:republish_redirect": (no_args, {"GET": (404,) * ALL, "POST": (405,) * ALL}),
+    # No address: the friendly 404 with a search box, whatever the method.
+    "licensing:republish_redirect": (no_args, {"GET": (404,) * ALL, "POST": (404,) * ALL}),
     "licensing:request_detail": (request_uuid, {"GET": REQUESTER_PAGE, "POST": (405,) * ALL}),
     # An empty reply is a form error (400) for those who may reply.
     "licensing:request_reply": (
         request_uuid,
-        {"GET": (405,) * ALL, "POST": (404, 400, 404, 400, 404, 400)},
+        {"GET": (405,) * ALL, "POST": (404, 400, 404, 403, 403, 403)},
     ),
     # The request is licensed: withdrawing is refused with a message and a redirect.
     "licensing:request_withdraw": (
+        request_uuid,
+        {"GET": (405,) * ALL, "POST": (404, 302, 404, 403, 403, 403)},
+    ),
+    # Confirmed long ago: nothing to send again, back to the request page.
+    "licensing:request_resend": (
         request_uuid,
         {"GET": (405,) * ALL, "POST": (404, 302, 404, 302, 404, 302)},
     ),
@@ -112,11 +123,11 @@ RULES: dict[str, Rule] = {
     # Invoices and credit notes: the requester, reviewers, and finance (any invoice).
     "licensing:invoice_pdf": (
         lambda o: {"uuid": o["request"].invoice.uuid},
-        {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
+        {"GET": (302, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
     ),
     "licensing:credit_note_pdf": (
         lambda o: {"uuid": o["credit_note"].uuid},
-        {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
+        {"GET": (302, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
     ),
     # The licence: its requester and reviewers; finance deals in invoices only.
     "licensing:licence_pdf": (
@@ -290,11 +301,11 @@ def test_the_browser_that_sent_a_request_sees_it_and_another_does_not(
     assert response.status_code == 302
     page = response["Location"]
     assert sender.get(page).status_code == 200
-    assert stranger.get(page).status_code == 404
+    assert stranger.get(page)["Location"] == f"/account/login/?next={page}"
     req = RepublicationRequest.objects.get(email="c@c.example")
-    assert stranger.post(f"/requests/{req.uuid}/withdraw/").status_code == 404
+    assert stranger.post(f"/requests/{req.uuid}/resend/").status_code == 404
     req.refresh_from_db()
-    assert req.status == "submitted"
+    assert req.status == "unconfirmed"
 
 
 def test_api_answers_a_bearer_token(objects: Objects, db) -> None:

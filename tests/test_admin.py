@@ -25,7 +25,7 @@ def test_request_change_page_shows_history_read_only(client: Client, superuser, 
     client.force_login(superuser)
     html = client.get(f"/admin/licensing/republicationrequest/{req.pk}/change/").content.decode()
     assert req.reference in html
-    assert "Submitted by the requester." in html
+    assert "The requester confirmed their email address." in html
 
 
 def test_article_admin_search(client: Client, superuser, article) -> None:

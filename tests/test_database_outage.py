@@ -221,7 +221,10 @@ def test_connection_lost_mid_approval_saves_nothing(article, reviewer) -> None:
     # invoice line was not: the whole approval is gone.
     req.refresh_from_db()
     assert (req.status, req.invoice_id, req.fee_minor) == ("submitted", None, None)
-    assert list(req.status_changes.values_list("to_status", flat=True)) == ["submitted"]
+    assert list(req.status_changes.values_list("to_status", flat=True)) == [
+        "unconfirmed",
+        "submitted",
+    ]
     assert not Invoice.objects.exists()
     assert not InvoiceLine.objects.exists()
     assert not DocumentSequence.objects.filter(prefix="INV", last_value__gt=0).exists()

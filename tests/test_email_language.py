@@ -6,17 +6,18 @@ from django.core import mail
 from django.test import Client
 
 from licensing.models import RepublicationRequest
-from tests.factories import request_form_data
+from tests.factories import follow_request_link, request_form_data
 
 GREETING = {
     "en": "Dear Amira Haddad,",
     "ar": "عزيزي/عزيزتي Amira Haddad،",
     "fr": "Bonjour Amira Haddad,",
 }
+# The acknowledgement of a request sent without signing in asks to confirm the address.
 RECEIVED = {
-    "en": "We received your republishing request",
-    "ar": "تلقّينا طلب إعادة النشر",
-    "fr": "Nous avons bien reçu votre demande de republication",
+    "en": "Confirm your email to send republishing request",
+    "ar": "أكّد بريدك الإلكتروني لإرسال طلب إعادة النشر",
+    "fr": "Confirmez votre adresse e-mail pour envoyer la demande de republication",
 }
 APPROVED = {
     "en": "is approved",
@@ -29,7 +30,10 @@ def submit_in(language: str, article) -> RepublicationRequest:
     client = Client()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.post(article.get_republish_url(), request_form_data())
-    return RepublicationRequest.objects.get()
+    req = RepublicationRequest.objects.get()
+    follow_request_link(client, req)
+    req.refresh_from_db()
+    return req
 
 
 @pytest.mark.django_db(transaction=True)

@@ -411,3 +411,65 @@ def test_oversized_feed_is_refused_not_cut_short(
         import_feed(source)
 
     assert Article.objects.count() == 1
+
+
+# --- The article's own address and language --------------------------------------
+
+TRACKED_RSS = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>News</title><link>https://news.example.org/</link><description>d</description>
+<item><title>Drought in the marshes</title>
+<link>https://news.example.org/news/marshes?utm_source=rss&amp;utm_medium=feed&amp;page=2</link></item>
+<item><title>معرض بيروت للكتاب</title><link>https://news.example.org/ar/book-fair?fbclid=x</link></item>
+<item><title>Le métro du Caire</title><link>https://news.example.org/fr/metro</link>
+<dc:language>fr</dc:language></item>
+</channel></rss>"""
+
+CANONICAL_ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>t</title><id>x</id>
+<updated>2026-01-01T00:00:00Z</updated>
+<entry><title>Le port de Tunis</title><id>1</id><updated>2026-01-01T00:00:00Z</updated>
+<link href="https://news.example.org/go/123?utm_campaign=a"/>
+<link rel="canonical" href="https://news.example.org/fr/port-de-tunis"/></entry>
+</feed>"""
+
+
+def test_tracking_parameters_are_stripped_and_the_real_link_finds_the_article(
+    tmp_path: Path, client
+) -> None:
+    feed = tmp_path / "tracked.xml"
+    feed.write_text(TRACKED_RSS, encoding="utf-8")
+    import_feed(feed)
+    urls = set(Article.objects.values_list("canonical_url", flat=True))
+    assert urls == {
+        "https://news.example.org/news/marshes?page=2",
+        "https://news.example.org/ar/book-fair",
+        "https://news.example.org/fr/metro",
+    }
+    # Running it again changes nothing.
+    assert "0 created, 0 updated, 3 unchanged" in import_feed(feed)
+    # The publisher's own link (as readers have it) opens the form.
+    marshes = Article.objects.get(title="Drought in the marshes")
+    response = client.get("/republish/", {"url": "https://news.example.org/news/marshes?page=2"})
+    assert response["Location"] == marshes.get_republish_url()
+
+
+def test_language_comes_from_the_entry_then_the_title_script(tmp_path: Path) -> None:
+    feed = tmp_path / "tracked.xml"
+    feed.write_text(TRACKED_RSS, encoding="utf-8")
+    import_feed(feed)
+    languages = dict(Article.objects.values_list("title", "language"))
+    assert languages == {
+        "Drought in the marshes": "en",
+        "معرض بيروت للكتاب": "ar",
+        "Le métro du Caire": "fr",
+    }
+
+
+def test_an_entrys_canonical_link_wins_and_atom_xml_lang_is_read(tmp_path: Path) -> None:
+    feed = tmp_path / "canonical.xml"
+    feed.write_text(CANONICAL_ATOM, encoding="utf-8")
+    import_feed(feed)
+    article = Article.objects.get()
+    assert article.canonical_url == "https://news.example.org/fr/port-de-tunis"
+    assert article.language == "fr"

@@ -41,8 +41,17 @@ def test_signed_in_requester_downloads_the_invoice(requester: Client, invoiced) 
     text = assert_pdf(response, f"{invoiced.invoice.number}.pdf")
     assert invoiced.invoice.number in text
     assert invoiced.reference in text
-    # The card link is the request page on the portal.
-    assert f"/requests/{invoiced.uuid}/" in text
+    # The card link is the request page on the portal, signed like the emails'
+    # links, so it opens in any browser.
+    uris = [
+        annotation.get_object()["/A"]["/URI"]
+        for page in PdfReader(io.BytesIO(response.content)).pages
+        for annotation in page.get("/Annots", [])
+    ]
+    # One annotation per printed line of the link, each with the whole address.
+    (link,) = {uri for uri in uris if f"/requests/{invoiced.uuid}/?link=" in uri}
+    fresh = Client().get(link.removeprefix("http://127.0.0.1:8000"), follow=True)
+    assert fresh.status_code == 200 and invoiced.reference in fresh.content.decode()
 
 
 def test_requester_in_the_submitting_browser_downloads_the_invoice(invoiced) -> None:
@@ -73,8 +82,9 @@ def test_nobody_else_sees_an_invoice_without_a_request(reviewer_client: Client) 
     assert reviewer_client.get(invoice_url(invoice)).status_code == 404
 
 
-def test_another_requester_gets_404(other_requester: Client, invoiced) -> None:
-    assert other_requester.get(invoice_url(invoiced.invoice)).status_code == 404
+def test_a_signed_out_visitor_is_sent_to_sign_in(other_requester: Client, invoiced) -> None:
+    url = invoice_url(invoiced.invoice)
+    assert other_requester.get(url)["Location"] == f"/account/login/?next={url}"
 
 
 def test_a_signed_in_stranger_gets_404(client: Client, invoiced) -> None:
@@ -116,7 +126,7 @@ def test_credit_note_after_withdrawing_an_awaiting_payment_request(
     assert invoiced.invoice.number in text
     assert "Cancellation" in text
     assert_pdf(reviewer_client.get(credit_note_url(note)), f"{note.number}.pdf")
-    assert other_requester.get(credit_note_url(note)).status_code == 404
+    assert other_requester.get(credit_note_url(note)).status_code == 302  # to sign in
     # The void invoice stays downloadable, stamped.
     assert "VOID" in assert_pdf(
         requester.get(invoice_url(invoiced.invoice)), f"{invoiced.invoice.number}.pdf"

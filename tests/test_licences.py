@@ -15,10 +15,9 @@ from licensing.models import (
     Licence,
     LicenceStateError,
     LicenceStatus,
-    RepublicationRequest,
     StatusChange,
 )
-from tests.factories import make_request, pay_by_transfer, request_form_data
+from tests.factories import make_request, pay_by_transfer, submit_and_confirm
 
 
 @pytest.fixture
@@ -97,8 +96,7 @@ def test_perpetual_licence_has_no_end_date(article, reviewer) -> None:
 def test_request_page_offers_pdf_snippet_and_verification(
     client: Client, article, reviewer
 ) -> None:
-    client.post(f"/articles/{article.slug}/republish/", request_form_data())
-    req = RepublicationRequest.objects.get()
+    req = submit_and_confirm(client, article)
     req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
     html = client.get(f"/requests/{req.uuid}/").content.decode()
     licence = req.licence
@@ -110,15 +108,17 @@ def test_request_page_offers_pdf_snippet_and_verification(
 
 
 def test_licence_pdf_access(client: Client, other_requester: Client, article, reviewer) -> None:
-    client.post(f"/articles/{article.slug}/republish/", request_form_data())
-    req = RepublicationRequest.objects.get()
+    req = submit_and_confirm(client, article)
     req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
     url = f"/licences/{req.licence.uuid}/pdf"
     owner = client.get(url)
     assert owner.status_code == 200
     assert owner["Content-Type"] == "application/pdf"
     assert owner.content.startswith(b"%PDF")
-    assert other_requester.get(url).status_code == 404
+    assert other_requester.get(url).status_code == 302  # to the sign-in page
+    stranger = Client()
+    stranger.force_login(make_request(article, email="bea@other.example").requester)
+    assert stranger.get(url).status_code == 404
     staff = Client()
     staff.force_login(reviewer)
     assert staff.get(url).status_code == 200

@@ -152,6 +152,7 @@ def test_zero_fee_auto_approval_licenses_at_once(article) -> None:
     assert req.status == "licensed"
     assert req.waiting_on == "nobody"
     assert list(req.status_changes.values_list("to_status", "actor")) == [
+        ("unconfirmed", None),
         ("submitted", None),
         ("licensed", None),
     ]

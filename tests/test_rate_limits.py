@@ -34,6 +34,7 @@ def test_defaults_are_generous_for_a_newsroom_behind_one_address(settings) -> No
         "login_ip": "30/h",
         "login_username": "10/h",
         "verify": "60/m",
+        "confirmation_email": "3/h",
     }
 
 

@@ -1,16 +1,12 @@
-"""/requests/<uuid>/: only the submitting browser and staff may see a request."""
+"""/requests/<uuid>/: only the submitting browser, its requester and staff may see a request."""
 
 import uuid
 
 from django.test import Client
 
-from licensing.models import RepublicationRequest
-from tests.factories import make_request, request_form_data
+from tests.factories import make_request, submit_and_confirm
 
-
-def submit(client: Client, article, **overrides) -> RepublicationRequest:
-    client.post(f"/articles/{article.slug}/republish/", request_form_data(**overrides))
-    return RepublicationRequest.objects.latest("id")
+submit = submit_and_confirm
 
 
 def test_submitting_browser_sees_reference_status_article_and_answers(
@@ -39,13 +35,23 @@ def test_submitting_browser_sees_reference_status_article_and_answers(
         assert shown in html, shown
 
 
-def test_other_visitor_gets_404(client: Client, other_requester: Client, article) -> None:
+def test_signed_out_visitor_is_sent_to_sign_in_and_back(
+    client: Client, other_requester: Client, article
+) -> None:
     req = submit(client, article)
-    assert other_requester.get(f"/requests/{req.uuid}/").status_code == 404
+    response = other_requester.get(f"/requests/{req.uuid}/")
+    assert response["Location"] == f"/account/login/?next=/requests/{req.uuid}/"
+
+
+def test_visitor_signed_in_as_someone_else_gets_404(client: Client, article) -> None:
+    req = submit(client, article)
+    someone = Client()
+    someone.force_login(make_request(article, email="bea@other.example").requester)
+    assert someone.get(f"/requests/{req.uuid}/").status_code == 404
 
 
 def test_request_from_another_session_stays_hidden(client: Client, article) -> None:
-    theirs = make_request(article)
+    theirs = make_request(article, email="bea@other.example")
     submit(client, article)
     assert client.get(f"/requests/{theirs.uuid}/").status_code == 404
 
@@ -55,21 +61,26 @@ def test_staff_may_see_any_request(reviewer_client: Client, article) -> None:
     assert reviewer_client.get(f"/requests/{req.uuid}/").status_code == 200
 
 
-def test_unknown_or_malformed_uuid_is_404(client: Client, db) -> None:
-    assert client.get(f"/requests/{uuid.uuid4()}/").status_code == 404
+def test_unknown_uuid_answers_like_a_real_one(client: Client, article) -> None:
+    # Signed out: to the sign-in page, whether or not the request exists.
+    unknown = f"/requests/{uuid.uuid4()}/"
+    assert client.get(unknown)["Location"] == f"/account/login/?next={unknown}"
     assert client.get("/requests/not-a-uuid/").status_code == 404
+    # Signed in: 404.
+    submit(client, article)
+    assert client.get(unknown).status_code == 404
 
 
 def test_history_lists_the_submission(client: Client, article) -> None:
     req = submit(client, article)
     html = client.get(f"/requests/{req.uuid}/").content.decode()
     assert 'id="history-heading"' in html
-    assert html.count('class="list-group-item"') == 1
+    # Sent from the form, then confirmed by the emailed link.
+    assert html.count('class="list-group-item"') == 2
 
 
 def test_card_button_needs_both_stripe_keys(client: Client, article, reviewer, settings) -> None:
-    client.post(f"/articles/{article.slug}/republish/", request_form_data())
-    req = RepublicationRequest.objects.get()
+    req = submit_and_confirm(client, article)
     req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
     settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", ""
     assert "Pay by card" not in client.get(f"/requests/{req.uuid}/").content.decode()

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.models import Outlet, RepublicationRequest, StatusChange
-from tests.factories import make_article, request_form_data
+from tests.factories import follow_request_link, make_article, request_form_data
 
 CONTRACT_FIELDS = [
     "contact_name",
@@ -68,13 +68,19 @@ def test_submit_stores_request_and_redirects_to_its_page(client: Client, article
     req = RepublicationRequest.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/requests/{req.uuid}/"
-    assert req.status == "submitted"
+    # Not signed in as that address: it waits for the emailed link.
+    assert req.status == "unconfirmed"
     assert req.reference == f"RR-{timezone.localdate().year}-00001"
     assert req.article == article
-    assert req.outlet.email == "amira@outlet.example"
+    assert req.outlet is None and req.requester is None
     assert req.include_images is True
     assert req.word_count is None
-    assert StatusChange.objects.get().to_status == "submitted"
+    assert StatusChange.objects.get().to_status == "unconfirmed"
+    follow_request_link(client, req)
+    req.refresh_from_db()
+    assert req.status == "submitted"
+    assert req.outlet.email == "amira@outlet.example"
+    assert req.requester.email == "amira@outlet.example"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,20 +90,26 @@ def test_submit_emails_requester_and_reviewers_after_commit(
     settings.REVIEWERS_EMAIL = "desk@publisher.example"
     client.post(url_for(article), request_form_data())
     req = RepublicationRequest.objects.get()
+    # Unconfirmed: only the requester hears of it, with the link that confirms.
+    assert [message.to for message in mail.outbox] == [["amira@outlet.example"]]
+    to_requester = mail.outbox[0]
+    assert req.reference in to_requester.subject and "Confirm" in to_requester.subject
+    assert f"/requests/{req.uuid}/?link=" in to_requester.body
+    assert to_requester.alternatives[0][1] == "text/html"
+    follow_request_link(client, req)
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == ["amira@outlet.example", "desk@publisher.example"]
-    to_requester = next(m for m in mail.outbox if m.to == ["amira@outlet.example"])
-    assert req.reference in to_requester.subject
-    assert f"/requests/{req.uuid}/" in to_requester.body
-    assert to_requester.alternatives[0][1] == "text/html"
 
 
 def test_second_request_gets_next_reference_and_updates_outlet(client: Client, article) -> None:
     client.post(url_for(article), request_form_data())
+    follow_request_link(client, RepublicationRequest.objects.get())
+    # Signed in as that address by the link: the second one needs no confirmation.
     client.post(
         url_for(article),
         request_form_data(outlet_name="Renamed Daily", email="AMIRA@outlet.example"),
     )
+    assert RepublicationRequest.objects.latest("id").status == "submitted"
     references = sorted(RepublicationRequest.objects.values_list("reference", flat=True))
     year = timezone.localdate().year
     assert references == [f"RR-{year}-00001", f"RR-{year}-00002"]

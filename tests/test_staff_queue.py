@@ -250,10 +250,16 @@ def test_pagination_25_per_page_keeps_filters(reviewer_client: Client, reviewer,
 def test_status_counts_match_the_database(reviewer_client: Client, reviewer, article) -> None:
     for status in ["submitted", "submitted", "info_requested", "awaiting_payment", "declined"]:
         make_request_in(article, status, actor=reviewer)
+    unconfirmed = make_request(article, confirmed=False, email="someone@else.example")
     response = reviewer_client.get("/staff/", {"status": "declined"})
-    for status in RequestStatus.values:
+    for status in set(RequestStatus.values) - {"unconfirmed"}:
         expected = RepublicationRequest.objects.filter(status=status).count()
         assert status_count(response, status) == expected, status
+    # Not the desk's until confirmed: no count, no row, not in the unfiltered list.
+    assert 'data-status="unconfirmed"' not in response.content.decode()
+    everything = reviewer_client.get("/staff/").content.decode()
+    assert unconfirmed.reference not in everything
+    assert reviewer_client.get(f"/staff/requests/{unconfirmed.pk}/").status_code == 404
     assert status_count(response, "submitted") == 2
     assert status_count(response, "licensed") == 0
 

@@ -132,7 +132,8 @@ def test_page_shows_thread_with_internal_notes_and_history(
     assert "Which edition will carry it?" in thread
     assert "The Saturday edition." in thread
     history = html.split('id="history-h"', 1)[1].split('id="earlier-h"', 1)[0]
-    assert "New → Submitted" in history
+    assert "New → Unconfirmed" in history
+    assert "Unconfirmed → Submitted" in history
     assert "Submitted → Information requested</strong> · reviewer" in history
     assert "Information requested → Submitted</strong> · requester or system" in history
 

@@ -71,7 +71,7 @@ def test_media_folder_is_outside_the_static_folders() -> None:
 
 def test_the_licence_view_checks_who_asks(licence: Licence, reviewer: User) -> None:
     url = f"/licences/{licence.uuid}/pdf"
-    assert Client().get(url).status_code == 404
+    assert Client().get(url)["Location"] == f"/account/login/?next={url}"
     owner = Client()
     owner.force_login(licence.request.requester)
     response = owner.get(url)

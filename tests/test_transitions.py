@@ -181,9 +181,10 @@ def test_withdraw(reviewer, article, status: str) -> None:
     )
 
 
-def test_submission_is_recorded(submitted) -> None:
-    change = submitted.status_changes.get()
-    assert (change.from_status, change.to_status, change.actor) == ("", "submitted", None)
+def test_submission_and_confirmation_are_recorded(submitted) -> None:
+    sent, confirmed = submitted.status_changes.all()
+    assert (sent.from_status, sent.to_status, sent.actor) == ("", "unconfirmed", None)
+    assert (confirmed.from_status, confirmed.to_status) == ("unconfirmed", "submitted")
     assert submitted.waiting_on == "staff"
 
 
@@ -326,5 +327,6 @@ def test_concurrent_approve_and_decline_one_wins(article, reviewer, second_revie
     req.refresh_from_db()
     winner = next(name for name, outcome in outcomes.items() if outcome == "done")
     assert req.status == {"approve": "awaiting_payment", "decline": "declined"}[winner]
-    assert req.status_changes.exclude(to_status="submitted").count() == 1
+    # One decision after the sending and the confirmation.
+    assert req.status_changes.exclude(to_status__in=["unconfirmed", "submitted"]).count() == 1
     assert Invoice.objects.count() == (1 if winner == "approve" else 0)

@@ -2,7 +2,6 @@
 
 from uuid import UUID
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
@@ -11,8 +10,9 @@ from django.views.decorators.http import require_safe
 
 from billing.models import CreditNote, Invoice
 from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from licensing.links import request_link
 from licensing.models import RepublicationRequest
-from licensing.views.access import requester_request_or_404
+from licensing.views.access import sign_in_to_see, visible_request
 
 # Anyone who may see invoices in the admin may download any invoice's PDF.
 VIEW_INVOICE_PERMISSION = "billing.view_invoice"
@@ -23,7 +23,10 @@ VIEW_INVOICE_PERMISSION = "billing.view_invoice"
 def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     invoice = get_object_or_404(Invoice, uuid=uuid)
     req = _request_allowed_to_see(request, invoice)
-    pay_url = settings.PORTAL_BASE_URL + req.get_absolute_url() if req else ""
+    if isinstance(req, HttpResponse):
+        return req
+    # Signed like the emails' links: the printed invoice opens its request anywhere.
+    pay_url = request_link(req) if req else ""
     language = req.ui_language if req else "en"
     pdf = render_invoice_pdf(invoice, pay_url=pay_url, language=language)
     return _pdf_response(pdf, invoice.number)
@@ -33,18 +36,27 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @never_cache
 def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     note = get_object_or_404(CreditNote.objects.select_related("invoice"), uuid=uuid)
-    _request_allowed_to_see(request, note.invoice)
+    req = _request_allowed_to_see(request, note.invoice)
+    if isinstance(req, HttpResponse):
+        return req
     return _pdf_response(render_credit_note_pdf(note), note.number)
 
 
-def _request_allowed_to_see(request: HttpRequest, invoice: Invoice) -> RepublicationRequest | None:
-    """The invoice's request if this visitor may see it (finance may see any invoice); else 404."""
+def _request_allowed_to_see(
+    request: HttpRequest, invoice: Invoice
+) -> RepublicationRequest | HttpResponse | None:
+    """The invoice's request if this visitor may see it (finance may see any invoice).
+
+    A signed-out visitor is sent to sign in; anyone else who may not, 404.
+    """
     req = RepublicationRequest.objects.filter(invoice=invoice).first()
     if request.user.is_authenticated and request.user.has_perm(VIEW_INVOICE_PERMISSION):
         return req
     if req is None:
+        if not request.user.is_authenticated:
+            return sign_in_to_see(request)
         raise Http404("No such invoice")
-    return requester_request_or_404(request, req.uuid)
+    return visible_request(request, req.uuid)
 
 
 def _pdf_response(pdf: bytes, number: str) -> HttpResponse:

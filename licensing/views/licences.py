@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from licensing.models import Licence
-from licensing.views.access import requester_request_or_404
+from licensing.views.access import visible_request
 from portal.documents import DocumentStorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,9 @@ RETRY_AFTER_SECONDS = 120
 @require_safe
 def licence_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     licence = get_object_or_404(Licence.objects.select_related("request"), uuid=uuid)
-    requester_request_or_404(request, licence.request.uuid)
+    allowed = visible_request(request, licence.request.uuid)
+    if isinstance(allowed, HttpResponse):
+        return allowed
     try:
         pdf = licence.pdf_bytes()
     except DocumentStorageUnavailable as error:

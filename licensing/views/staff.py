@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,12 +14,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
 from licensing.dashboard import staff_dashboard
 from licensing.forms import (
     ApproveForm,
+    ApproveUncataloguedForm,
     AskForInformationForm,
     AssignForm,
     DeclineForm,
@@ -71,7 +74,11 @@ def reviewers() -> QuerySet[Any]:
 
 
 def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
-    queue = RepublicationRequest.objects.select_related("article", "assignee").only(*QUEUE_COLUMNS)
+    queue = (
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
+        .select_related("article", "assignee")
+        .only(*QUEUE_COLUMNS)
+    )
     # A bad value shows as its field's error; the other filters still apply,
     # so the list never contradicts the filters displayed above it.
     form.is_valid()
@@ -103,14 +110,21 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, reviewers=choices)
     paginator = Paginator(_filtered_queue(request, form), QUEUE_PAGE_SIZE)
     counts = dict(
-        RepublicationRequest.objects.order_by().values_list("status").annotate(n=Count("id"))
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     if not any(form.cleaned_data.values()):
         # Unfiltered, the queue is every request: the counts by status add up
         # to its length, which spares a COUNT over the whole table (make bench).
         paginator.count = sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
-    status_counts = [(value, label, counts.get(value, 0)) for value, label in RequestStatus.choices]
+    status_counts = [
+        (value, label, counts.get(value, 0))
+        for value, label in RequestStatus.choices
+        if value != RequestStatus.UNCONFIRMED
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -136,6 +150,9 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
     # the desk has not yet answered is declined, a quote awaiting payment cancelled.
     if "decline" in allowed:
         allowed.pop("cancel", None)
+    # An article outside the catalogue is confirmed as ours when approving.
+    if "approve" in allowed and not req.article.in_catalogue:
+        allowed["approve"] = ApproveUncataloguedForm
     initial: dict[str, dict[str, Any]] = {
         "approve": {
             "fee": to_major(req.suggested_fee_minor)
@@ -154,12 +171,83 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
     }
 
 
+# Irreversible, and each sends an email or issues a numbered document: asked
+# "are you sure?" first (a <dialog>, or without JavaScript a confirmation page).
+CONFIRMED_ACTIONS = {"approve", "decline", "cancel", "revoke"}
+YES_LABELS = {
+    "approve": "Yes, approve",
+    "decline": "Yes, decline",
+    "cancel": "Yes, cancel the request",
+    "revoke": "Yes, revoke the licence",
+}
+
+
+def _statements(req: RepublicationRequest, fee: str = "{fee}") -> dict[str, str]:
+    """What each irreversible action will do, in words; `fee` as typed ({fee} for the dialog)."""
+    to = f"{req.outlet_name} <{req.email}>"
+    catalogue = (
+        "" if req.article.in_catalogue else " It also adds the article to the public catalogue."
+    )
+    invoice = req.invoice.number if req.invoice else ""
+    licence = getattr(req, "licence", None)
+    return {
+        "approve": (
+            f"This issues a numbered invoice for {fee} (net; VAT is added where due) to "
+            f"{to} and emails it to them. An invoice is never deleted: a mistake is "
+            f"corrected by a credit note.{catalogue}"
+        ),
+        "approve_free": (
+            f"This approves {req.reference} free of charge: it issues a numbered licence to "
+            f"{to} and emails it to them at once.{catalogue}"
+        ),
+        "decline": (
+            f"This declines {req.reference} and emails your reason to {to}. The request "
+            "closes; to ask again they must send a new one."
+        ),
+        "cancel": (
+            f"This cancels {req.reference}, voids invoice {invoice} with a numbered credit "
+            f"note and emails {to}."
+        ),
+        "revoke": (
+            f"This revokes licence {licence.number if licence else ''}: its public "
+            f"verification page says Revoked from now on, and {to} is emailed your reason. "
+            "Any refund is made separately, from the invoice page."
+        ),
+    }
+
+
+def _confirmation_page(
+    request: HttpRequest, req: RepublicationRequest, action: str, data: dict[str, Any]
+) -> HttpResponse:
+    """The no-JavaScript "are you sure?": what will happen, and the same post again to go on."""
+    statements = _statements(req, fee=format_money(to_minor(data["fee"]), data["currency"]))
+    if action == "approve" and not to_minor(data["fee"]):
+        action_statement = statements["approve_free"]
+    else:
+        action_statement = statements[action]
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in {"csrfmiddlewaretoken", "step"}
+        for value in values
+    ]
+    context = {
+        "statement": action_statement,
+        "carried": carried,
+        "action_url": request.path,
+        "back_url": reverse("licensing:staff_request", args=[req.pk]),
+        "yes_label": YES_LABELS[action],
+    }
+    return render(request, "licensing/confirm_action.html", context)
+
+
 def _render_detail(
     request: HttpRequest, req: RepublicationRequest, action_forms: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     earlier = (
         # Earlier only: ids grow with submission time.
         RepublicationRequest.objects.filter(email=req.email, pk__lt=req.pk)
+        .exclude(status=RequestStatus.UNCONFIRMED)
         .select_related("article")
         .order_by("-created_at")[:20]
     )
@@ -183,13 +271,19 @@ def _render_detail(
         "thread": req.messages.select_related("author"),
         "history": req.status_changes.select_related("actor"),
         "is_open": req.status in OPEN_STATUSES,
+        "statements": _statements(req),
+        "yes_labels": YES_LABELS,
     }
     return render(request, "licensing/staff/request.html", context, status=status)
 
 
 def _get(pk: int) -> RepublicationRequest:
+    # An unconfirmed request is not the desk's yet: nobody may have sent it.
     return get_object_or_404(
-        RepublicationRequest.objects.select_related("article", "outlet", "assignee"), pk=pk
+        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED).select_related(
+            "article", "outlet", "assignee"
+        ),
+        pk=pk,
     )
 
 
@@ -283,6 +377,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect("licensing:staff_request", pk=pk)
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
+    if action in CONFIRMED_ACTIONS and request.POST.get("step") == "review":
+        data = {"fee": Decimal(0), "currency": "", **form.cleaned_data}
+        return _confirmation_page(request, req, action, data)
     try:
         done = DESK_ACTIONS[action].run(req, request.user, form.cleaned_data)  # type: ignore[arg-type]
     except TransitionNotAllowed as error:

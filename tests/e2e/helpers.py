@@ -79,6 +79,34 @@ def send(page: Page) -> None:
     page.get_by_role("button", name="Send request").click()
 
 
+# --- The requester's mailbox ---------------------------------------------------
+
+EMAILED_REQUEST_LINK = re.compile(r"https?://[^/\s]+(/requests/[0-9a-f-]{36}/\?link=\S+)")
+
+
+def emailed_request_link(address: str = "amira@outlet.example") -> str:
+    """The request link in the latest email to `address`, as its mailbox shows it.
+
+    Emails go out on commit, before the page that follows the submission is
+    served, so the link is there once the browser shows that page. Returned as
+    a path: the link names PORTAL_BASE_URL, the live server listens elsewhere.
+    """
+    from django.core import mail
+
+    for message in reversed(mail.outbox):
+        if address in message.to and (match := EMAILED_REQUEST_LINK.search(message.body)):
+            return match.group(1)
+    pytest.fail(f"no email to {address} carries a request link")
+
+
+def confirm_by_email(page: Page, address: str = "amira@outlet.example") -> None:
+    """The page just sent asks to confirm; the requester opens the emailed link in `page`."""
+    expect(page.locator("#request-status")).to_have_text("Unconfirmed")
+    expect(page.locator("#confirm-email")).to_contain_text(address)
+    page.goto(emailed_request_link(address))
+    expect(page).to_have_url(REQUEST_URL)
+
+
 # --- Signing in, downloads ---------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     UNLABELLED_CONTROLS_JS,
     axe_violations,
     check_accessibility,
+    confirm_by_email,
     expect_request_form,
     start_date,
 )
@@ -173,6 +174,7 @@ def test_request_form_is_filled_and_sent_with_the_keyboard_only(
     keyboard.press("Enter")
 
     expect(page).to_have_url(REQUEST_URL)
+    confirm_by_email(page)
     expect(page.locator("#request-status")).to_have_text("Submitted")
     req = RepublicationRequest.objects.get()
     assert (req.contact_name, req.email, req.outlet_website) == (

@@ -7,7 +7,13 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from licensing.models import Article, RepublicationRequest
-from tests.e2e.helpers import DESKTOP, REQUEST_URL, check_accessibility, start_date
+from tests.e2e.helpers import (
+    DESKTOP,
+    REQUEST_URL,
+    check_accessibility,
+    emailed_request_link,
+    start_date,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +64,10 @@ def test_arabic_requester_does_the_journey_in_arabic(
     expect(page).to_have_url(REQUEST_URL)
     reference = f"RR-{timezone.localdate().year}-00001"
     expect(page.get_by_role("heading", level=1)).to_have_text(f"الطلب {reference}")
+    expect(page.locator("#request-status")).to_have_text("غير مؤكَّد")
+    check_accessibility(page)
+    page.goto(emailed_request_link())
+    expect(page).to_have_url(REQUEST_URL)
     expect(page.locator("#request-status")).to_have_text("مُرسَل")
     assert page.evaluate("document.dir") == "rtl"
     check_accessibility(page)
@@ -67,4 +77,4 @@ def test_arabic_requester_does_the_journey_in_arabic(
     assert req.ui_language == "ar"
     assert req.outlet_name == "صحيفة الشروق"
     to_requester = next(m for m in mail.outbox if m.to == ["amira@outlet.example"])
-    assert to_requester.subject == f"تلقّينا طلب إعادة النشر {reference}"
+    assert to_requester.subject == f"أكّد بريدك الإلكتروني لإرسال طلب إعادة النشر {reference}"

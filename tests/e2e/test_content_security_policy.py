@@ -16,7 +16,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from licensing.models import Article
-from tests.e2e.helpers import fill_request_form, send, sign_in_staff
+from tests.e2e.helpers import confirm_by_email, fill_request_form, send, sign_in_staff
 from tests.factories import make_article, make_price_rule
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +58,7 @@ def test_public_pages_and_the_live_estimate(
     fill_request_form(page, country="United Kingdom", vat_number="")
     send(page)
     expect(page).to_have_url(re.compile(r"/requests/[0-9a-f-]+/$"))
+    confirm_by_email(page)
     expect(page.get_by_text("Submitted").first).to_be_visible()
 
 

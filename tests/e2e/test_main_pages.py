@@ -24,6 +24,7 @@ from tests.e2e.helpers import (
     MOBILE,
     REQUEST_URL,
     check_accessibility,
+    confirm_by_email,
     fill_request_form,
     send,
     sign_in_staff,
@@ -141,6 +142,8 @@ def test_every_main_page_is_accessible_and_fits_the_screen(
     fill_request_form(page, email="desk@other-outlet.example")
     send(page)
     expect(page).to_have_url(REQUEST_URL)
+    look_at(page, "request-unconfirmed")
+    confirm_by_email(page, "desk@other-outlet.example")
     look_at(page, "request-submitted")
     look_at(page, "404", "/no-such-page/")
 
@@ -178,5 +181,5 @@ def test_every_main_page_is_accessible_and_fits_the_screen(
     assert awaiting.invoice is not None
     look_at(page, "finance-invoice", f"/staff/invoices/{awaiting.invoice.number}/")
 
-    assert len(checked) == 19
+    assert len(checked) == 20
     assert overflowing == {}, f"pages wider than the {viewport['width']}px screen"

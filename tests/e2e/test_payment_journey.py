@@ -23,6 +23,7 @@ from billing.models import Invoice, Payment
 from licensing.models import Article, Licence, PriceRule, RepublicationRequest
 from tests.e2e.helpers import (
     REQUEST_URL,
+    confirm_by_email,
     download,
     expect_request_form,
     fill_request_form,
@@ -59,6 +60,7 @@ def request_from_the_article_page(page: Page, article: Article, **overrides: str
     estimate = page.locator("#estimate").inner_text()
     send(page)
     expect(page).to_have_url(REQUEST_URL)
+    confirm_by_email(page, overrides.get("email", "amira@outlet.example"))
     return estimate
 
 

@@ -10,7 +10,15 @@ from pytest_django.live_server_helper import LiveServer
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from licensing.models import Article, RepublicationRequest
-from tests.e2e.helpers import REQUEST_URL, expect_request_form, fill_request_form, send, start_date
+from tests.e2e.helpers import (
+    REQUEST_URL,
+    confirm_by_email,
+    emailed_request_link,
+    expect_request_form,
+    fill_request_form,
+    send,
+    start_date,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +58,26 @@ def test_publisher_requests_an_article_from_its_canonical_url(
     assert match
     reference = f"RR-{timezone.localdate().year}-00001"
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Request {reference}")
+    # Not signed in as that address: the page asks to confirm it, and the desk sees nothing yet.
+    expect(page.locator("#request-status")).to_have_text("Unconfirmed")
+    expect(
+        page.get_by_role("heading", name="Confirm your email to send this request")
+    ).to_be_visible()
+    expect(page.locator("#confirm-email")).to_contain_text(typed["email"])
+    assert RepublicationRequest.objects.get(uuid=match[1]).status == "unconfirmed"
+
+    # The requester opens the emailed link on another device: confirmed and signed in there.
+    phone = new_context().new_page()
+    phone.goto(emailed_request_link(typed["email"]))
+    expect(phone).to_have_url(re.compile(re.escape(f"/requests/{match[1]}/") + "$"))
+    expect(phone.locator("#request-status")).to_have_text("Submitted")
+    expect(phone.get_by_text("your email is confirmed and your request is sent")).to_be_visible()
+    expect(phone.get_by_role("status").filter(has_text=typed["email"])).to_contain_text(
+        "Our desk will review your request"
+    )
+    # The browser that sent it follows the request too.
+    page.reload()
     expect(page.locator("#request-status")).to_have_text("Submitted")
-    expect(page.get_by_role("status").filter(has_text="Thank you")).to_contain_text(typed["email"])
 
     req = RepublicationRequest.objects.get(uuid=match[1])
     assert req.reference == reference
@@ -75,12 +101,15 @@ def test_publisher_requests_an_article_from_its_canonical_url(
     assert req.edits == typed["edits"]
     assert req.notes == typed["notes"]
 
-    # Another visitor with the same link learns nothing, not even that the request exists.
+    # Another visitor with the page's address (not the emailed link) is asked to sign in
+    # and learns nothing, not even that the request exists.
     other_page = new_context().new_page()
-    response = other_page.goto(page.url)
-    assert response is not None
-    assert response.status == 404
-    expect(other_page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    other_page.goto(page.url)
+    expect(other_page).to_have_url(re.compile(r"/account/login/\?next="))
+    expect(other_page.get_by_text(reference)).to_have_count(0)
+    # A link altered on the way gets a clear page, never the request.
+    other_page.goto(emailed_request_link(typed["email"])[:-4] + "abcd")
+    expect(other_page.get_by_role("heading", level=1)).to_have_text("This link does not work")
     expect(other_page.get_by_text(reference)).to_have_count(0)
 
 
@@ -126,6 +155,7 @@ def test_form_works_without_javascript_and_keeps_input_after_an_error(
     send(page)
 
     expect(page).to_have_url(REQUEST_URL)
+    confirm_by_email(page)
     expect(page.locator("#request-status")).to_have_text("Submitted")
     req = RepublicationRequest.objects.get()
     assert (req.extent, req.word_count, req.email) == ("excerpt", 150, typed["email"])

@@ -12,7 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from licensing.models import Article, PriceRule, RepublicationRequest
-from tests.e2e.helpers import fill_request_form, send
+from tests.e2e.helpers import emailed_request_link, fill_request_form, send
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +48,10 @@ def test_ask_reply_approve_in_two_browsers(
     # The estimate followed the choices (the form's script asked the server).
     expect(page.locator("#estimate")).to_contain_text("180.00 GBP")
     send(page)
+    # The requester confirms on another device, and follows the request there from now on.
+    expect(page.locator("#request-status")).to_have_text("Unconfirmed")
+    page = new_context().new_page()
+    page.goto(emailed_request_link())
     expect(page.locator("#request-status")).to_have_text("Submitted")
     req = RepublicationRequest.objects.get()
     requester_url = page.url
@@ -78,6 +82,12 @@ def test_ask_reply_approve_in_two_browsers(
     expect(desk.get_by_label("Fee")).to_have_value("180.00")
     expect(desk.get_by_label("Currency")).to_have_value("GBP")
     desk.get_by_role("button", name="Approve").click()
+    # Are you sure? The dialog says what approving does before anything happens.
+    dialog = desk.get_by_role("dialog")
+    expect(dialog).to_contain_text("This issues a numbered invoice for 180.00 GBP")
+    expect(dialog).to_contain_text(req.email)
+    assert RepublicationRequest.objects.get().status == "submitted"
+    dialog.get_by_role("button", name="Yes, approve").click()
     expect(desk.locator("#request-status")).to_have_text("Awaiting payment")
 
     # The requester sees the invoice, VAT included, and how to pay.

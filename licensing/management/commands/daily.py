@@ -1,9 +1,10 @@
 """manage.py daily: the once-a-day jobs in one run, for one cron line or systemd timer.
 
 Paid requests still awaiting their licence (first, so a paid quote is never
-expired or reminded), quote expiry and reminders, licence expiry, reviewer reminders and the
-catalogue import from PUBLISHER_FEED_URL (skipped when it is empty). Each
-job runs even when an earlier one failed; the command fails if any did.
+expired or reminded), quote expiry and reminders, licence expiry, reviewer
+reminders, deleting requests never confirmed within 7 days, and the catalogue
+import from PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even
+when an earlier one failed; the command fails if any did.
 """
 
 import logging
@@ -21,8 +22,8 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the daily jobs: license_paid_requests, expire_quotes, expire_licences, "
-        "remind_reviewers and import_articles PUBLISHER_FEED_URL (skipped when unset). "
-        "Fails if any job failed."
+        "remind_reviewers, delete_unconfirmed and import_articles PUBLISHER_FEED_URL "
+        "(skipped when unset). Fails if any job failed."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             ("expire_quotes", []),
             ("expire_licences", []),
             ("remind_reviewers", []),
+            ("delete_unconfirmed", []),
         ]
         if settings.PUBLISHER_FEED_URL:
             jobs.append(("import_articles", [settings.PUBLISHER_FEED_URL]))
