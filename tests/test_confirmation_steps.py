@@ -45,12 +45,15 @@ def test_approve_without_javascript_shows_what_will_happen_then_acts(
     assert submitted.status == "awaiting_payment"
 
 
-def test_a_free_approval_says_it_issues_the_licence(reviewer_client: Client, submitted) -> None:
-    html = reviewer_client.post(
+def test_a_free_approval_needs_no_extra_confirmation(reviewer_client: Client, submitted) -> None:
+    """DESIGN: a zero fee issues no invoice and asks for no money, so it acts at once."""
+    response = reviewer_client.post(
         f"/staff/requests/{submitted.pk}/approve/",
         {"fee": "0", "currency": "GBP", "validity_days": "30", "step": "review"},
-    ).content.decode()
-    assert "free of charge: it issues a numbered licence" in html
+    )
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == "licensed" and submitted.invoice is None
 
 
 def test_bad_input_is_refused_before_the_step(reviewer_client: Client, submitted) -> None:

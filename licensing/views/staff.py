@@ -196,10 +196,6 @@ def _statements(req: RepublicationRequest, fee: str = "{fee}") -> dict[str, str]
             f"{to} and emails it to them. An invoice is never deleted: a mistake is "
             f"corrected by a credit note.{catalogue}"
         ),
-        "approve_free": (
-            f"This approves {req.reference} free of charge: it issues a numbered licence to "
-            f"{to} and emails it to them at once.{catalogue}"
-        ),
         "decline": (
             f"This declines {req.reference} and emails your reason to {to}. The request "
             "closes; to ask again they must send a new one."
@@ -221,10 +217,7 @@ def _confirmation_page(
 ) -> HttpResponse:
     """The no-JavaScript "are you sure?": what will happen, and the same post again to go on."""
     statements = _statements(req, fee=format_money(to_minor(data["fee"]), data["currency"]))
-    if action == "approve" and not to_minor(data["fee"]):
-        action_statement = statements["approve_free"]
-    else:
-        action_statement = statements[action]
+    action_statement = statements[action]
     carried = [
         (name, value)
         for name, values in request.POST.lists()
@@ -377,7 +370,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect("licensing:staff_request", pk=pk)
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
-    if action in CONFIRMED_ACTIONS and request.POST.get("step") == "review":
+    # A zero fee needs no extra confirmation: it issues no invoice and asks for no money.
+    free_approval = action == "approve" and form.cleaned_data.get("fee") == 0
+    if action in CONFIRMED_ACTIONS and request.POST.get("step") == "review" and not free_approval:
         data = {"fee": Decimal(0), "currency": "", **form.cleaned_data}
         return _confirmation_page(request, req, action, data)
     try:

@@ -10,11 +10,14 @@
   var yes = dialog.querySelector("[data-confirm-yes]");
   var pending = null;
 
+  // DESIGN: a zero fee needs no extra confirmation (no invoice, nothing to pay).
+  function isFreeApproval(form) {
+    var fee = form.querySelector('[name="fee"]');
+    return Boolean(fee && fee.value.trim() !== "" && Number(fee.value) === 0);
+  }
+
   function statement(form) {
     var fee = form.querySelector('[name="fee"]');
-    if (fee && form.dataset.confirmFree && Number(fee.value) === 0) {
-      return form.dataset.confirmFree;
-    }
     var money = fee && fee.value ? fee.value : "";
     var currency = form.querySelector('[name="currency"]');
     return form.dataset.confirm
@@ -24,6 +27,11 @@
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.confirmed === "yes") { return; }
+      if (isFreeApproval(form)) {
+        var step = form.querySelector('input[name="step"]');
+        if (step) { step.remove(); }
+        return;
+      }
       event.preventDefault();
       pending = form;
       text.textContent = statement(form);
