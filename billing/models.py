@@ -7,6 +7,7 @@ invoice is never edited or deleted: it is voided by a credit note.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -48,6 +49,10 @@ class Buyer:
     email: str
     country: str
     vat_number: str = ""
+    address: str = ""
+    purchase_order: str = ""
+    # The language the buyer wrote in: the legal wording is also given in it.
+    language: str = "en"
 
 
 class Invoice(models.Model):
@@ -67,6 +72,11 @@ class Invoice(models.Model):
     buyer_email = models.EmailField()
     buyer_country = models.CharField(max_length=2)
     buyer_vat_number = models.CharField(max_length=20, blank=True)
+    buyer_address = models.TextField(max_length=500, blank=True)
+    buyer_language = models.CharField(max_length=8, default="en")
+    purchase_order = models.CharField(max_length=100, blank=True)
+    # When the licence starts: the date of supply the invoice states.
+    supplied_on = models.DateField(null=True, blank=True)
     vat_treatment = models.CharField(max_length=20, choices=VatTreatment)
     vat_note = models.CharField(max_length=200, blank=True)
     net_minor = models.PositiveIntegerField()
@@ -74,6 +84,9 @@ class Invoice(models.Model):
     total_minor = models.PositiveIntegerField()
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # The EN 16931 e-invoice (CII), made once at issue from the fields above.
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,6 +137,7 @@ class Invoice(models.Model):
         amount_minor: int,
         currency: str,
         due_on: date,
+        supplied_on: date | None = None,
     ) -> Invoice:
         """Issue an invoice for one net amount, with VAT as the buyer's country requires.
 
@@ -148,6 +162,10 @@ class Invoice(models.Model):
                 buyer_email=buyer.email,
                 buyer_country=buyer.country,
                 buyer_vat_number=buyer.vat_number,
+                buyer_address=buyer.address[:500],
+                buyer_language=buyer.language,
+                purchase_order=buyer.purchase_order[:100],
+                supplied_on=supplied_on or today,
                 vat_treatment=vat.treatment,
                 vat_note=vat.note,
                 net_minor=amount_minor,
@@ -165,8 +183,17 @@ class Invoice(models.Model):
                 vat_minor=line_vat,
                 total_minor=amount_minor + line_vat,
             )
+            invoice.freeze_einvoice()
         invoice._log("Invoice %s issued for %s", invoice.number, reference, status="open")
         return invoice
+
+    def freeze_einvoice(self) -> None:
+        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
+        from billing.einvoice import invoice_xml
+
+        self.einvoice_xml = invoice_xml(self).decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
 
     def _log(self, message: str, *args: object, **fields: Any) -> None:
         """A record of this invoice's state change, with its cross-references (no buyer data)."""
@@ -378,6 +405,8 @@ class CreditNote(models.Model):
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
     provider_reference = models.CharField(max_length=255, blank=True)
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -433,7 +462,16 @@ class CreditNote(models.Model):
         )
         note.full_clean()
         note.save()
+        note.freeze_einvoice()
         return note
+
+    def freeze_einvoice(self) -> None:
+        """The credit note's e-invoice (type 381, naming its invoice), made once at issue."""
+        from billing.einvoice import credit_note_xml
+
+        self.einvoice_xml = credit_note_xml(self).decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
 
 
 class PaymentMethod(models.TextChoices):

@@ -19,6 +19,7 @@ from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from licensing.models import (
+    MAX_ADDRESS_LENGTH,
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     Article,
@@ -183,6 +184,8 @@ class RepublicationRequestForm(forms.ModelForm):
             "country",
             "audience_size",
             "vat_number",
+            "outlet_address",
+            "purchase_order",
             "media",
             "language",
             "territory",
@@ -201,6 +204,8 @@ class RepublicationRequestForm(forms.ModelForm):
             "outlet_type": _("Type of outlet"),
             "country": _("Country of the outlet"),
             "vat_number": _("VAT number (optional)"),
+            "outlet_address": _("Postal address for the invoice"),
+            "purchase_order": _("Purchase order or reference (optional)"),
             "media": _("Medium"),
             "language": _("Language of publication"),
             "territory": _("Territory"),
@@ -215,6 +220,7 @@ class RepublicationRequestForm(forms.ModelForm):
         help_texts = {
             "email": _("We send the answer and the documents here."),
             "vat_number": _("EU businesses: give it to have VAT reverse-charged."),
+            "purchase_order": _("Printed on the invoice, for your accounts team."),
             "word_count": _("Leave empty for a full-text request."),
             "edits": _("For example: headline change, cuts for length, translation into French."),
         }
@@ -228,6 +234,7 @@ class RepublicationRequestForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "extent": forms.RadioSelect,
             "edits": forms.Textarea(attrs={"rows": 3}),
+            "outlet_address": forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -253,6 +260,7 @@ class RepublicationRequestForm(forms.ModelForm):
         self.fields["word_count"].widget.attrs.update({"min": 1})
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
+        self.fields["outlet_address"].widget.attrs["maxlength"] = MAX_ADDRESS_LENGTH
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
         self.fields["outlet_name"].widget.attrs["autocomplete"] = "organization"
@@ -284,6 +292,10 @@ class RepublicationRequestForm(forms.ModelForm):
                 Row(
                     Column("audience_size", css_class="col-md-6"),
                     Column("vat_number", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("outlet_address", css_class="col-md-6"),
+                    Column("purchase_order", css_class="col-md-6"),
                 ),
             ),
             Fieldset(

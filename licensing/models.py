@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
+MAX_ADDRESS_LENGTH = 500
+MAX_PURCHASE_ORDER_LENGTH = 100
 MAX_LONG_TEXT_LENGTH = 5000
 # More readers than people on Earth is a typo, not an audience.
 MAX_AUDIENCE_SIZE = 2_000_000_000
@@ -161,6 +163,7 @@ class Outlet(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUDIENCE_SIZE)]
     )
     vat_number = models.CharField(max_length=20, blank=True)
+    address = models.TextField("postal address", max_length=MAX_ADDRESS_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -229,6 +232,9 @@ class RepublicationRequest(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUDIENCE_SIZE)]
     )
     vat_number = models.CharField(max_length=20, blank=True)
+    # Printed on the invoice as the buyer's address; required by the form.
+    outlet_address = models.TextField(max_length=MAX_ADDRESS_LENGTH, default="")
+    purchase_order = models.CharField(max_length=MAX_PURCHASE_ORDER_LENGTH, blank=True)
 
     # How they want to republish.
     media = models.CharField("medium", max_length=20, choices=Medium)
@@ -342,6 +348,7 @@ class RepublicationRequest(models.Model):
                 "country": details["country"],
                 "audience_size": details["audience_size"],
                 "vat_number": details.get("vat_number", ""),
+                "address": details.get("outlet_address", ""),
             }
             outlet, _created = Outlet.objects.update_or_create(
                 email=details["email"].lower(), defaults=outlet_fields
@@ -542,10 +549,15 @@ class RepublicationRequest(models.Model):
                         email=locked.email,
                         country=str(locked.country),
                         vat_number=locked.vat_number,
+                        address=locked.outlet_address,
+                        purchase_order=locked.purchase_order,
+                        language=locked.ui_language,
                     ),
                     amount_minor=fee_minor,
                     currency=currency,
                     due_on=valid_until,
+                    # The licence starts then: the date of supply.
+                    supplied_on=max(locked.start_date, timezone.localdate()),
                 )
                 locked.save(update_fields=["invoice", "updated_at"])
                 self.refresh_from_db()

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from billing.models import CreditNote, Invoice
-from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from billing.einvoice import render_credit_note_document, render_invoice_document
 from licensing.models import RepublicationRequest
 from licensing.views.access import requester_request_or_404
 
@@ -24,7 +24,7 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     req = _request_allowed_to_see(request, invoice)
     pay_url = settings.PORTAL_BASE_URL + req.get_absolute_url() if req else ""
     language = req.ui_language if req else "en"
-    pdf = render_invoice_pdf(invoice, pay_url=pay_url, language=language)
+    pdf = render_invoice_document(invoice, pay_url=pay_url, language=language)
     return _pdf_response(pdf, invoice.number)
 
 
@@ -33,7 +33,7 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     note = get_object_or_404(CreditNote.objects.select_related("invoice"), uuid=uuid)
     _request_allowed_to_see(request, note.invoice)
-    return _pdf_response(render_credit_note_pdf(note), note.number)
+    return _pdf_response(render_credit_note_document(note), note.number)
 
 
 def _request_allowed_to_see(request: HttpRequest, invoice: Invoice) -> RepublicationRequest | None:

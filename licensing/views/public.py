@@ -29,6 +29,7 @@ OUTLET_PREFILL = {
     "country": "country",
     "audience_size": "audience_size",
     "vat_number": "vat_number",
+    "outlet_address": "address",
 }
 
 
