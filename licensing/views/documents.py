@@ -9,8 +9,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from billing.models import CreditNote, Invoice
 from billing.einvoice import render_credit_note_document, render_invoice_document
+from billing.models import CreditNote, Invoice
 from licensing.models import RepublicationRequest
 from licensing.views.access import requester_request_or_404
 
