@@ -260,3 +260,22 @@ def test_plain_text_never_breaks_at_a_non_breaking_space() -> None:
 def test_empty_plain_text_takes_no_room() -> None:
     assert plain("", 200).height == 0
     assert plain("One\n\nThree", 200).lines == ["One", "", "Three"]
+
+
+HARAKAT_NAME = "مُحَمَّد الشَّرِيف"
+
+
+@pytest.mark.parametrize("kind", ["invoice", "licence"])
+def test_arabic_vowel_marks_are_kept_in_the_pdfs(article, kind) -> None:
+    """A name prints as typed: its harakat (damma, fatha, shadda, kasra) are not dropped."""
+    if kind == "invoice":
+        pdf = render_invoice_pdf(make_invoice(name=HARAKAT_NAME))
+    else:
+        req = make_request(article, outlet_name=HARAKAT_NAME)
+        req.approve(actor=None, fee_minor=0, currency="GBP", validity_days=30)
+        pdf = render_licence_pdf(req.licence)
+    text = pdf_text(pdf)
+    marks = [char for char in HARAKAT_NAME if unicodedata.category(char) == "Mn"]
+    assert len(marks) == 7
+    for mark in set(marks):
+        assert text.count(mark) >= marks.count(mark), unicodedata.name(mark)
