@@ -18,7 +18,7 @@ import pikepdf
 from PIL import ImageCms
 
 from billing.models import CreditNote, Invoice
-from billing.vat import REVERSE_CHARGE_NOTE, VatTreatment, vat_id
+from billing.vat import REVERSE_CHARGE_NOTE, VatTreatment, prefixed_vat_number
 from portal.money import to_major
 
 LEVEL = "en16931"
@@ -63,7 +63,7 @@ def _seller(seller: dict[str, Any], *, with_vat_number: bool) -> dict[str, Any]:
         party["legal_identifier"] = str(seller["company_number"])
     # BR-O-02: an invoice outside the scope of VAT carries no VAT identifier at all.
     if with_vat_number and seller.get("vat_number"):
-        party["vat_identifier"] = str(seller["vat_number"])
+        party["vat_identifier"] = prefixed_vat_number(seller)
     if seller.get("email"):
         party["contacts"] = [{"email": str(seller["email"])}]
     return party
@@ -76,9 +76,7 @@ def _buyer(invoice: Invoice, *, with_vat_number: bool) -> dict[str, Any]:
         "contacts": [{"name": invoice.buyer_contact, "email": invoice.buyer_email}],
     }
     if with_vat_number and invoice.buyer_vat_number:
-        party["vat_identifier"] = vat_id(
-            country=invoice.buyer_country, number=invoice.buyer_vat_number
-        )
+        party["vat_identifier"] = invoice.buyer_vat_id
     return party
 
 

@@ -21,7 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from billing import signals
-from billing.vat import VatTreatment, vat_amount, vat_for
+from billing.vat import VatTreatment, prefixed_vat_number, vat_amount, vat_for
 from portal.models import allocate_number, copy_state
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -114,6 +114,17 @@ class Invoice(models.Model):
     @property
     def vat_display(self) -> str:
         return format_money(self.vat_minor, self.currency)
+
+    @property
+    def buyer_vat_id(self) -> str:
+        """The buyer's VAT number with its country prefix, as every document prints it."""
+        return prefixed_vat_number(
+            {"country": self.buyer_country, "vat_number": self.buyer_vat_number}
+        )
+
+    @property
+    def seller_vat_id(self) -> str:
+        return prefixed_vat_number(self.seller)
 
     @property
     def paid_minor(self) -> int:

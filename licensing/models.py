@@ -11,8 +11,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -130,6 +131,14 @@ class Territory(models.TextChoices):
     LATIN_AMERICA = "latin_america", _("Latin America")
     AFRICA = "africa", _("Sub-Saharan Africa")
     ASIA_PACIFIC = "asia_pacific", _("Asia and Pacific")
+
+
+def territory_words(territory: str, country: Any) -> str:
+    """The territory as granted: "France only" rather than "My country only"."""
+    if territory == Territory.SINGLE_COUNTRY and country:
+        name = getattr(country, "name", "") or str(country)
+        return _("%(country)s only") % {"country": name}
+    return str(Territory(territory).label) if territory in Territory.values else territory
 
 
 class Duration(models.TextChoices):
@@ -331,6 +340,23 @@ class RepublicationRequest(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("licensing:request_detail", args=[self.uuid])
+
+    @property
+    def territory_words(self) -> str:
+        return territory_words(self.territory, self.country)
+
+    @property
+    def vat_id(self) -> str:
+        """The VAT number as typed, with its country prefix (DE136695976), or ''."""
+        from billing.vat import prefixed_vat_number
+
+        return prefixed_vat_number({"country": str(self.country), "vat_number": self.vat_number})
+
+    def vat_explanation(self) -> str:
+        """Which VAT case an invoice for this request will apply, and why."""
+        from billing.vat import explain_vat
+
+        return explain_vat(country=str(self.country), vat_number=self.vat_number)
 
     @classmethod
     def submit(
@@ -905,6 +931,32 @@ class LicenceStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
+class LicenceState(models.TextChoices):
+    """What a licence allows today: its status read against its dates."""
+
+    NOT_YET_VALID = "not_yet_valid", _("Not yet valid")
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+def attribution_line(*, publisher: str, number: str, language: str) -> str:
+    """The line the licensee prints, in the language they publish in (en, ar, fr; else en)."""
+    with translation.override(attribution_language(language)):
+        return gettext(
+            "This article was originally published by %(publisher)s and is republished "
+            "under licence %(number)s."
+        ) % {"publisher": publisher, "number": number}
+
+
+# The languages an attribution line is written in; any other publication gets English.
+ATTRIBUTION_LANGUAGES = {"en", "ar", "fr"}
+
+
+def attribution_language(language: str) -> str:
+    return language if language in ATTRIBUTION_LANGUAGES else "en"
+
+
 def _add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     import calendar
@@ -945,7 +997,9 @@ class Licence(models.Model):
     include_images = models.BooleanField(default=False)
     edits_allowed = models.TextField(blank=True)
     start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True, help_text="Empty: perpetual.")
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The last day included. Empty: perpetual."
+    )
     attribution = models.TextField()
     fee_minor = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, blank=True)
@@ -956,6 +1010,8 @@ class Licence(models.Model):
     revoke_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="licences/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
+    signing_certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -968,6 +1024,10 @@ class Licence(models.Model):
         return reverse("licensing:verify", args=[self.number])
 
     @property
+    def territory_words(self) -> str:
+        return territory_words(self.territory, self.licensee_country)
+
+    @property
     def verify_url(self) -> str:
         return settings.PORTAL_BASE_URL + self.get_absolute_url()
 
@@ -977,17 +1037,49 @@ class Licence(models.Model):
 
     @property
     def attribution_html(self) -> str:
-        """The snippet the licensee pastes beside the republished article."""
+        """The snippet the licensee pastes beside the republished article, in their language."""
         from django.utils.html import format_html
 
-        return str(
-            format_html(
-                '<p class="republished-licence">{} <a href="{}">{}</a></p>',
-                self.attribution,
-                self.article_url,
-                _("Read the original article."),
+        language = attribution_language(self.language)
+        with translation.override(language):
+            return str(
+                format_html(
+                    '<p class="republished-licence" lang="{}" dir="{}">{} <a href="{}">{}</a></p>',
+                    language,
+                    "rtl" if language == "ar" else "ltr",
+                    self.attribution,
+                    self.article_url,
+                    _("Read the original article."),
+                )
             )
-        )
+
+    def verification_state(self, today: date | None = None) -> str:
+        """What /verify/ says: not yet valid, valid, expired (before the daily job too), revoked."""
+        today = today or timezone.localdate()
+        if self.status == LicenceStatus.REVOKED:
+            return LicenceState.REVOKED
+        if self.status == LicenceStatus.EXPIRED or (self.end_date and self.end_date < today):
+            return LicenceState.EXPIRED
+        if self.start_date > today:
+            return LicenceState.NOT_YET_VALID
+        return LicenceState.VALID
+
+    @property
+    def state(self) -> str:
+        return self.verification_state()
+
+    @property
+    def validity_words(self) -> str:
+        """ "From 10 December 2026 until and including 9 December 2027", or perpetual."""
+        from django.utils.formats import date_format
+
+        start = date_format(self.start_date, "j F Y")
+        if self.end_date is None:
+            return _("From %(start)s, perpetual") % {"start": start}
+        return _("From %(start)s until and including %(end)s") % {
+            "start": start,
+            "end": date_format(self.end_date, "j F Y"),
+        }
 
     @classmethod
     def issue(cls, request: RepublicationRequest) -> Licence:
@@ -1030,10 +1122,10 @@ class Licence(models.Model):
             include_images=request.include_images,
             edits_allowed=request.edits,
             start_date=start,
-            end_date=_add_months(start, months) if months else None,
-            attribution=(
-                f"This article was originally published by {publisher} and is republished "
-                f"under licence {number}."
+            # The last day included: a year from 10 December 2026 ends on 9 December 2027.
+            end_date=_add_months(start, months) - timedelta(days=1) if months else None,
+            attribution=attribution_line(
+                publisher=publisher, number=number, language=request.language
             ),
             fee_minor=request.fee_minor or 0,
             currency=request.currency,
@@ -1070,12 +1162,22 @@ class Licence(models.Model):
 
         from django.core.files.base import ContentFile
 
-        data = self.render_pdf()
+        from licensing.odrl import licence_policy_json
+        from licensing.signing import finish_licence_pdf
+
+        finished = finish_licence_pdf(
+            self.render_pdf(),
+            policy_json=licence_policy_json(self),
+            signer_name=self.publisher_name,
+            verify_url=self.verify_url,
+        )
+        data = finished.data
         if self.pdf:
             self.pdf.delete(save=False)
         self.pdf.save(f"{self.number}.pdf", ContentFile(data), save=False)
         self.pdf_sha256 = hashlib.sha256(data).hexdigest()
-        self.save(update_fields=["pdf", "pdf_sha256"])
+        self.signing_certificate_sha256 = finished.certificate_sha256
+        self.save(update_fields=["pdf", "pdf_sha256", "signing_certificate_sha256"])
         return data
 
     def pdf_bytes(self) -> bytes:
@@ -1093,7 +1195,12 @@ class Licence(models.Model):
             return _("Revoked on %(date)s") % {
                 "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
             }
+        state = self.verification_state()
         day = self.expired_on or self.end_date
-        if self.status == LicenceStatus.EXPIRED and day is not None:
+        if state == LicenceState.EXPIRED and day is not None:
             return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
+        if state == LicenceState.NOT_YET_VALID:
+            return _("Not yet valid: from %(date)s") % {
+                "date": date_format(self.start_date, "j F Y")
+            }
         return str(_("Valid"))

@@ -94,7 +94,7 @@ def licence_summary(licence: Licence, language: str) -> str:
             return (
                 gettext(
                     "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
-                    "from %(start)s until %(end)s."
+                    "from %(start)s until and including %(end)s."
                 )
                 % values
             )
@@ -222,7 +222,8 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         edits_below = [Spacer(1, 2 * mm), text(edits)]
         edits = "As set out below."
     conditions = [
-        "Print the attribution line below, word for word, with the republished article.",
+        f"Print the attribution line below, word for word, in {_attribution_language(licence)}, "
+        "with the republished article.",
         f"Link back to the original article at {licence.article_url}.",
         "Make no edits or translation beyond those approved under "
         "“Edits or translation allowed” above.",
@@ -331,7 +332,7 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
                 [
                     ("Medium", str(licence.get_media_display())),
                     ("Language", str(licence.get_language_display())),
-                    ("Territory", str(licence.get_territory_display())),
+                    ("Territory", licence.territory_words),
                     ("Extent", extent),
                     ("Images", "Yes" if licence.include_images else "No"),
                     ("Edits or translation allowed", edits),
@@ -344,7 +345,10 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
             rows(
                 [
                     ("From", _day(licence.start_date)),
-                    ("Until", _day(licence.end_date) if licence.end_date else "Perpetual"),
+                    (
+                        "Until and including" if licence.end_date else "Until",
+                        _day(licence.end_date) if licence.end_date else "Perpetual",
+                    ),
                 ]
             ),
         ),
@@ -359,6 +363,12 @@ def _story(licence: Licence, reshaper: ArabicReshaper) -> list[Flowable]:
         section("Attribution line", attribution),
         section("Fee and invoice", rows(fee)),
     ]
+
+
+def _attribution_language(licence: Licence) -> str:
+    from licensing.models import Language, attribution_language
+
+    return str(Language(attribution_language(licence.language)).label)
 
 
 def _day(day: date) -> str:

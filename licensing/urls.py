@@ -18,6 +18,7 @@ urlpatterns = [
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
     path("licences/<uuid:uuid>/pdf", licences.licence_pdf, name="licence_pdf"),
     path("verify/", verify.verify_form, name="verify_form"),
+    path("verify/<str:number>.json", verify.verify_json, name="verify_json"),
     path("verify/<str:number>/", verify.verify, name="verify"),
     path("account/", account.account, name="account"),
     path("account/login/", account.account_login, name="account_login"),

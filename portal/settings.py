@@ -190,6 +190,11 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # DejaVu Sans (regular and bold) for licence PDFs; `make fonts` installs Debian's copy here.
 LICENCE_FONT_DIR = env.str("LICENCE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu")
+# PAdES signatures on licence PDFs (docs/deploy.md): a PKCS#12 file (RSA key) and its
+# password; with a timestamp authority's URL the signatures are PAdES B-T.
+LICENCE_SIGNING_P12 = env.str("LICENCE_SIGNING_P12", default="")
+LICENCE_SIGNING_P12_PASSWORD = env.str("LICENCE_SIGNING_P12_PASSWORD", default="")
+LICENCE_TSA_URL = env.str("LICENCE_TSA_URL", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -41,7 +41,8 @@ def test_paid_invoice_issues_one_licence_with_the_scope_as_approved(
     assert (licence.media, licence.territory, licence.language) == ("online", "worldwide", "en")
     assert licence.invoice_number == awaiting.invoice.number
     assert (licence.fee_minor, licence.currency) == (15000, "GBP")
-    assert licence.end_date == _one_year_after(licence.start_date)
+    # The last day included: a year from 10 December 2026 runs until and including 9 December 2027.
+    assert licence.end_date == _one_year_after(licence.start_date) - timedelta(days=1)
     assert licence.attribution == (
         f"This article was originally published by Middle East Eye and is republished under "
         f"licence {licence.number}."
