@@ -157,7 +157,7 @@ _registered_folder: dict[str, ArabicReshaper] = {}
 def _reshaper_for(font_path: str) -> ArabicReshaper:
     # Only the letter forms and ligatures the font has glyphs for (DejaVu
     # Sans lacks the Allah ligature, for one), so nothing prints as a box.
-    # Harakat kept: vowel marks are part of a name as typed, and a legal document must not drop them.
+    # Harakat kept: vowel marks are part of a name as typed; a legal document keeps them.
     return ArabicReshaper(
         configuration={**config_for_true_type_font(font_path), "delete_harakat": False}
     )
