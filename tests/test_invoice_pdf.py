@@ -3,9 +3,8 @@
 import io
 
 import pytest
-from pypdf import PdfReader
-
 from django.utils import timezone
+from pypdf import PdfReader
 
 from billing.models import Invoice
 from billing.pdf import render_credit_note_pdf, render_invoice_pdf
