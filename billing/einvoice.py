@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 import facturx
-import pikepdf
 from PIL import ImageCms
 
 from billing.models import CreditNote, Invoice
@@ -218,6 +217,9 @@ def _srgb_profile() -> bytes:
 
 def pdf_a3(pdf: bytes, xml: str, *, title: str, author: str, subject: str, created: date) -> bytes:
     """`pdf` as a Factur-X PDF/A-3: `xml` embedded as factur-x.xml, sRGB output intent, XMP."""
+    # Imported here: pikepdf announces itself in the log when imported, at every command's start.
+    import pikepdf
+
     with_xml = facturx.generate_from_binary(
         pdf,
         xml.encode(),
