@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.models import Licence, LicenceStatus, RepublicationRequest, StatusChange
 from tests.factories import make_request, pay_by_transfer, request_form_data
@@ -162,3 +163,49 @@ def test_expire_licences_command(article, reviewer, django_capture_on_commit_cal
     assert req.licence.status == LicenceStatus.EXPIRED
     assert req.licence.expired_on == later
     assert len([m for m in mail.outbox if "expired" in m.subject]) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "read"),
+    [
+        ("fr", "Cet article a été publié à l’origine par Middle East Eye", "Lire l"),
+        ("ar", "نُشر هذا المقال أصلًا في Middle East Eye", "اقرأ"),
+        ("de", "This article was originally published by Middle East Eye", "Read the original"),
+    ],
+)
+def test_attribution_is_in_the_language_of_publication(
+    client: Client, article, reviewer, language, line, read
+) -> None:
+    client.post(f"/articles/{article.slug}/republish/", request_form_data(language=language))
+    req = RepublicationRequest.objects.get()
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    licence = req.licence
+    assert licence.attribution.startswith(line)
+    assert licence.number in licence.attribution
+    assert read in licence.attribution_html
+    # The requester's page is English here; the snippet stays in the publication's language.
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert line.replace("’", "&#x27;") in html or line in html
+    # The licence's condition names that language.
+    from licensing.pdf import render_licence_pdf
+    from tests.test_licence_pdf import pdf_text
+
+    expected = {"fr": "French", "ar": "Arabic", "de": "English"}[language]
+    assert f"word for word, in {expected}," in pdf_text(render_licence_pdf(licence))
+
+
+def test_licence_box_shows_its_dates_and_the_snippet_stays_left_to_right(
+    client: Client, article, reviewer
+) -> None:
+    client.post("/i18n/setlang/", {"language": "ar"})
+    client.post(f"/articles/{article.slug}/republish/", request_form_data(duration="1y"))
+    req = RepublicationRequest.objects.get()
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    licence = req.licence
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert 'dir="rtl"' in html  # an Arabic page...
+    assert re.search(r'<textarea id="attribution-snippet"[^>]* dir="ltr"', html)  # ...LTR code
+    assert 'id="licence-validity"' in html
+    with translation.override("ar"):
+        assert str(licence.validity_words) in html
+    assert licence.end_date is not None
