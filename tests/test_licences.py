@@ -168,7 +168,7 @@ def test_expire_licences_command(article, reviewer, django_capture_on_commit_cal
 @pytest.mark.parametrize(
     ("language", "line", "read"),
     [
-        ("fr", "Cet article a été publié à l’origine par Middle East Eye", "Lire l"),
+        ("fr", "Cet article a été publié à l\u2019origine par Middle East Eye", "Lire l"),
         ("ar", "نُشر هذا المقال أصلًا في Middle East Eye", "اقرأ"),
         ("de", "This article was originally published by Middle East Eye", "Read the original"),
     ],
@@ -185,7 +185,7 @@ def test_attribution_is_in_the_language_of_publication(
     assert read in licence.attribution_html
     # The requester's page is English here; the snippet stays in the publication's language.
     html = client.get(f"/requests/{req.uuid}/").content.decode()
-    assert line.replace("’", "&#x27;") in html or line in html
+    assert line in html
     # The licence's condition names that language.
     from licensing.pdf import render_licence_pdf
     from tests.test_licence_pdf import pdf_text
