@@ -78,7 +78,10 @@ def configured_signer() -> signers.SimpleSigner | None:
 
 
 def certificate_sha256(signer: signers.SimpleSigner) -> str:
-    return hashlib.sha256(signer.signing_cert.dump()).hexdigest()
+    certificate = signer.signing_cert
+    if certificate is None:  # a PKCS#12 file always holds its certificate
+        raise ImproperlyConfigured("LICENCE_SIGNING_P12 holds no certificate.")
+    return hashlib.sha256(certificate.dump()).hexdigest()
 
 
 def finish_licence_pdf(
