@@ -128,6 +128,10 @@ RULES: dict[str, Rule] = {
         lambda o: {"number": o["request"].licence.number},
         {"GET": (200,) * ALL, "POST": (405,) * ALL},
     ),
+    "licensing:verify_json": (
+        lambda o: {"number": o["request"].licence.number},
+        {"GET": (200,) * ALL, "POST": (405,) * ALL},
+    ),
     # The list of one's own requests: sign in first.
     "licensing:account": (
         no_args,
