@@ -335,6 +335,11 @@ class RepublicationRequestForm(forms.ModelForm):
     def clean_email(self) -> str:
         return str(self.cleaned_data["email"]).strip().lower()
 
+    def clean_outlet_address(self) -> str:
+        """One address line a line, as printed on the invoice (browsers send CRLF)."""
+        lines = str(self.cleaned_data["outlet_address"]).splitlines()
+        return "\n".join(line.strip() for line in lines if line.strip())
+
     def clean_start_date(self) -> date:
         start: date = self.cleaned_data["start_date"]
         today = timezone.localdate()

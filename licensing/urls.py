@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/<uuid:uuid>/withdraw/", public.request_withdraw, name="request_withdraw"),
     path("requests/<uuid:uuid>/pay/", payment.pay_by_card, name="pay_by_card"),
     path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
+    path("billing/invoices/<uuid:uuid>/ubl", documents.invoice_ubl_xml, name="invoice_ubl"),
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
     path("licences/<uuid:uuid>/pdf", licences.licence_pdf, name="licence_pdf"),
     path("verify/", verify.verify_form, name="verify_form"),

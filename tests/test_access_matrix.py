@@ -114,6 +114,10 @@ RULES: dict[str, Rule] = {
         lambda o: {"uuid": o["request"].invoice.uuid},
         {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
     ),
+    "licensing:invoice_ubl": (
+        lambda o: {"uuid": o["request"].invoice.uuid},
+        {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
+    ),
     "licensing:credit_note_pdf": (
         lambda o: {"uuid": o["credit_note"].uuid},
         {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},

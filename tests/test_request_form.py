@@ -248,6 +248,12 @@ def test_postal_address_and_purchase_order_are_kept_and_the_address_remembered(
     assert Outlet.objects.get().address == address
 
 
+def test_postal_address_is_stored_one_line_a_line(client: Client, article) -> None:
+    data = request_form_data(outlet_address="  Rue de la Paix 12\r\n\r\n 75002 Paris \r\n")
+    assert client.post(url_for(article), data).status_code == 302
+    assert RepublicationRequest.objects.get().outlet_address == "Rue de la Paix 12\n75002 Paris"
+
+
 def test_purchase_order_is_optional(client: Client, article) -> None:
     assert client.post(url_for(article), request_form_data(purchase_order="")).status_code == 302
     assert RepublicationRequest.objects.get().purchase_order == ""

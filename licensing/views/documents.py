@@ -9,12 +9,14 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from billing.einvoice import render_credit_note_document, render_invoice_document
 from billing.models import CreditNote, Invoice
 from licensing.models import RepublicationRequest
 from licensing.views.access import requester_request_or_404
 
 FINANCE_PERMISSION = "billing.view_invoice"
+
+# billing.einvoice is imported in the views, on the first download: factur-x takes
+# seconds to import, which every management command and server start would pay for.
 
 
 @require_safe
@@ -24,8 +26,27 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     req = _request_allowed_to_see(request, invoice)
     pay_url = settings.PORTAL_BASE_URL + req.get_absolute_url() if req else ""
     language = req.ui_language if req else "en"
+    from billing.einvoice import render_invoice_document
+
     pdf = render_invoice_document(invoice, pay_url=pay_url, language=language)
     return _pdf_response(pdf, invoice.number)
+
+
+@require_safe
+@never_cache
+def invoice_ubl_xml(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """The same invoice as UBL 2.1 XML, for accounts software that reads UBL rather than CII."""
+    from billing.einvoice import invoice_ubl
+
+    invoice = get_object_or_404(Invoice, uuid=uuid)
+    _request_allowed_to_see(request, invoice)
+    return HttpResponse(
+        invoice_ubl(invoice),
+        content_type="application/xml",
+        headers={
+            "Content-Disposition": content_disposition_header(True, f"{invoice.number}.ubl.xml")
+        },
+    )
 
 
 @require_safe
@@ -33,6 +54,8 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     note = get_object_or_404(CreditNote.objects.select_related("invoice"), uuid=uuid)
     _request_allowed_to_see(request, note.invoice)
+    from billing.einvoice import render_credit_note_document
+
     return _pdf_response(render_credit_note_document(note), note.number)
 
 
