@@ -84,6 +84,15 @@ def certificate_sha256(signer: signers.SimpleSigner) -> str:
     return hashlib.sha256(certificate.dump()).hexdigest()
 
 
+def _room_for_signature(signer: signers.SimpleSigner) -> int:
+    """Bytes to reserve for the signature: its certificates, the signature and its attributes,
+    hex-encoded (twice the size). Saves pyHanko signing once more only to measure the result."""
+    certificates = {certificate.dump() for certificate in signer.cert_registry}
+    if signer.signing_cert is not None:
+        certificates.add(signer.signing_cert.dump())
+    return 2 * (sum(len(der) for der in certificates) + 4096)
+
+
 def finish_licence_pdf(
     pdf: bytes, *, policy_json: bytes, signer_name: str, verify_url: str
 ) -> FinishedPdf:
@@ -119,5 +128,5 @@ def finish_licence_pdf(
         ),
         signer,
         timestamper=timestamper,
-    ).sign_pdf(writer)
+    ).sign_pdf(writer, bytes_reserved=None if timestamper else _room_for_signature(signer))
     return FinishedPdf(signed.getvalue(), certificate_sha256(signer))
