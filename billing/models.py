@@ -21,7 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from billing import signals
-from billing.vat import VatTreatment, prefixed_vat_number, vat_amount, vat_for
+from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
 from portal.models import allocate_number, copy_state
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -121,6 +121,11 @@ class Invoice(models.Model):
         return prefixed_vat_number(
             {"country": self.buyer_country, "vat_number": self.buyer_vat_number}
         )
+
+    @property
+    def vat_note_in_buyer_language(self) -> str:
+        """The VAT wording in the buyer's language, printed beside the English ('' if English)."""
+        return legal_note(self.vat_note, self.buyer_language)
 
     @property
     def seller_vat_id(self) -> str:

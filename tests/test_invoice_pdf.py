@@ -285,3 +285,16 @@ def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
     req.refresh_from_db()
     assert req.invoice.buyer_language == "fr"
     assert "Autoliquidation" in pdf_text(render_invoice_pdf(req.invoice))
+
+
+def test_request_page_gives_the_vat_wording_in_both_languages(client, article, reviewer) -> None:
+    client.post("/i18n/setlang/", {"language": "fr"})
+    req = make_request(article, country="FR", vat_number="FR40303265045")
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
+    req.refresh_from_db()
+    req.approve(actor=reviewer, fee_minor=10000, currency="EUR", validity_days=30)
+    client.force_login(req.requester)
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert '<span lang="en">Reverse charge: customer to account for VAT</span>' in html
+    assert "Autoliquidation : TVA due par le preneur" in html
+    assert "FR40303265045" in html  # with its country prefix, as everywhere
