@@ -31,10 +31,19 @@ install: .venv/.synced
 
 # The demo's webhook receivers may be on this machine (OUTGOING_WEBHOOKS_ALLOW_PRIVATE).
 run: export OUTGOING_WEBHOOKS_ALLOW_PRIVATE ?= true
+# The demo signs its licences with a self-signed certificate made on first start
+# (.demo/ is ignored by git) unless LICENCE_SIGNING_P12 names a real one.
+DEMO_P12 := .demo/licence-signing.p12
+DEMO_P12_PASSWORD := demo
+
 run: install fonts
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
+	@if [ -z "$$LICENCE_SIGNING_P12" ]; then \
+	  $(PY) manage.py demo_signing_certificate $(DEMO_P12) --password $(DEMO_P12_PASSWORD) && \
+	  export LICENCE_SIGNING_P12=$(DEMO_P12) LICENCE_SIGNING_P12_PASSWORD=$(DEMO_P12_PASSWORD); \
+	fi; \
+	$(PY) manage.py seed_demo && \
+	echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)" && \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-style on this machine (docs/deploy.md): DEBUG off over plain http

@@ -13,6 +13,7 @@ storing PDFs) is queued, as in production.
 
 import io
 import os
+from collections.abc import Callable
 from typing import Any
 
 import django
@@ -60,12 +61,12 @@ TOPICS = [
 ]
 
 
-def distinct_documents(count: int) -> tuple[list[Any], list[Any]]:
+def distinct_documents(count: int, first: int = 0) -> tuple[list[Any], list[Any]]:
     """`count` licences (issued free) and `count` invoices, every one for another request."""
     from tests.factories import approved_request, make_article, make_request
 
     licences, invoices = [], []
-    for n in range(count):
+    for n in range(first, first + count):
         outlet, contact = OUTLETS[n % len(OUTLETS)]
         article = make_article(
             title=f"{TOPICS[n % len(TOPICS)]} ({n})", slug=f"bench-article-{n}", author=contact
@@ -126,6 +127,60 @@ def pdf_figures() -> None:
         )
 
 
+def signature_and_einvoice_figures() -> None:
+    """What the e-invoice (XML at issue, PDF/A-3 at download) and the licence's signature cost.
+
+    Information beside the PDF figures, no target: each is timed with and
+    without its extra step, on documents of their own.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from billing.einvoice import invoice_pdf_a3, invoice_xml
+    from billing.pdf import render_invoice_pdf
+    from licensing.management.commands.demo_signing_certificate import self_signed_p12
+    from licensing.odrl import licence_policy_json
+    from licensing.pdf import render_licence_pdf
+    from licensing.signing import finish_licence_pdf
+
+    count = PDFS_A_ROUND * PDF_ROUNDS
+    licences, invoices = distinct_documents(count + WARMUP, first=1000)
+    with tempfile.TemporaryDirectory() as folder:
+        p12 = Path(folder) / "bench.p12"
+        password = os.urandom(8).hex()  # a throwaway key in a throwaway folder
+        p12.write_bytes(self_signed_p12(common_name="Bench signer", password=password))
+        settings.LICENCE_SIGNING_P12, settings.LICENCE_SIGNING_P12_PASSWORD = str(p12), password
+        pdfs = [render_licence_pdf(licence) for licence in licences]
+        invoice_pdfs = [render_invoice_pdf(invoice) for invoice in invoices]
+
+        def finish(n: int, sign: bool) -> bytes:
+            settings.LICENCE_SIGNING_P12 = str(p12) if sign else ""
+            licence = licences[n]
+            return finish_licence_pdf(
+                pdfs[n],
+                policy_json=licence_policy_json(licence),
+                signer_name=licence.publisher_name,
+                verify_url=licence.verify_url,
+            ).data
+
+        steps: dict[str, Callable[[int], object]] = {
+            "licence_odrl_attached_ms": lambda n: finish(n, sign=False),
+            "licence_odrl_and_signature_ms": lambda n: finish(n, sign=True),
+            "invoice_xml_at_issue_ms": lambda n: invoice_xml(invoices[n]),
+            "invoice_pdf_a3_step_ms": lambda n: invoice_pdf_a3(invoices[n], invoice_pdfs[n]),
+        }
+
+        def timed(step: Callable[[int], object]) -> float:
+            numbers = iter(range(len(licences)))  # each call on another document
+            return time_calls(lambda: step(next(numbers)), count)["p50_ms"]
+
+        measured = {name: timed(step) for name, step in steps.items()}
+        settings.LICENCE_SIGNING_P12 = ""
+    emit("document_extras", measured, n=count, information=True, ok=True)
+
+
 def webhook_figures() -> None:
     from django.test import Client
 
@@ -180,6 +235,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     pdf_figures()
+    signature_and_einvoice_figures()
     webhook_figures()
 
 

@@ -7,6 +7,7 @@ invoice is never edited or deleted: it is voided by a credit note.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import signals
-from billing.vat import VatTreatment, vat_amount, vat_for
+from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -47,6 +48,10 @@ class Buyer:
     email: str
     country: str
     vat_number: str = ""
+    address: str = ""
+    purchase_order: str = ""
+    # The language the buyer wrote in: the legal wording is also given in it.
+    language: str = "en"
 
 
 class Invoice(models.Model):
@@ -66,6 +71,11 @@ class Invoice(models.Model):
     buyer_email = models.EmailField()
     buyer_country = models.CharField(max_length=2)
     buyer_vat_number = models.CharField(max_length=20, blank=True)
+    buyer_address = models.TextField(max_length=500, blank=True)
+    buyer_language = models.CharField(max_length=8, default="en")
+    purchase_order = models.CharField(max_length=100, blank=True)
+    # When the licence starts: the date of supply the invoice states.
+    supplied_on = models.DateField(null=True, blank=True)
     vat_treatment = models.CharField(max_length=20, choices=VatTreatment)
     vat_note = models.CharField(max_length=200, blank=True)
     net_minor = models.PositiveIntegerField()
@@ -73,6 +83,9 @@ class Invoice(models.Model):
     total_minor = models.PositiveIntegerField()
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # The EN 16931 e-invoice (CII), made once at issue from the fields above.
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,6 +130,22 @@ class Invoice(models.Model):
         return format_money(self.vat_minor, self.currency)
 
     @property
+    def buyer_vat_id(self) -> str:
+        """The buyer's VAT number with its country prefix, as every document prints it."""
+        return prefixed_vat_number(
+            {"country": self.buyer_country, "vat_number": self.buyer_vat_number}
+        )
+
+    @property
+    def vat_note_in_buyer_language(self) -> str:
+        """The VAT wording in the buyer's language, printed beside the English ('' if English)."""
+        return legal_note(self.vat_note, self.buyer_language)
+
+    @property
+    def seller_vat_id(self) -> str:
+        return prefixed_vat_number(self.seller)
+
+    @property
     def paid_minor(self) -> int:
         return int(self.payments.aggregate(total=Sum("amount_minor"))["total"] or 0)
 
@@ -138,6 +167,7 @@ class Invoice(models.Model):
         amount_minor: int,
         currency: str,
         due_on: date,
+        supplied_on: date | None = None,
     ) -> Invoice:
         """Issue an invoice for one net amount, with VAT as the buyer's country requires.
 
@@ -162,6 +192,10 @@ class Invoice(models.Model):
                 buyer_email=buyer.email,
                 buyer_country=buyer.country,
                 buyer_vat_number=buyer.vat_number,
+                buyer_address=buyer.address[:500],
+                buyer_language=buyer.language,
+                purchase_order=buyer.purchase_order[:100],
+                supplied_on=supplied_on or today,
                 vat_treatment=vat.treatment,
                 vat_note=vat.note,
                 net_minor=amount_minor,
@@ -179,8 +213,17 @@ class Invoice(models.Model):
                 vat_minor=line_vat,
                 total_minor=amount_minor + line_vat,
             )
+            invoice.freeze_einvoice()
         invoice._log("Invoice %s issued for %s", invoice.number, reference, status="open")
         return invoice
+
+    def freeze_einvoice(self) -> None:
+        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
+        from billing.einvoice import invoice_xml
+
+        self.einvoice_xml = invoice_xml(self).decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
 
     def _log(self, message: str, *args: object, **fields: Any) -> None:
         """A record of this invoice's state change, with its cross-references (no buyer data)."""
@@ -373,6 +416,8 @@ class CreditNote(models.Model):
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
     provider_reference = models.CharField(max_length=255, blank=True)
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -428,7 +473,16 @@ class CreditNote(models.Model):
         )
         note.full_clean()
         note.save()
+        note.freeze_einvoice()
         return note
+
+    def freeze_einvoice(self) -> None:
+        """The credit note's e-invoice (type 381, naming its invoice), made once at issue."""
+        from billing.einvoice import credit_note_xml
+
+        self.einvoice_xml = credit_note_xml(self).decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
 
 
 class PaymentMethod(models.TextChoices):

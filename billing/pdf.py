@@ -23,7 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
-from billing.vat import VatTreatment, vat_id
+from billing.vat import legal_note, prefixed_vat_number
 from portal.money import format_money
 from portal.pdf import (
     BODY,
@@ -76,8 +76,17 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "", language: str = "
 
 
 def invoice_summary(invoice: Invoice, language: str) -> str:
-    """One line in `language`: which invoice, for which request, how much, due when."""
+    """One line in `language`: which invoice, for which request, how much, due or paid when."""
     with translation.override(language):
+        if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
+            return gettext(
+                "Invoice %(number)s for request %(reference)s: %(total)s, paid on %(paid)s."
+            ) % {
+                "number": invoice.number,
+                "reference": invoice.reference,
+                "total": format_money(invoice.total_minor, invoice.currency),
+                "paid": date_format(timezone.localdate(invoice.paid_at), "j F Y"),
+            }
         return gettext(
             "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
         ) % {
@@ -98,8 +107,9 @@ def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     meta = [
         ("Invoice number", invoice.number),
         ("Issue date", _day(invoice.issued_on)),
-        ("Due date", _day(invoice.due_on)),
+        *_supply_and_payment_dates(invoice),
         ("Request reference", invoice.reference),
+        *([("Purchase order", invoice.purchase_order)] if invoice.purchase_order else []),
     ]
     story: list[Flowable] = [
         _header("Invoice", invoice.number, invoice.seller, meta, stamp),
@@ -141,6 +151,7 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         ("Credits invoice", invoice.number),
         ("Invoice date", _day(invoice.issued_on)),
         ("Request reference", invoice.reference),
+        *([("Purchase order", invoice.purchase_order)] if invoice.purchase_order else []),
         ("Kind", kind.label),
     ]
     if credit_note.provider_reference:
@@ -187,6 +198,8 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
     ]
     if invoice.vat_note:
         story += [Spacer(1, 1 * mm), text(f"VAT: {invoice.vat_note}.", SMALL)]
+        if translated := legal_note(invoice.vat_note, invoice.buyer_language):
+            story.append(text(translated, SMALL))
     return _build(
         story,
         title=f"Credit note {credit_note.number}",
@@ -219,6 +232,14 @@ def _country(code: str) -> str:
 
 def _prefixed(label: str, value: object) -> str:
     return f"{label}: {value}" if value else ""
+
+
+def _supply_and_payment_dates(invoice: Invoice) -> list[tuple[str, str]]:
+    """Date of supply, then "Paid on" for a paid invoice or the due date for any other."""
+    rows = [("Date of supply", _day(invoice.supplied_on))] if invoice.supplied_on else []
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
+        return [*rows, ("Paid on", _day(timezone.localdate(invoice.paid_at)))]
+    return [*rows, ("Due date", _day(invoice.due_on))]
 
 
 class _Stamp(Flowable):
@@ -293,18 +314,16 @@ def _parties(invoice: Invoice) -> Table:
         str(seller.get("address", "")),
         _country(str(seller.get("country", ""))),
         _prefixed("Company number", seller.get("company_number")),
-        _prefixed("VAT number", seller.get("vat_number")),
+        _prefixed("VAT number", invoice.seller_vat_id),
         str(seller.get("email", "")),
     ]
-    buyer_vat = invoice.buyer_vat_number
-    if buyer_vat and invoice.vat_treatment == VatTreatment.REVERSE_CHARGE:
-        buyer_vat = vat_id(country=invoice.buyer_country, number=buyer_vat)
     buyer_lines = [
         invoice.buyer_name,
         _prefixed("Attn.", invoice.buyer_contact),
-        invoice.buyer_email,
+        *invoice.buyer_address.splitlines(),
         _country(invoice.buyer_country),
-        _prefixed("VAT number", buyer_vat),
+        invoice.buyer_email,
+        _prefixed("VAT number", invoice.buyer_vat_id),
     ]
     half = CONTENT_WIDTH / 2
     return Table(
@@ -374,6 +393,8 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
     vat_block: list[Flowable] = [_caption("VAT breakdown"), breakdown]
     if invoice.vat_note:
         vat_block += [Spacer(1, 2 * mm), text(invoice.vat_note)]
+        if translated := legal_note(invoice.vat_note, invoice.buyer_language):
+            vat_block.append(text(translated))
     totals = Table(
         [
             ["Net", format_money(invoice.net_minor, invoice.currency)],
@@ -489,7 +510,7 @@ def _build(
         for part in (
             seller_name,
             _prefixed("Company number", seller.get("company_number")),
-            _prefixed("VAT number", seller.get("vat_number")),
+            _prefixed("VAT number", prefixed_vat_number(seller)),
         )
         if part
     )

@@ -20,6 +20,7 @@ from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from licensing.models import (
+    MAX_ADDRESS_LENGTH,
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     Article,
@@ -184,6 +185,8 @@ class RepublicationRequestForm(forms.ModelForm):
             "country",
             "audience_size",
             "vat_number",
+            "outlet_address",
+            "purchase_order",
             "media",
             "language",
             "territory",
@@ -202,6 +205,8 @@ class RepublicationRequestForm(forms.ModelForm):
             "outlet_type": _("Type of outlet"),
             "country": _("Country of the outlet"),
             "vat_number": _("VAT number (optional)"),
+            "outlet_address": _("Postal address for the invoice"),
+            "purchase_order": _("Purchase order or reference (optional)"),
             "media": _("Medium"),
             "language": _("Language of publication"),
             "territory": _("Territory"),
@@ -216,6 +221,7 @@ class RepublicationRequestForm(forms.ModelForm):
         help_texts = {
             "email": _("We send the answer and the documents here."),
             "vat_number": _("EU businesses: give it to have VAT reverse-charged."),
+            "purchase_order": _("Printed on the invoice, for your accounts team."),
             "word_count": _("Leave empty for a full-text request."),
             "edits": _("For example: headline change, cuts for length, translation into French."),
         }
@@ -229,6 +235,7 @@ class RepublicationRequestForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "extent": forms.RadioSelect,
             "edits": forms.Textarea(attrs={"rows": 3}),
+            "outlet_address": forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -257,6 +264,7 @@ class RepublicationRequestForm(forms.ModelForm):
         self.fields["accept_terms"].help_text = format_html(
             '<a href="{}">{}</a>', reverse("terms"), _("Read the full republishing terms")
         )
+        self.fields["outlet_address"].widget.attrs["maxlength"] = MAX_ADDRESS_LENGTH
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
         self.fields["outlet_name"].widget.attrs["autocomplete"] = "organization"
@@ -288,6 +296,10 @@ class RepublicationRequestForm(forms.ModelForm):
                 Row(
                     Column("audience_size", css_class="col-md-6"),
                     Column("vat_number", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("outlet_address", css_class="col-md-6"),
+                    Column("purchase_order", css_class="col-md-6"),
                 ),
             ),
             Fieldset(
@@ -326,6 +338,11 @@ class RepublicationRequestForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         return str(self.cleaned_data["email"]).strip().lower()
+
+    def clean_outlet_address(self) -> str:
+        """One address line a line, as printed on the invoice (browsers send CRLF)."""
+        lines = str(self.cleaned_data["outlet_address"]).splitlines()
+        return "\n".join(line.strip() for line in lines if line.strip())
 
     def clean_start_date(self) -> date:
         start: date = self.cleaned_data["start_date"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 import uuid
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -16,15 +18,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import slugify
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
+from billing.vat import explain_vat, prefixed_vat_number
 from licensing import signals
 from portal.documents import document_storage, read_document, save_document
 from portal.models import allocate_number
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
+MAX_ADDRESS_LENGTH = 500
+MAX_PURCHASE_ORDER_LENGTH = 100
 MAX_LONG_TEXT_LENGTH = 5000
 # More readers than people on Earth is a typo, not an audience.
 MAX_AUDIENCE_SIZE = 2_000_000_000
@@ -139,8 +144,6 @@ TRACKING_PARAMETERS = re.compile(
 
 def without_tracking(url: str) -> str:
     """The article's own address: `url` without tracking parameters or a fragment."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
     parts = urlsplit(url.strip())
     kept = [
         (name, value)
@@ -153,8 +156,6 @@ def without_tracking(url: str) -> str:
 def guess_language(text: str) -> str:
     """The language a title's script points to (Arabic, Persian and Urdu share one
     script: Arabic is this publisher's), English for Latin script, Other otherwise."""
-    import unicodedata
-
     letters = [unicodedata.name(ch, "") for ch in text if ch.isalpha()]
     if not letters:
         return Language.ENGLISH
@@ -207,6 +208,14 @@ class Territory(models.TextChoices):
     ASIA_PACIFIC = "asia_pacific", _("Asia and Pacific")
 
 
+def territory_words(territory: str, country: Any) -> str:
+    """The territory as granted: "France only" rather than "My country only"."""
+    if territory == Territory.SINGLE_COUNTRY and country:
+        name = getattr(country, "name", "") or str(country)
+        return _("%(country)s only") % {"country": name}
+    return str(Territory(territory).label) if territory in Territory.values else territory
+
+
 class Duration(models.TextChoices):
     ONE_MONTH = "1m", _("1 month")
     THREE_MONTHS = "3m", _("3 months")
@@ -238,6 +247,7 @@ class Outlet(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUDIENCE_SIZE)]
     )
     vat_number = models.CharField(max_length=20, blank=True)
+    address = models.TextField("postal address", max_length=MAX_ADDRESS_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -318,6 +328,9 @@ class RepublicationRequest(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUDIENCE_SIZE)]
     )
     vat_number = models.CharField(max_length=20, blank=True)
+    # Printed on the invoice as the buyer's address; required by the form.
+    outlet_address = models.TextField(max_length=MAX_ADDRESS_LENGTH, default="")
+    purchase_order = models.CharField(max_length=MAX_PURCHASE_ORDER_LENGTH, blank=True)
 
     # How they want to republish.
     media = models.CharField("medium", max_length=20, choices=Medium)
@@ -415,6 +428,19 @@ class RepublicationRequest(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("licensing:request_detail", args=[self.uuid])
 
+    @property
+    def territory_words(self) -> str:
+        return territory_words(self.territory, self.country)
+
+    @property
+    def vat_id(self) -> str:
+        """The VAT number as typed, with its country prefix (DE136695976), or ''."""
+        return prefixed_vat_number({"country": str(self.country), "vat_number": self.vat_number})
+
+    def vat_explanation(self) -> str:
+        """Which VAT case an invoice for this request will apply, and why."""
+        return explain_vat(country=str(self.country), vat_number=self.vat_number)
+
     @classmethod
     def submit(
         cls,
@@ -485,6 +511,7 @@ class RepublicationRequest(models.Model):
                     "country": self.country,
                     "audience_size": self.audience_size,
                     "vat_number": self.vat_number,
+                    "address": self.outlet_address,
                 },
             )
             self._move(
@@ -671,10 +698,15 @@ class RepublicationRequest(models.Model):
                     email=self.email,
                     country=str(self.country),
                     vat_number=self.vat_number,
+                    address=self.outlet_address,
+                    purchase_order=self.purchase_order,
+                    language=self.ui_language,
                 ),
                 amount_minor=fee_minor,
                 currency=currency,
                 due_on=valid_until,
+                # The licence starts then: the date of supply.
+                supplied_on=max(self.start_date, timezone.localdate()),
             )
             self.save(update_fields=["invoice", "updated_at"])
             # Free approvals get the licence email instead (Licence.issue queues it).
@@ -1021,6 +1053,32 @@ class LicenceStateError(TransitionNotAllowed):
     """The licence's current status does not allow this change."""
 
 
+class LicenceState(models.TextChoices):
+    """What a licence allows today: its status read against its dates."""
+
+    NOT_YET_VALID = "not_yet_valid", _("Not yet valid")
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+def attribution_line(*, publisher: str, number: str, language: str) -> str:
+    """The line the licensee prints, in the language they publish in (en, ar, fr; else en)."""
+    with translation.override(attribution_language(language)):
+        return gettext(
+            "This article was originally published by %(publisher)s and is republished "
+            "under licence %(number)s."
+        ) % {"publisher": publisher, "number": number}
+
+
+# The languages an attribution line is written in; any other publication gets English.
+ATTRIBUTION_LANGUAGES = {"en", "ar", "fr"}
+
+
+def attribution_language(language: str) -> str:
+    return language if language in ATTRIBUTION_LANGUAGES else "en"
+
+
 class Licence(models.Model):
     """What the requester may do, exactly as approved: frozen at issue, verifiable by anyone."""
 
@@ -1052,7 +1110,9 @@ class Licence(models.Model):
     include_images = models.BooleanField(default=False)
     edits_allowed = models.TextField(blank=True)
     start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True, help_text="Empty: perpetual.")
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The last day included. Empty: perpetual."
+    )
     attribution = models.TextField()
     fee_minor = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, blank=True)
@@ -1063,6 +1123,8 @@ class Licence(models.Model):
     revoke_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="licences/", blank=True, storage=document_storage)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
+    signing_certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -1091,6 +1153,10 @@ class Licence(models.Model):
         return reverse("licensing:verify", args=[self.number])
 
     @property
+    def territory_words(self) -> str:
+        return territory_words(self.territory, self.licensee_country)
+
+    @property
     def verify_url(self) -> str:
         return settings.PORTAL_BASE_URL + self.get_absolute_url()
 
@@ -1100,15 +1166,45 @@ class Licence(models.Model):
 
     @property
     def attribution_html(self) -> str:
-        """The snippet the licensee pastes beside the republished article."""
-        return str(
-            format_html(
-                '<p class="republished-licence">{} <a href="{}">{}</a></p>',
-                self.attribution,
-                self.article_url,
-                _("Read the original article."),
+        """The snippet the licensee pastes beside the republished article, in their language."""
+        language = attribution_language(self.language)
+        with translation.override(language):
+            return str(
+                format_html(
+                    '<p class="republished-licence" lang="{}" dir="{}">{} <a href="{}">{}</a></p>',
+                    language,
+                    "rtl" if language == "ar" else "ltr",
+                    self.attribution,
+                    self.article_url,
+                    _("Read the original article."),
+                )
             )
-        )
+
+    def verification_state(self, today: date | None = None) -> str:
+        """What /verify/ says: not yet valid, valid, expired (before the daily job too), revoked."""
+        today = today or timezone.localdate()
+        if self.status == LicenceStatus.REVOKED:
+            return LicenceState.REVOKED
+        if self.status == LicenceStatus.EXPIRED or (self.end_date and self.end_date < today):
+            return LicenceState.EXPIRED
+        if self.start_date > today:
+            return LicenceState.NOT_YET_VALID
+        return LicenceState.VALID
+
+    @property
+    def state(self) -> str:
+        return self.verification_state()
+
+    @property
+    def validity_words(self) -> str:
+        """ "From 10 December 2026 until and including 9 December 2027", or perpetual."""
+        start = date_format(self.start_date, "j F Y")
+        if self.end_date is None:
+            return _("From %(start)s, perpetual") % {"start": start}
+        return _("From %(start)s until and including %(end)s") % {
+            "start": start,
+            "end": date_format(self.end_date, "j F Y"),
+        }
 
     @classmethod
     def issue(cls, request: RepublicationRequest) -> Licence:
@@ -1148,10 +1244,10 @@ class Licence(models.Model):
             include_images=request.include_images,
             edits_allowed=request.edits,
             start_date=start,
-            end_date=start + relativedelta(months=months) if months else None,
-            attribution=(
-                f"This article was originally published by {publisher} and is republished "
-                f"under licence {number}."
+            # The last day included: a year from 10 December 2026 ends on 9 December 2027.
+            end_date=start + relativedelta(months=months) - timedelta(days=1) if months else None,
+            attribution=attribution_line(
+                publisher=publisher, number=number, language=request.language
             ),
             fee_minor=request.fee_minor or 0,
             currency=request.currency,
@@ -1247,10 +1343,21 @@ class Licence(models.Model):
         return render_licence_pdf(self)
 
     def store_pdf(self) -> bytes:
-        """Render, store and fingerprint the PDF (after commit, from a task)."""
-        data = self.render_pdf()
+        """Render, sign, store and fingerprint the PDF (after commit, from a task)."""
+        # Imported here as render_pdf's layout is: both modules read this one's models.
+        from licensing.odrl import licence_policy_json
+        from licensing.signing import finish_licence_pdf
+
+        finished = finish_licence_pdf(
+            self.render_pdf(),
+            policy_json=licence_policy_json(self),
+            signer_name=self.publisher_name,
+            verify_url=self.verify_url,
+        )
+        data = finished.data
         self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
-        self.save(update_fields=["pdf", "pdf_sha256"])
+        self.signing_certificate_sha256 = finished.certificate_sha256
+        self.save(update_fields=["pdf", "pdf_sha256", "signing_certificate_sha256"])
         return data
 
     def pdf_bytes(self) -> bytes:
@@ -1264,9 +1371,14 @@ class Licence(models.Model):
             return _("Revoked on %(date)s") % {
                 "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
             }
+        state = self.verification_state()
         day = self.expired_on or self.end_date
-        if self.status == LicenceStatus.EXPIRED and day is not None:
+        if state == LicenceState.EXPIRED and day is not None:
             return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
+        if state == LicenceState.NOT_YET_VALID:
+            return _("Not yet valid: from %(date)s") % {
+                "date": date_format(self.start_date, "j F Y")
+            }
         return str(_("Valid"))
 
 

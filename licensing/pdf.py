@@ -81,7 +81,7 @@ def licence_summary(licence: Licence, language: str) -> str:
             return (
                 gettext(
                     "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
-                    "from %(start)s until %(end)s."
+                    "from %(start)s until and including %(end)s."
                 )
                 % values
             )
@@ -217,7 +217,8 @@ def _story(licence: Licence) -> list[Flowable]:
         edits_below = [Spacer(1, 2 * mm), text(edits)]
         edits = "As set out below."
     conditions = [
-        "Print the attribution line below, word for word, with the republished article.",
+        f"Print the attribution line below, word for word, in {_attribution_language(licence)}, "
+        "with the republished article.",
         f"Link back to the original article at {licence.article_url}.",
         "Make no edits or translation beyond those approved under "
         "“Edits or translation allowed” above.",
@@ -279,7 +280,7 @@ def _story(licence: Licence) -> list[Flowable]:
                 [
                     ("Medium", str(licence.get_media_display())),
                     ("Language", str(licence.get_language_display())),
-                    ("Territory", str(licence.get_territory_display())),
+                    ("Territory", licence.territory_words),
                     ("Extent", extent),
                     ("Images", "Yes" if licence.include_images else "No"),
                     ("Edits or translation allowed", edits),
@@ -292,7 +293,10 @@ def _story(licence: Licence) -> list[Flowable]:
             _rows(
                 [
                     ("From", _day(licence.start_date)),
-                    ("Until", _day(licence.end_date) if licence.end_date else "Perpetual"),
+                    (
+                        "Until and including" if licence.end_date else "Until",
+                        _day(licence.end_date) if licence.end_date else "Perpetual",
+                    ),
                 ]
             ),
         ),
@@ -307,6 +311,12 @@ def _story(licence: Licence) -> list[Flowable]:
         section("Attribution line", _attribution(licence)),
         section("Fee and invoice", _rows(fee)),
     ]
+
+
+def _attribution_language(licence: Licence) -> str:
+    from licensing.models import Language, attribution_language
+
+    return str(Language(attribution_language(licence.language)).label)
 
 
 def _day(day: date) -> str:

@@ -266,6 +266,11 @@ def _document_storage() -> dict[str, object]:
     }
 
 
+# PAdES signatures on licence PDFs (docs/deploy.md): a PKCS#12 file (RSA key) and its
+# password; with a timestamp authority's URL the signatures are PAdES B-T.
+LICENCE_SIGNING_P12 = env.str("LICENCE_SIGNING_P12", default="")
+LICENCE_SIGNING_P12_PASSWORD = env.str("LICENCE_SIGNING_P12_PASSWORD", default="")
+LICENCE_TSA_URL = env.str("LICENCE_TSA_URL", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "documents": _document_storage(),

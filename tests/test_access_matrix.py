@@ -125,6 +125,10 @@ RULES: dict[str, Rule] = {
         lambda o: {"uuid": o["request"].invoice.uuid},
         {"GET": (302, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
     ),
+    "licensing:invoice_ubl": (
+        lambda o: {"uuid": o["request"].invoice.uuid},
+        {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
+    ),
     "licensing:credit_note_pdf": (
         lambda o: {"uuid": o["credit_note"].uuid},
         {"GET": (302, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
@@ -136,6 +140,10 @@ RULES: dict[str, Rule] = {
     ),
     "licensing:verify_form": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     "licensing:verify": (
+        lambda o: {"number": o["request"].licence.number},
+        {"GET": (200,) * ALL, "POST": (405,) * ALL},
+    ),
+    "licensing:verify_json": (
         lambda o: {"number": o["request"].licence.number},
         {"GET": (200,) * ALL, "POST": (405,) * ALL},
     ),

@@ -151,6 +151,8 @@ def test_next_form_is_prefilled_from_the_outlet(requester: Client, article) -> N
     assert 'value="The Daily Example"' in html
     assert 'value="amira@outlet.example"' in html
     assert 'value="https://daily.example"' in html
+    # The postal address, remembered with the outlet, comes back in its textarea.
+    assert "1 Example Road\nManchester M1 1AA</textarea>" in html
 
 
 def test_logout(requester: Client) -> None:

@@ -87,7 +87,16 @@ def test_stored_objects_are_private(licence: Licence, s3_documents, s3_server) -
 def test_only_the_requester_and_staff_download_it(
     licence: Licence, reviewer: User, other_requester: Client
 ) -> None:
-    assert download(other_requester, licence).status_code == 404
+    # Signed out: sent to sign in, whether or not the licence exists.
+    signed_out = download(other_requester, licence)
+    assert signed_out.status_code == 302
+    assert signed_out["Location"].startswith("/account/login/")
+    # Signed in as somebody else: nothing to see.
+    stranger = Client()
+    stranger.force_login(
+        User.objects.create_user("stranger@outlet.example", "stranger@outlet.example")
+    )
+    assert download(stranger, licence).status_code == 404
     staff = Client()
     staff.force_login(reviewer)
     assert download(staff, licence).status_code == 200

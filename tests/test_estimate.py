@@ -62,3 +62,42 @@ def test_suggested_fee_is_stored_on_submission(client: Client, article, rate_car
     client.post(f"/articles/{article.slug}/republish/", request_form_data(outlet_type="ngo"))
     req = RepublicationRequest.objects.get()
     assert (req.suggested_fee_minor, req.suggested_currency) == (7500, "GBP")
+
+
+@pytest.mark.parametrize(
+    ("params", "case"),
+    [
+        (
+            {"country": "DE", "vat_number": "DE136695976"},
+            "DE VAT number valid in form: reverse charge",
+        ),
+        ({"country": "DE", "vat_number": "DE12"}, "DE VAT number not valid in form"),
+        ({"country": "GB"}, "UK buyer: UK VAT at 20%"),
+    ],
+)
+def test_estimate_says_which_vat_case_applies(client: Client, article, rate_card, params, case):
+    html = client.get(f"/articles/{article.slug}/estimate/", params).content.decode()
+    assert f"VAT: {case}" in html
+
+
+def test_estimate_in_french_explains_vat_in_french(client: Client, article, rate_card) -> None:
+    client.post("/i18n/setlang/", {"language": "fr"})
+    params = {"country": "DE", "vat_number": "DE136695976"}
+    html = client.get(f"/articles/{article.slug}/estimate/", params).content.decode()
+    assert "Numéro de TVA DE de forme valide : autoliquidation" in html
+
+
+def test_estimate_without_a_country_or_with_a_bad_one_says_nothing_of_vat(
+    client: Client, article, rate_card
+) -> None:
+    for params in ({}, {"country": "XX", "vat_number": "<b>"}):
+        response = client.get(f"/articles/{article.slug}/estimate/", params)
+        assert response.status_code == 200
+        assert 'id="vat-case"' not in response.content.decode()
+
+
+def test_form_page_shows_the_vat_case_of_a_form_sent_back(client: Client, article, rate_card):
+    data = request_form_data(country="DE", vat_number="DE136695976")
+    data["estimate"] = "1"
+    html = client.post(f"/articles/{article.slug}/republish/", data).content.decode()
+    assert "VAT: DE VAT number valid in form: reverse charge" in html

@@ -13,7 +13,8 @@ from tests.factories import request_form_data
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_FIELDS = {
     "contact_name", "email", "outlet_name", "outlet_website", "outlet_type", "country",
-    "audience_size", "vat_number", "media", "language", "territory", "start_date", "duration",
+    "audience_size", "vat_number", "outlet_address", "purchase_order", "media", "language",
+    "territory", "start_date", "duration",
     "extent", "word_count", "include_images", "edits", "notes", "accept_terms",
 }  # fmt: skip
 

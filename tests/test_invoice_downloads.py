@@ -136,3 +136,29 @@ def test_credit_note_after_withdrawing_an_awaiting_payment_request(
 def test_request_page_links_to_the_invoice_pdf(requester: Client, invoiced) -> None:
     page = requester.get(f"/requests/{invoiced.uuid}/").content.decode()
     assert invoice_url(invoiced.invoice) in page
+
+
+def test_downloaded_invoice_is_a_factur_x_pdf_with_its_stored_xml(requester: Client, invoiced):
+    import pikepdf
+
+    response = requester.get(invoice_url(invoiced.invoice))
+    with pikepdf.open(io.BytesIO(response.content)) as pdf:
+        xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+    assert xml == invoiced.invoice.einvoice_xml.encode()
+    page = requester.get(f"/requests/{invoiced.uuid}/").content.decode()
+    assert f"/billing/invoices/{invoiced.invoice.uuid}/ubl" in page
+
+
+def test_requester_downloads_the_ubl_of_their_invoice(
+    requester: Client, other_requester: Client, invoiced
+) -> None:
+    url = f"/billing/invoices/{invoiced.invoice.uuid}/ubl"
+    response = requester.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{invoiced.invoice.number}.ubl.xml"'
+    )
+    assert b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" in response.content
+    assert f"<cbc:ID>{invoiced.invoice.number}</cbc:ID>".encode() in response.content
+    assert other_requester.get(url).status_code == 404

@@ -3,10 +3,13 @@
 import io
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
+from billing.models import Invoice
 from billing.pdf import render_credit_note_pdf, render_invoice_pdf
-from tests.factories import approved_request, make_invoice
+from licensing.models import RepublicationRequest
+from tests.factories import approved_request, make_invoice, make_request
 
 PAY_URL = "http://testserver.example/requests/0b4e1c52-9a7e-4d7e-9d55-3f1f0c6b9a10/"
 
@@ -221,3 +224,77 @@ def test_long_description_wraps_in_its_cell(db) -> None:
     text = pdf_text(render_invoice_pdf(invoice))
     assert " ".join(description.split()) in text
     assert "Total (GBP) 300.00 GBP" in text
+
+
+def test_invoice_prints_buyer_address_purchase_order_and_date_of_supply(article, reviewer) -> None:
+    req = approved_request(
+        article,
+        actor=reviewer,
+        outlet_address="Rue de la Paix 12\n75002 Paris",
+        country="FR",
+        purchase_order="BC-2026/118",
+    )
+    invoice = req.invoice
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Rue de la Paix 12 75002 Paris France" in text
+    assert "Purchase order BC-2026/118" in text
+    assert f"Date of supply {req.start_date.day} {req.start_date:%B %Y}" in text
+    # The credit note names the same purchase order.
+    assert "Purchase order BC-2026/118" in pdf_text(
+        render_credit_note_pdf(invoice.void(reason="x"))
+    )
+
+
+def test_paid_invoice_says_paid_on_instead_of_a_due_date(invoice) -> None:
+    invoice.mark_paid()
+    invoice.refresh_from_db()
+    paid = timezone.localdate(invoice.paid_at)
+    text = pdf_text(render_invoice_pdf(invoice, language="fr"))
+    assert f"Paid on {paid.day} {paid:%B %Y}" in text
+    assert "Due date" not in text
+    assert "due by" not in text and "à régler" not in text
+    assert "payée le" in text
+
+
+def test_vat_numbers_always_carry_their_country_prefix(db) -> None:
+    # Outside the scope (a UK number typed without GB would be standard; a US one here).
+    invoice = make_invoice(country="GB", vat_number="980780684")
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "VAT number: GB980780684" in text
+    assert "VAT number: GB000000000" in text  # the seller's, in the parties and footer
+
+
+def test_legal_wording_is_also_in_the_buyers_language(article, reviewer) -> None:
+    req = approved_request(article, actor=reviewer, country="DE", vat_number="DE136695976")
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
+    invoice = req.invoice
+    Invoice.objects.filter(pk=invoice.pk).update(buyer_language="fr")
+    invoice.refresh_from_db()
+    text = pdf_text(render_invoice_pdf(invoice))
+    assert "Reverse charge: customer to account for VAT" in text
+    assert "Autoliquidation : TVA due par le preneur" in text
+    note_text = pdf_text(render_credit_note_pdf(invoice.void(reason="x")))
+    assert "Autoliquidation : TVA due par le preneur" in note_text
+
+
+def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
+    req = make_request(article, country="FR", vat_number="FR40303265045")
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
+    req.refresh_from_db()
+    req.approve(actor=reviewer, fee_minor=10000, currency="EUR", validity_days=30)
+    req.refresh_from_db()
+    assert req.invoice.buyer_language == "fr"
+    assert "Autoliquidation" in pdf_text(render_invoice_pdf(req.invoice))
+
+
+def test_request_page_gives_the_vat_wording_in_both_languages(client, article, reviewer) -> None:
+    client.post("/i18n/setlang/", {"language": "fr"})
+    req = make_request(article, country="FR", vat_number="FR40303265045")
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
+    req.refresh_from_db()
+    req.approve(actor=reviewer, fee_minor=10000, currency="EUR", validity_days=30)
+    client.force_login(req.requester)
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert '<span lang="en">Reverse charge: customer to account for VAT</span>' in html
+    assert "Autoliquidation : TVA due par le preneur" in html
+    assert "FR40303265045" in html  # with its country prefix, as everywhere

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.models import (
     Licence,
@@ -46,7 +47,8 @@ def test_paid_invoice_issues_one_licence_with_the_scope_as_approved(
     assert (licence.media, licence.territory, licence.language) == ("online", "worldwide", "en")
     assert licence.invoice_number == awaiting.invoice.number
     assert (licence.fee_minor, licence.currency) == (15000, "GBP")
-    assert licence.end_date == _one_year_after(licence.start_date)
+    # The last day included: a year from 10 December 2026 runs until and including 9 December 2027.
+    assert licence.end_date == _one_year_after(licence.start_date) - timedelta(days=1)
     assert licence.attribution == (
         f"This article was originally published by Middle East Eye and is republished under "
         f"licence {licence.number}."
@@ -204,3 +206,47 @@ def test_a_revoked_licence_never_expires_nor_is_revoked_again(article, reviewer)
     with pytest.raises(LicenceStateError, match="it is Revoked"):
         req.licence.revoke(actor=reviewer, reason="Again")
     assert req.licence.status_changes.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "read"),
+    [
+        ("fr", "Cet article a été publié à l\u2019origine par Middle East Eye", "Lire l"),
+        ("ar", "نُشر هذا المقال أصلًا في Middle East Eye", "اقرأ"),
+        ("de", "This article was originally published by Middle East Eye", "Read the original"),
+    ],
+)
+def test_attribution_is_in_the_language_of_publication(
+    client: Client, article, reviewer, language, line, read
+) -> None:
+    req = submit_and_confirm(client, article, language=language)
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    licence = req.licence
+    assert licence.attribution.startswith(line)
+    assert licence.number in licence.attribution
+    assert read in licence.attribution_html
+    # The requester's page is English here; the snippet stays in the publication's language.
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert line in html
+    # The licence's condition names that language.
+    from licensing.pdf import render_licence_pdf
+    from tests.test_licence_pdf import pdf_text
+
+    expected = {"fr": "French", "ar": "Arabic", "de": "English"}[language]
+    assert f"word for word, in {expected}," in pdf_text(render_licence_pdf(licence))
+
+
+def test_licence_box_shows_its_dates_and_the_snippet_stays_left_to_right(
+    client: Client, article, reviewer
+) -> None:
+    client.post("/i18n/setlang/", {"language": "ar"})
+    req = submit_and_confirm(client, article, duration="1y")
+    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    licence = req.licence
+    html = client.get(f"/requests/{req.uuid}/").content.decode()
+    assert 'dir="rtl"' in html  # an Arabic page...
+    assert re.search(r'<textarea id="attribution-snippet"[^>]* dir="ltr"', html)  # ...LTR code
+    assert 'id="licence-validity"' in html
+    with translation.override("ar"):
+        assert str(licence.validity_words) in html
+    assert licence.end_date is not None

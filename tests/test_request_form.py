@@ -19,6 +19,8 @@ CONTRACT_FIELDS = [
     "country",
     "audience_size",
     "vat_number",
+    "outlet_address",
+    "purchase_order",
     "media",
     "language",
     "territory",
@@ -171,6 +173,10 @@ today = timezone.localdate
         ({"outlet_name": "x" * 201}, "outlet_name", "at most 200 characters"),
         ({"notes": "x" * 5001}, "notes", "at most 5000 characters"),
         ({"edits": "x" * 5001}, "edits", "at most 5000 characters"),
+        ({"outlet_address": ""}, "outlet_address", "This field is required."),
+        ({"outlet_address": "   "}, "outlet_address", "This field is required."),
+        ({"outlet_address": "x" * 501}, "outlet_address", "at most 500 characters"),
+        ({"purchase_order": "x" * 101}, "purchase_order", "at most 100 characters"),
         ({"outlet_website": "ftp://files.example.org"}, "outlet_website", "Enter a valid URL."),
         ({"outlet_website": "javascript:alert(1)"}, "outlet_website", "Enter a valid URL."),
         ({"country": "FR", "vat_number": "FR12345"}, "vat_number", "not a valid VAT number"),
@@ -241,3 +247,25 @@ def test_error_summary_links_each_error_to_its_field(client: Client, article) ->
     assert '<a href="#id_contact_name">Your name: This field is required.</a>' in html
     # The terms' label is a sentence of its own: the summary gives only the error.
     assert '<a href="#id_accept_terms">You must accept the terms to send a request.</a>' in html
+
+
+def test_postal_address_and_purchase_order_are_kept_and_the_address_remembered(
+    client: Client, article
+) -> None:
+    address = "Rue de la Paix 12\n75002 Paris"
+    data = request_form_data(outlet_address=address, purchase_order="PO-2026-118")
+    assert client.post(url_for(article), data).status_code == 302
+    req = RepublicationRequest.objects.get()
+    assert (req.outlet_address, req.purchase_order) == (address, "PO-2026-118")
+    assert Outlet.objects.get().address == address
+
+
+def test_postal_address_is_stored_one_line_a_line(client: Client, article) -> None:
+    data = request_form_data(outlet_address="  Rue de la Paix 12\r\n\r\n 75002 Paris \r\n")
+    assert client.post(url_for(article), data).status_code == 302
+    assert RepublicationRequest.objects.get().outlet_address == "Rue de la Paix 12\n75002 Paris"
+
+
+def test_purchase_order_is_optional(client: Client, article) -> None:
+    assert client.post(url_for(article), request_form_data(purchase_order="")).status_code == 302
+    assert RepublicationRequest.objects.get().purchase_order == ""

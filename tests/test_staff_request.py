@@ -599,3 +599,44 @@ def test_revoke_needs_a_reason(reviewer_client: Client, reviewer, submitted) -> 
     assert response.status_code == 400
     submitted.refresh_from_db()
     assert submitted.status == "licensed"
+
+
+@pytest.mark.parametrize(
+    ("country", "vat_number", "case"),
+    [
+        ("DE", "DE136695976", "DE VAT number valid in form: reverse charge"),
+        ("GB", "", "UK buyer: UK VAT at 20%"),
+        ("FR", "", "FR buyer without a VAT number: outside the scope of UK VAT"),
+        ("US", "", "Buyer outside the UK and the EU (US): outside the scope of UK VAT"),
+    ],
+)
+def test_reviewer_sees_which_vat_case_applies_before_approving(
+    reviewer_client: Client, article, country, vat_number, case
+) -> None:
+    req = make_request(
+        article,
+        country=country,
+        vat_number=vat_number,
+        outlet_address="Hauptstrasse 1\n10115 Berlin",
+        purchase_order="PO-99",
+    )
+    html = reviewer_client.get(f"/staff/requests/{req.pk}/").content.decode()
+    assert re.search(rf'id="vat-case">{re.escape(case)}<', html)
+    assert f'id="vat-case-approve">VAT on the invoice: {case}<' in html
+    assert "Hauptstrasse 1\n10115 Berlin" in html
+    assert 'id="purchase-order">PO-99<' in html
+    # What the invoice then applies is the case announced.
+    req.approve(actor=None, fee_minor=10000, currency="GBP", validity_days=30)
+    req.refresh_from_db()
+    expected = {"DE": "reverse_charge", "GB": "standard"}.get(country, "outside_scope")
+    assert req.invoice.vat_treatment == expected
+
+
+def test_desk_shows_a_single_country_territory_as_the_country(
+    reviewer_client: Client, article
+) -> None:
+    req = make_request(article, territory="country", country="FR")
+    html = reviewer_client.get(f"/staff/requests/{req.pk}/").content.decode()
+    assert "France only" in html
+    assert "My country only" not in html
+    assert "France only" in reviewer_client.get("/staff/").content.decode()

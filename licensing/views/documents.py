@@ -9,13 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from billing.models import CreditNote, Invoice
-from billing.pdf import render_credit_note_pdf, render_invoice_pdf
 from licensing.links import request_link
 from licensing.models import RepublicationRequest
 from licensing.views.access import sign_in_to_see, visible_request
 
 # Anyone who may see invoices in the admin may download any invoice's PDF.
 VIEW_INVOICE_PERMISSION = "billing.view_invoice"
+
+# billing.einvoice is imported in the views, on the first download: factur-x takes
+# seconds to import, which every management command and server start would pay for.
 
 
 @require_safe
@@ -28,8 +30,29 @@ def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     # Signed like the emails' links: the printed invoice opens its request anywhere.
     pay_url = request_link(req) if req else ""
     language = req.ui_language if req else "en"
-    pdf = render_invoice_pdf(invoice, pay_url=pay_url, language=language)
+    from billing.einvoice import render_invoice_document
+
+    pdf = render_invoice_document(invoice, pay_url=pay_url, language=language)
     return _pdf_response(pdf, invoice.number)
+
+
+@require_safe
+@never_cache
+def invoice_ubl_xml(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """The same invoice as UBL 2.1 XML, for accounts software that reads UBL rather than CII."""
+    from billing.einvoice import invoice_ubl
+
+    invoice = get_object_or_404(Invoice, uuid=uuid)
+    req = _request_allowed_to_see(request, invoice)
+    if isinstance(req, HttpResponse):
+        return req
+    return HttpResponse(
+        invoice_ubl(invoice),
+        content_type="application/xml",
+        headers={
+            "Content-Disposition": content_disposition_header(True, f"{invoice.number}.ubl.xml")
+        },
+    )
 
 
 @require_safe
@@ -39,7 +62,9 @@ def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     req = _request_allowed_to_see(request, note.invoice)
     if isinstance(req, HttpResponse):
         return req
-    return _pdf_response(render_credit_note_pdf(note), note.number)
+    from billing.einvoice import render_credit_note_document
+
+    return _pdf_response(render_credit_note_document(note), note.number)
 
 
 def _request_allowed_to_see(

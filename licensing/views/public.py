@@ -1,5 +1,6 @@
 """Public pages: the catalogue, the request form with its estimate, and the requester's page."""
 
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -13,8 +14,10 @@ from django.urls import reverse
 from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_countries import countries
 
 from billing import stripe as billing_stripe
+from billing.vat import explain_vat
 from licensing import tasks
 from licensing.forms import (
     ArticleAddressForm,
@@ -56,6 +59,7 @@ OUTLET_PREFILL = {
     "country": "country",
     "audience_size": "audience_size",
     "vat_number": "vat_number",
+    "outlet_address": "address",
 }
 
 
@@ -166,6 +170,15 @@ def _estimate(data: object) -> str:
     return format_money(*suggestion) if suggestion else ""
 
 
+def _vat_case(data: Any) -> str:
+    """The VAT case an invoice would apply to what is typed so far, and why; '' without country."""
+    values = data or {}
+    country = str(values.get("country") or "").upper()
+    if country not in countries:
+        return ""
+    return explain_vat(country=country, vat_number=str(values.get("vat_number") or "").strip())
+
+
 def _prefill(request: HttpRequest) -> dict[str, object]:
     """A signed-in requester's outlet details, so the second request is quicker."""
     if not request.user.is_authenticated or is_staff_account(request.user):
@@ -196,6 +209,7 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
         "article": article,
         "form": form,
         "estimate": _estimate(data if data is not None else form.initial),
+        "vat_case": _vat_case(data if data is not None else form.initial),
     }
     status = 400 if form.is_bound else 200
     return render(request, "licensing/request_form.html", context, status=status)
@@ -205,7 +219,8 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
 def estimate(request: HttpRequest, slug: str) -> HttpResponse:
     """The estimate fragment the form's script swaps in as options change."""
     get_object_or_404(Article, slug=slug)
-    return render(request, "licensing/_estimate.html", {"estimate": _estimate(request.GET)})
+    context = {"estimate": _estimate(request.GET), "vat_case": _vat_case(request.GET)}
+    return render(request, "licensing/_estimate.html", context)
 
 
 def _render_request_page(

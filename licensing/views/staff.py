@@ -50,6 +50,7 @@ QUEUE_COLUMNS = [
     "email",
     "media",
     "territory",
+    "country",  # a single-country territory is shown as the country
     "suggested_fee_minor",
     "suggested_currency",
     "waiting_on",

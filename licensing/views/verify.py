@@ -1,12 +1,13 @@
 """Public licence verification: anyone may check a licence number, nothing private shown."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from licensing.forms import VerifyForm
 from licensing.models import Licence
+from licensing.odrl import licence_policy_json
 from portal.rate_limits import Limit, rate_limited
 
 VERIFY_LIMIT = rate_limited(Limit("verify"), methods=("GET", "HEAD"))
@@ -30,4 +31,13 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
         return render(
             request, "licensing/verify_unknown.html", {"form": form, "number": number}, status=404
         )
-    return render(request, "licensing/verify.html", {"licence": licence})
+    context = {"licence": licence, "state": licence.verification_state()}
+    return render(request, "licensing/verify.html", context)
+
+
+@require_safe
+@VERIFY_LIMIT
+def verify_json(request: HttpRequest, number: str) -> HttpResponse:
+    """The licence as an ODRL 2.2 policy (JSON-LD), for machines."""
+    licence = get_object_or_404(Licence, number=number.strip().upper())
+    return HttpResponse(licence_policy_json(licence), content_type="application/ld+json")

@@ -7,7 +7,7 @@
   var button = document.getElementById("estimate-button");
   if (!form || !box || !window.fetch) { return; }
   if (button) { button.hidden = true; }
-  var fields = ["outlet_type", "media", "extent", "territory", "audience_size"];
+  var fields = ["outlet_type", "media", "extent", "territory", "audience_size", "country", "vat_number"];
   var pending = null;
   function refresh() {
     var params = new URLSearchParams();
@@ -27,6 +27,6 @@
     if (fields.indexOf(event.target.name) !== -1) { refresh(); }
   });
   form.addEventListener("input", function (event) {
-    if (event.target.name === "audience_size") { refresh(); }
+    if (event.target.name === "audience_size" || event.target.name === "vat_number") { refresh(); }
   });
 })();

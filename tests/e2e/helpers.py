@@ -42,6 +42,8 @@ def fill_request_form(page: Page, **overrides: str) -> dict[str, str]:
         "country": "France",
         "audience_size": "250000",
         "vat_number": "FR 40 303 265 045",
+        "outlet_address": "12 rue de la Paix\n75002 Paris",
+        "purchase_order": "",
         "media": "Website or app",
         "language": "French",
         "territory": "Europe",
@@ -61,6 +63,8 @@ def fill_request_form(page: Page, **overrides: str) -> dict[str, str]:
     page.get_by_label("Country of the outlet").select_option(label=values["country"])
     page.get_by_label("Audience size").fill(values["audience_size"])
     page.get_by_label("VAT number").fill(values["vat_number"])
+    page.get_by_label("Postal address for the invoice").fill(values["outlet_address"])
+    page.get_by_label("Purchase order or reference").fill(values["purchase_order"])
     page.get_by_label("Medium").select_option(label=values["media"])
     page.get_by_label("Language of publication").select_option(label=values["language"])
     page.get_by_label("Territory").select_option(label=values["territory"])

@@ -139,6 +139,11 @@ def test_request_form_is_filled_and_sent_with_the_keyboard_only(
     tab_to(page, "audience_size")
     keyboard.type("250000")
     tab_to(page, "vat_number")  # none: a UK outlet without one
+    tab_to(page, "outlet_address")
+    keyboard.type("1 Example Road")
+    keyboard.press("Enter")  # a textarea: Enter starts the next line
+    keyboard.type("Manchester M1 1AA")
+    tab_to(page, "purchase_order")  # optional: none
     for name, option in [
         ("media", "Website or app"),
         ("language", "English"),
@@ -182,6 +187,7 @@ def test_request_form_is_filled_and_sent_with_the_keyboard_only(
         "amira@outlet.example",
         "https://daily.example",
     )
+    assert req.outlet_address == "1 Example Road\nManchester M1 1AA"
     assert (req.outlet_type, str(req.country), req.audience_size, req.vat_number) == (
         "newspaper",
         "GB",

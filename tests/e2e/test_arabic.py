@@ -52,6 +52,7 @@ def test_arabic_requester_does_the_journey_in_arabic(
     page.get_by_label("نوع المؤسسة الإعلامية").select_option("newspaper")
     page.get_by_label("بلد المؤسسة الإعلامية").select_option("EG")
     page.get_by_label("حجم الجمهور").fill("250000")
+    page.get_by_label("العنوان البريدي للفاتورة").fill("12 شارع التحرير، القاهرة")
     page.get_by_label("الوسيط").select_option("online")
     page.get_by_label("لغة النشر").select_option("ar")
     page.get_by_label("النطاق الجغرافي").select_option("mena")

@@ -79,12 +79,18 @@ def post_webhook(site: LiveServer, payload: str) -> tuple[int, str]:
 def expect_verified_by_a_stranger(
     new_context: CreateContextCallback, licence: Licence, licensee: str
 ) -> None:
-    """Anyone, with no session at all, sees the licence is valid on its public page."""
+    """Anyone, with no session at all, sees the licence on its public page: it starts in a week."""
     public = new_context().new_page()
     public.goto(f"/verify/{licence.number}/")
     expect(public.get_by_role("heading", level=1)).to_have_text(licence.number)
-    expect(public.locator("#licence-status")).to_have_text("Valid")
-    expect(public.get_by_role("status")).to_contain_text(f"{licensee} holds a valid licence")
+    start = licence.start_date
+    assert start == timezone.localdate() + timedelta(days=7)
+    expect(public.locator("#licence-status")).to_have_text(
+        f"Not yet valid: from {start.day} {start:%B %Y}"
+    )
+    expect(public.get_by_role("status")).to_contain_text(
+        f"{licensee} holds a licence to republish this article within the scope below from"
+    )
 
 
 def download_licence(page: Page, licence: Licence) -> str:
@@ -156,7 +162,8 @@ def test_requester_pays_by_card_and_gets_a_verifiable_licence(
 
     # The snippet goes to the clipboard with one click.
     snippet = page.get_by_label(SNIPPET_LABEL).input_value()
-    assert f"under licence {licence.number}" in snippet
+    # In French, the language the outlet publishes in.
+    assert f"republié sous la licence {licence.number}" in snippet
     assert licence.article_url in snippet
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_text("Copied", exact=True)).to_be_visible()
@@ -195,7 +202,7 @@ def test_free_auto_approved_request_is_licensed_at_once(
     expect(page.get_by_role("heading", name=f"Licence {licence.number}")).to_be_visible()
     download_licence(page, licence)
     expect(page.get_by_label(SNIPPET_LABEL)).to_have_value(
-        re.compile(f"under licence {licence.number}")
+        re.compile(f"sous la licence {licence.number}")
     )
 
     expect_verified_by_a_stranger(new_context, licence, "Friends of the Archive")
