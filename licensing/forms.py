@@ -19,9 +19,11 @@ from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from licensing.models import (
+    DESK_TABS,
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     Article,
+    DeskTab,
     Extent,
     Language,
     Medium,
@@ -407,9 +409,24 @@ class EstimateForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    """The queue's tab, search and filters, read from the query string (GET)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="A reference, invoice, credit note or licence number, or any words "
+        "of a name, email, outlet or title.",
+    )
+    # Empty: the waiting tab, or every request when searching or picking a status.
+    tab = forms.ChoiceField(choices=DeskTab.choices, required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *RequestStatus.choices], required=False
+        label="Status",
+        choices=[
+            ("", "Any status"),
+            *((value, label) for value, label in RequestStatus.choices if value in DESK_TABS["all"]),
+        ],
+        required=False,
     )
     outlet_type = forms.ChoiceField(
         label="Outlet type", choices=[("", "Any type"), *OutletType.choices], required=False
@@ -418,6 +435,12 @@ class QueueFilterForm(forms.Form):
         label="Medium", choices=[("", "Any medium"), *Medium.choices], required=False
     )
     assignee = forms.ChoiceField(label="Assignee", required=False)
+    created_from = forms.DateField(
+        label="Received from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="Received to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -427,6 +450,30 @@ class QueueFilterForm(forms.Form):
             ("none", "Unassigned"),
             *reviewers,
         ]
+
+    def effective_tab(self) -> str:
+        """The tab asked for; else all requests for a search or a status, else the waiting."""
+        data = getattr(self, "cleaned_data", {})
+        if data.get("tab"):
+            return str(data["tab"])
+        return DeskTab.ALL if data.get("q", "").strip() or data.get("status") else DeskTab.WAITING
+
+
+class BulkAssignForm(forms.Form):
+    """Requests ticked on the queue, and the reviewer (or nobody) to give them to."""
+
+    requests = forms.ModelMultipleChoiceField(  # type: ignore[var-annotated]
+        label="Requests",
+        queryset=RepublicationRequest.objects.on_desk(),
+        error_messages={"required": "Tick at least one request."},
+    )
+    assignee = forms.ModelChoiceField(  # type: ignore[var-annotated]
+        label="Assign selected to", queryset=None, required=False, empty_label="Nobody"
+    )
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = reviewers  # type: ignore[attr-defined]
 
 
 class ApproveForm(forms.Form):
@@ -478,7 +525,8 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # Its own ids: the queue's filter form above it has an "assignee" too.
+        super().__init__(*args, auto_id="bulk_%s", **kwargs)
         self.fields["assignee"].queryset = reviewers  # type: ignore[attr-defined]
 
 

@@ -11,7 +11,7 @@ login_limit = rate_limited(Limit("login_ip"), Limit("login_username", key=posted
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", login_limit(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", login_limit(views.StaffLoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The admin's own sign-in form shares the staff sign-in's limits.
     path("admin/login/", login_limit(admin.site.login), name="admin_login"),

@@ -3,15 +3,19 @@
 import sys
 
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from billing.views.finance import FINANCE_PERMISSION
 from licensing.models import Article
+from licensing.views.access import REVIEW_PERMISSION
 
 # What a browser is told to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 60
@@ -21,6 +25,16 @@ RETRY_AFTER_SECONDS = 60
 def home(request: HttpRequest) -> HttpResponse:
     latest = Article.objects.filter(republishable=True).order_by("-published_at")[:6]
     return render(request, "portal/home.html", {"latest": latest})
+
+
+class StaffLoginView(LoginView):
+    """Staff sign-in. Without a `next`, finance staff who do not review land on the invoices."""
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if user.has_perm(FINANCE_PERMISSION) and not user.has_perm(REVIEW_PERMISSION):
+            return reverse("billing:invoice_list")
+        return super().get_default_redirect_url()
 
 
 @never_cache

@@ -1,6 +1,5 @@
 """Finance pages: the invoice list and its CSV export, one invoice, recording bank transfers."""
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any
@@ -10,13 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBase,
-    StreamingHttpResponse,
-)
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -25,6 +18,7 @@ from django_countries import countries
 from billing.forms import BankTransferForm, InvoiceFilterForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentMethod
 from portal.money import format_money, to_major, to_minor
+from portal.spreadsheet import csv_response
 
 FINANCE_PERMISSION = "billing.record_payment"
 PAGE_SIZE = 25
@@ -59,8 +53,6 @@ CSV_HEADER = [
     "paid_at",
     "credit_notes",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def finance_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -157,24 +149,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, InvoiceFilterForm(request.GET))
 
 
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Echo:
-    """csv.writer writes here, and each written row is handed straight to the response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[list[object]]:
     for invoice in invoices:
         paid_at = timezone.localtime(invoice.paid_at).isoformat() if invoice.paid_at else ""
-        row = [
+        yield [
             invoice.number,
             invoice.issued_on.isoformat(),
             invoice.due_on.isoformat(),
@@ -192,7 +170,6 @@ def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[str]:
             paid_at,
             " ".join(note.number for note in invoice.credit_notes.all()),
         ]
-        yield writer.writerow([_safe_cell(cell) for cell in row])
 
 
 @finance_required
@@ -213,10 +190,8 @@ def invoice_csv(request: HttpRequest) -> HttpResponseBase:
         )
         .iterator(chunk_size=500)
     )
-    response = StreamingHttpResponse(_csv_rows(invoices), content_type="text/csv; charset=utf-8")
     filename = f"invoices-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(CSV_HEADER, _csv_rows(invoices), filename=filename)
 
 
 def _invoice_or_404(number: str) -> Invoice:
