@@ -22,33 +22,230 @@ from portal.search import fold
 YEARS = 5
 CONTACTS = 40_000
 OUTLETS = 6_000
-FIRST = (
-    "Amélie Zoë José François Łukasz Søren Chloé Renée Inès Hélène Jürgen Ramón Noémie "
-    "Thérèse Agnès Björn Çağla Dóra Emilia Fatima Gaël Håkon Iñaki Jérôme Kateřina Léa "
-    "Maëlle Niamh Óscar Pål Quentin Raphaël Siân Tomás Ugo Véronique Wiktor Xavière "
-    "Yasmin Zdeněk Amira Omar Layla Youssef Sara Karim Nour Hana Malik Rania Tariq "
-    "John Mary David Sarah Michael Emma Daniel Laura"
-).split()
-LAST = (
-    "Lefèvre Müller García Núñez Østergaard Dupont Smith Haddad Kowalski Nováková "
-    "Brontë Gómez Ibáñez Jørgensen Kühn López Martínez Nakamura O'Brien Pérez Quiñones "
-    "Rossi Schäfer Tóth Ünal Vázquez Wójcik Yılmaz Żukowski Benali Chaoui Darwish "
-    "El-Amin Farouk Ghali Hassan Idrissi Jaber Khalil Mansour Naceur Othmani Qasim "
-    "Rahman Saleh Tahir Wahbi Zidane Aubert Bernard Caron Denis Étienne Fabre Girard "
-    "Hébert Jacob Lambert Mercier Noël Olivier Perrin Renaud Simon Thomas Vidal Brown "
-    "Taylor Wilson Evans Walker Wright Hughes Green Hall Wood Clarke Jackson"
-).split()
-PLACES = (
-    "Île-de-France Genève Córdoba Kraków Zürich Tunis Beyrouth Montréal Ankara Sfax "
-    "Lyon Porto Aarhus Liège Bilbao Dakar Rabat Nantes Salé Québec Alger Oran Göteborg"
-).split()
-KINDS = "Gazette Observer Herald Tribune Courrier Radio Post Review Presse Journal Times".split()
-TOPICS = (
-    "élections réfugiés economy water drought Syria Tunisie Égypte reform football cinéma "
-    "climate protest budget health schools energy migration festival trade courts press "
-    "freedom technology start-ups farming Nile Sahel Liban Maroc Kurdistan Yémen Gaza "
-    "oil gas ports railways women youth music literature investigation corruption"
-).split()
+FIRST = [
+    "Amélie",
+    "Zoë",
+    "José",
+    "François",
+    "Łukasz",
+    "Søren",
+    "Chloé",
+    "Renée",
+    "Inès",
+    "Hélène",
+    "Jürgen",
+    "Ramón",
+    "Noémie",
+    "Thérèse",
+    "Agnès",
+    "Björn",
+    "Çağla",
+    "Dóra",
+    "Emilia",
+    "Fatima",
+    "Gaël",
+    "Håkon",
+    "Iñaki",
+    "Jérôme",
+    "Kateřina",
+    "Léa",
+    "Maëlle",
+    "Niamh",
+    "Óscar",
+    "Pål",
+    "Quentin",
+    "Raphaël",
+    "Siân",
+    "Tomás",
+    "Ugo",
+    "Véronique",
+    "Wiktor",
+    "Xavière",
+    "Yasmin",
+    "Zdeněk",
+    "Amira",
+    "Omar",
+    "Layla",
+    "Youssef",
+    "Sara",
+    "Karim",
+    "Nour",
+    "Hana",
+    "Malik",
+    "Rania",
+    "Tariq",
+    "John",
+    "Mary",
+    "David",
+    "Sarah",
+    "Michael",
+    "Emma",
+    "Daniel",
+    "Laura",
+]
+LAST = [
+    "Lefèvre",
+    "Müller",
+    "García",
+    "Núñez",
+    "Østergaard",
+    "Dupont",
+    "Smith",
+    "Haddad",
+    "Kowalski",
+    "Nováková",
+    "Brontë",
+    "Gómez",
+    "Ibáñez",
+    "Jørgensen",
+    "Kühn",
+    "López",
+    "Martínez",
+    "Nakamura",
+    "O'Brien",
+    "Pérez",
+    "Quiñones",
+    "Rossi",
+    "Schäfer",
+    "Tóth",
+    "Ünal",
+    "Vázquez",
+    "Wójcik",
+    "Öztürk",
+    "Żukowski",
+    "Benali",
+    "Chaoui",
+    "Darwish",
+    "El-Amin",
+    "Farouk",
+    "Ghali",
+    "Hassan",
+    "Idrissi",
+    "Jaber",
+    "Khalil",
+    "Mansour",
+    "Naceur",
+    "Othmani",
+    "Qasim",
+    "Rahman",
+    "Saleh",
+    "Tahir",
+    "Wahbi",
+    "Zidane",
+    "Aubert",
+    "Bernard",
+    "Caron",
+    "Denis",
+    "Étienne",
+    "Fabre",
+    "Girard",
+    "Hébert",
+    "Jacob",
+    "Lambert",
+    "Mercier",
+    "Noël",
+    "Olivier",
+    "Perrin",
+    "Renaud",
+    "Simon",
+    "Thomas",
+    "Vidal",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Evans",
+    "Walker",
+    "Wright",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Jackson",
+]
+PLACES = [
+    "Île-de-France",
+    "Genève",
+    "Córdoba",
+    "Kraków",
+    "Zürich",
+    "Tunis",
+    "Beyrouth",
+    "Montréal",
+    "Ankara",
+    "Sfax",
+    "Lyon",
+    "Porto",
+    "Aarhus",
+    "Liège",
+    "Bilbao",
+    "Dakar",
+    "Rabat",
+    "Nantes",
+    "Salé",
+    "Québec",
+    "Alger",
+    "Oran",
+    "Göteborg",
+]
+KINDS = [
+    "Gazette",
+    "Observer",
+    "Herald",
+    "Tribune",
+    "Courrier",
+    "Radio",
+    "Post",
+    "Review",
+    "Presse",
+    "Journal",
+    "Times",
+]
+TOPICS = [
+    "élections",
+    "réfugiés",
+    "economy",
+    "water",
+    "drought",
+    "Syria",
+    "Tunisie",
+    "Égypte",
+    "reform",
+    "football",
+    "cinéma",
+    "climate",
+    "protest",
+    "budget",
+    "health",
+    "schools",
+    "energy",
+    "migration",
+    "festival",
+    "trade",
+    "courts",
+    "press",
+    "freedom",
+    "technology",
+    "start-ups",
+    "farming",
+    "Nile",
+    "Sahel",
+    "Liban",
+    "Maroc",
+    "Kurdistan",
+    "Yémen",
+    "Gaza",
+    "oil",
+    "gas",
+    "ports",
+    "railways",
+    "women",
+    "youth",
+    "music",
+    "literature",
+    "investigation",
+    "corruption",
+]
 OUTLET_TYPES = ["newspaper", "website", "ngo", "broadcaster", "university", "book_publisher"]
 MEDIA = ["online", "print", "print_online", "broadcast", "newsletter", "social"]
 TERRITORIES = ["worldwide", "country", "uk_ie", "europe", "mena", "north_america"]
@@ -179,8 +376,10 @@ class Desk:
         decided = created + timedelta(hours=rng.uniform(2, 60))
         closed_at = min(decided + timedelta(days=rng.uniform(0, 20)), self.now)
         open_statuses = {"submitted", "info_requested", "awaiting_payment"}
-        waiting_since = created if status == "submitted" else (
-            min(decided, self.now) if status in open_statuses else closed_at
+        waiting_since = (
+            created
+            if status == "submitted"
+            else (min(decided, self.now) if status in open_statuses else closed_at)
         )
         approved = status in {"awaiting_payment", "licensed", "expired", "revoked"} or (
             status == "withdrawn" and rng.random() < 0.5
@@ -344,7 +543,8 @@ CREDIT_NOTE_COLUMNS = (
 LICENCE_COLUMNS = (
     "id, uuid, number, request_id, status, publisher_name, licensee_name, licensee_contact, "
     "licensee_email, licensee_website, licensee_country, article_title, article_author, "
-    "article_url, article_language, media, language, territory, extent, include_images, edits_allowed, "
+    "article_url, article_language, media, language, territory, extent, include_images, "
+    "edits_allowed, "
     "start_date, attribution, fee_minor, currency, invoice_number, issued_at, "
     "revoke_reason, pdf, pdf_sha256"
 )
@@ -375,26 +575,52 @@ def _outlet_rows(ks: set[int], now: datetime) -> Iterator[tuple[Any, ...]]:
         )
 
 
+LOADED_TABLES = [
+    "licensing_article",
+    "licensing_outlet",
+    "billing_invoice",
+    "licensing_republicationrequest",
+    "billing_creditnote",
+    "licensing_licence",
+    "licensing_statuschange",
+]
+
+
+def _secondary_indexes(cursor: psycopg.Cursor[Any]) -> list[tuple[str, str]]:
+    """(name, definition) of the loaded tables' indexes that back no constraint."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "WHERE t.relname = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)",
+        [LOADED_TABLES],
+    )
+    return [(name, definition) for name, definition in cursor.fetchall()]
+
+
 def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
     """Add articles and requests (with invoices, credit notes, licences, history) up to the sizes.
 
-    Request ids (and their documents' ids) are offset above whatever the
-    demo data holds, so both live side by side.
+    Bench ids start at ID_BASE, above whatever the demo data holds. As a
+    restore does: no per-row foreign key triggers (the rows are consistent
+    by construction; a superuser's setting), and the indexes that back no
+    constraint are dropped for the load and built again once at the end.
     """
     with psycopg.connect(url) as conn, conn.cursor() as cursor:
-        # The rows are consistent by construction: no per-row foreign key
-        # triggers (a superuser's setting, as in a restore), and the trigram
-        # indexes are built once at the end rather than row by row.
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for name in TRIGRAM_INDEXES:
-            cursor.execute(f"DROP INDEX IF EXISTS {name}")
         cursor.execute("SELECT count(*) FROM licensing_article WHERE id >= %s", [ID_BASE])
         have_articles = cursor.fetchone()[0]  # type: ignore[index]
         cursor.execute(
             "SELECT count(*) FROM licensing_republicationrequest WHERE id >= %s", [ID_BASE]
         )
         have = cursor.fetchone()[0]  # type: ignore[index]
+        if have >= requests and have_articles >= articles:
+            return
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        indexes = _secondary_indexes(cursor)
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         _copy(
             cursor,
             "licensing_article",
@@ -410,45 +636,34 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
                 "SELECT id - %s FROM licensing_outlet WHERE id > %s", [ID_BASE + 1, ID_BASE]
             )
             known = {row[0] for row in cursor.fetchall()}
-            _copy(cursor, "licensing_outlet", OUTLET_COLUMNS, _outlet_rows(desk.outlets - known, now))
-            _copy(cursor, "billing_invoice", INVOICE_COLUMNS, (_offset(r, (0,)) for r in desk.invoices))
+            new_outlets = _outlet_rows(desk.outlets - known, now)
+            _copy(cursor, "licensing_outlet", OUTLET_COLUMNS, new_outlets)
+            _copy(cursor, "billing_invoice", INVOICE_COLUMNS, _offset(desk.invoices, 0))
+            _copy(cursor, "licensing_republicationrequest", REQUEST_COLUMNS, _requests(desk))
             _copy(
-                cursor,
-                "licensing_republicationrequest",
-                REQUEST_COLUMNS,
-                (_offset_request(r) for r in desk.requests),
+                cursor, "billing_creditnote", CREDIT_NOTE_COLUMNS, _offset(desk.credit_notes, 0, 3)
             )
-            _copy(
-                cursor, "billing_creditnote", CREDIT_NOTE_COLUMNS, (_offset(r, (0, 3)) for r in desk.credit_notes)
-            )
-            _copy(cursor, "licensing_licence", LICENCE_COLUMNS, (_offset(r, (0, 3)) for r in desk.licences))
-            _copy(cursor, "licensing_statuschange", HISTORY_COLUMNS, (_offset(r, (0,)) for r in desk.history))
+            _copy(cursor, "licensing_licence", LICENCE_COLUMNS, _offset(desk.licences, 0, 3))
+            _copy(cursor, "licensing_statuschange", HISTORY_COLUMNS, _offset(desk.history, 0))
             conn.commit()
-        for name, table in TRIGRAM_INDEXES.items():
-            cursor.execute(
-                f"CREATE INDEX {name} ON {table} USING gin (search_text gin_trgm_ops)"
-            )
-        for table in ("licensing_article", "licensing_republicationrequest", "billing_invoice",
-                      "billing_creditnote", "licensing_licence", "licensing_outlet"):
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for table in LOADED_TABLES[:-1]:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             )
-        # New documents this year continue above every bench number.
+        # This year's new documents are numbered above every bench number.
         for prefix in ("RR", "INV", "CN", "LIC"):
             cursor.execute(
-                "INSERT INTO portal_documentsequence (prefix, year, last_value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (prefix, year) DO UPDATE SET last_value = EXCLUDED.last_value",
+                "INSERT INTO portal_documentsequence (prefix, year, last_value) "
+                "VALUES (%s, %s, %s) ON CONFLICT (prefix, year) "
+                "DO UPDATE SET last_value = EXCLUDED.last_value",
                 [prefix, now.year, requests],
             )
         conn.commit()
 
 
-# As migration 0006 makes them.
-TRIGRAM_INDEXES = {
-    "request_search_trgm_idx": "licensing_republicationrequest",
-    "article_search_trgm_idx": "licensing_article",
-}
 # Bench rows start here: the demo data keeps its own small ids.
 ID_BASE = 100_000_000
 OUTLET_COLUMNS = (
@@ -457,16 +672,19 @@ OUTLET_COLUMNS = (
 )
 
 
-def _offset(row: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:
-    return tuple(ID_BASE + v if i in positions and v is not None else v for i, v in enumerate(row))
+def _offset(rows: list[tuple[Any, ...]], *positions: int) -> Iterator[tuple[Any, ...]]:
+    """The rows with their ids (at `positions`) moved up to the bench's range."""
+    for row in rows:
+        yield tuple(
+            ID_BASE + v if i in positions and v is not None else v for i, v in enumerate(row)
+        )
 
 
-def _offset_request(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    # id, article_id and invoice_id point at bench rows; outlet_id keeps the contact's number.
-    values = list(row)
-    values[0] += ID_BASE
-    values[3] += ID_BASE
-    if values[35] is not None:
-        values[35] += ID_BASE
-    values[4] += ID_BASE
-    return tuple(values)
+def _requests(desk: Desk) -> Iterator[tuple[Any, ...]]:
+    # id, article_id, outlet_id and invoice_id point at bench rows.
+    for row in desk.requests:
+        values = list(row)
+        for i in (0, 3, 4, 35):
+            if values[i] is not None:
+                values[i] += ID_BASE
+        yield tuple(values)

@@ -108,7 +108,9 @@ def main() -> None:
         emit(
             name,
             measured,
-            path=pages[name][0] if name != "staff_search_number" else "/staff/?q=<RR|INV|CN|LIC number>",
+            path=pages[name][0]
+            if name != "staff_search_number"
+            else "/staff/?q=<RR|INV|CN|LIC number>",
             requests_in_db=total,
             queries=large_queries[name],
             baseline="healthz",
@@ -227,7 +229,9 @@ def csv_figures(staff: Any) -> None:
     def export(url: str) -> tuple[int, int]:
         response = staff.get(url)
         if response.status_code != 200 or not response.streaming:
-            raise SystemExit(f"{url} answered {response.status_code}, streamed: {response.streaming}")
+            raise SystemExit(
+                f"{url} answered {response.status_code}, streamed: {response.streaming}"
+            )
         size = rows = 0
         for chunk in response.streaming_content:
             size += len(chunk)

@@ -9,6 +9,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.html import format_html
@@ -424,7 +425,11 @@ class QueueFilterForm(forms.Form):
         label="Status",
         choices=[
             ("", "Any status"),
-            *((value, label) for value, label in RequestStatus.choices if value in DESK_TABS["all"]),
+            *(
+                (value, label)
+                for value, label in RequestStatus.choices
+                if value in DESK_TABS["all"]
+            ),
         ],
         required=False,
     )
@@ -459,21 +464,51 @@ class QueueFilterForm(forms.Form):
         return DeskTab.ALL if data.get("q", "").strip() or data.get("status") else DeskTab.WAITING
 
 
-class BulkAssignForm(forms.Form):
-    """Requests ticked on the queue, and the reviewer (or nobody) to give them to."""
+# The largest id a database integer holds: a bigger one is a wrong choice, not a query.
+MAX_ID = 2**63 - 1
 
-    requests = forms.ModelMultipleChoiceField(  # type: ignore[var-annotated]
+
+def _out_of_range(values: Any) -> str | None:
+    for value in values if isinstance(values, list | tuple) else [values]:
+        text = str(value).strip()
+        if text.isdigit() and int(text) > MAX_ID:
+            return text
+    return None
+
+
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def clean(self, value: Any) -> Any:
+        if (wrong := _out_of_range(value or [])) is not None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": wrong},
+            )
+        return super().clean(value)
+
+
+class BulkAssignForm(forms.Form):
+    """Requests ticked on the queue, and the reviewer (or nobody) to give them to.
+
+    The reviewers are the queue's own list (one query for both forms); the
+    chosen one is read again when the form is valid.
+    """
+
+    requests = IdsMultipleChoiceField(
         label="Requests",
         queryset=RepublicationRequest.objects.on_desk(),
         error_messages={"required": "Tick at least one request."},
     )
-    assignee = forms.ModelChoiceField(  # type: ignore[var-annotated]
-        label="Assign selected to", queryset=None, required=False, empty_label="Nobody"
-    )
+    assignee = forms.ChoiceField(label="Assign selected to", required=False)
 
-    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = reviewers  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
+        # Its own ids: the queue's filter form above it has an "assignee" too.
+        super().__init__(*args, auto_id="bulk_%s", **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody"), *reviewers]  # type: ignore[attr-defined]
+
+    def clean_assignee(self) -> Any:
+        chosen = self.cleaned_data["assignee"]
+        return get_user_model().objects.get(pk=chosen) if chosen else None
 
 
 class ApproveForm(forms.Form):
@@ -525,8 +560,7 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
-        # Its own ids: the queue's filter form above it has an "assignee" too.
-        super().__init__(*args, auto_id="bulk_%s", **kwargs)
+        super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = reviewers  # type: ignore[attr-defined]
 
 

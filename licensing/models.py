@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -84,13 +84,6 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
-        article = super().from_db(db, field_names, values, **kwargs)
-        # The title as stored, so save() knows when its requests' search text is stale.
-        article._stored_title = article.__dict__.get("title")
-        return article
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "title" in update_fields:
@@ -109,6 +102,13 @@ class Article(models.Model):
 
     def get_republish_url(self) -> str:
         return reverse("licensing:request_form", args=[self.slug])
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        article = super().from_db(db, field_names, values, **kwargs)
+        # The title as stored, so save() knows when its requests' search text is stale.
+        article._stored_title = article.__dict__.get("title")
+        return article
 
     @property
     def is_rtl(self) -> bool:
@@ -267,7 +267,12 @@ OPEN_SINCE = models.Case(
     default=None,
     output_field=models.DateTimeField(),
 )
-DESK_ORDER = (DESK_RANK.asc(), OPEN_SINCE.asc(), models.F("waiting_since").desc(), models.F("id").desc())
+DESK_ORDER = (
+    DESK_RANK.asc(),
+    OPEN_SINCE.asc(),
+    models.F("waiting_since").desc(),
+    models.F("id").desc(),
+)
 # Numbers people copy from documents: found by their own unique columns.
 DOCUMENT_NUMBER = re.compile(r"(RR|INV|CN|LIC)-\d{4}-\d{5,6}")
 NUMBER_LOOKUPS = {
@@ -487,14 +492,6 @@ class RepublicationRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.outlet_name}"
 
-    def searchable_text(self) -> str:
-        """The reference first: every word people type for a name then follows a space."""
-        return fold(
-            " ".join([self.reference, self.contact_name, self.email, self.outlet_name])
-            + " "
-            + self.article.title
-        )
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or set(update_fields) & set(SEARCHED_FIELDS):
@@ -502,6 +499,17 @@ class RepublicationRequest(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("licensing:request_detail", args=[self.uuid])
+
+    def searchable_text(self) -> str:
+        """The reference first: every word people type for a name then follows a space."""
+        return fold(
+            " ".join([self.reference, self.contact_name, self.email, self.outlet_name])
+            + " "
+            + self.article.title
+        )
 
     @classmethod
     def refresh_search_text(cls, requests: Iterable[RepublicationRequest]) -> None:
@@ -511,9 +519,6 @@ class RepublicationRequest(models.Model):
             req.search_text = req.searchable_text()
             changed.append(req)
         cls.objects.bulk_update(changed, ["search_text"], batch_size=500)
-
-    def get_absolute_url(self) -> str:
-        return reverse("licensing:request_detail", args=[self.uuid])
 
     @classmethod
     def submit(

@@ -18,7 +18,7 @@ from django.db.models import Case, Expression, IntegerField, Model, Q, QuerySet,
 
 # Letters that carry no combining mark to strip, folded as people type them.
 _LETTERS = str.maketrans(
-    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"}
+    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "\u0131": "i"}
 )
 # Words shorter than this cannot be found inside other words by a trigram
 # index; they match the start of a word instead ("j" for an initial).

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from licensing.models import RepublicationRequest, RequestStatus
+from licensing.models import RepublicationRequest
 from tests.factories import make_article, make_price_rule, make_request, make_request_in
 
 LONDON = ZoneInfo("Europe/London")

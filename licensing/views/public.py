@@ -18,6 +18,7 @@ from licensing.models import Article, Outlet, RepublicationRequest, TransitionNo
 from licensing.views.access import remember_submission, requester_request_or_404
 from portal.money import format_money
 from portal.rate_limits import Limit, rate_limited
+from portal.search import matching, search_terms
 
 ARTICLES_PER_PAGE = 20
 OUTLET_PREFILL = {
@@ -41,7 +42,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"].strip()
         language = form.cleaned_data["language"]
         if query:
-            articles = articles.filter(title__icontains=query)
+            # Any case, with or without accents: "elections" finds "Élections".
+            articles = matching(articles, search_terms(query))
         if language:
             articles = articles.filter(language=language)
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))

@@ -102,8 +102,11 @@ def reviewers() -> QuerySet[Any]:
     )
 
 
-def _filter_form(request: HttpRequest) -> QueueFilterForm:
-    choices = [(str(user.pk), user.get_username()) for user in reviewers()]
+def reviewer_choices() -> list[tuple[str, str]]:
+    return [(str(user.pk), user.get_username()) for user in reviewers()]
+
+
+def _filter_form(request: HttpRequest, choices: list[tuple[str, str]]) -> QueueFilterForm:
     form = QueueFilterForm(request.GET, reviewers=choices)
     # A bad value shows as its field's error; the other filters still apply,
     # so the list never contradicts the filters displayed above it.
@@ -139,7 +142,10 @@ def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[Rep
     return queue
 
 
-def _queue_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any]:
+def _queue_context(
+    request: HttpRequest, choices: list[tuple[str, str]], bulk_form: BulkAssignForm | None = None
+) -> dict[str, Any]:
+    form = _filter_form(request, choices)
     queue = _filtered_queue(request, form)
     total = capped_count(queue, COUNT_CAP)
     # Ranked by relevance when the matches are few enough to rank; a vaguer
@@ -163,20 +169,20 @@ def _queue_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any
         "cutoff": overdue_cutoff(),
         "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
         "querystring": query.urlencode(),
-        "bulk_form": BulkAssignForm(reviewers=reviewers()),
+        "bulk_form": bulk_form or BulkAssignForm(reviewers=choices),
+        "dashboard": cached_staff_dashboard(),
     }
 
 
 @reviewer_required
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
-    context = _queue_context(request, _filter_form(request))
-    context["dashboard"] = cached_staff_dashboard()
-    return render(request, "licensing/staff/queue.html", context)
+    return render(
+        request, "licensing/staff/queue.html", _queue_context(request, reviewer_choices())
+    )
 
 
-def _csv_rows(requests: Iterable[RepublicationRequest]) -> Iterator[list[object]]:
-    cutoff = overdue_cutoff()
+def _csv_rows(requests: Iterable[RepublicationRequest], cutoff: datetime) -> Iterator[list[object]]:
     for req in requests:
         licence = getattr(req, "licence", None)
         yield [
@@ -196,7 +202,9 @@ def _csv_rows(requests: Iterable[RepublicationRequest]) -> Iterator[list[object]
             req.territory,
             f"{to_major(req.fee_minor):.2f}" if req.fee_minor is not None else "",
             req.currency,
-            f"{to_major(req.suggested_fee_minor):.2f}" if req.suggested_fee_minor is not None else "",
+            f"{to_major(req.suggested_fee_minor):.2f}"
+            if req.suggested_fee_minor is not None
+            else "",
             req.suggested_currency,
             req.invoice.number if req.invoice else "",
             licence.number if licence else "",
@@ -208,11 +216,11 @@ def _csv_rows(requests: Iterable[RepublicationRequest]) -> Iterator[list[object]
 @require_safe
 def queue_csv(request: HttpRequest) -> HttpResponseBase:
     """The queue as filtered on screen, every page of it, streamed as it is read."""
-    form = _filter_form(request)
+    choices = reviewer_choices()
+    form = _filter_form(request, choices)
     if form.errors:
         # A spreadsheet must hold exactly the set asked for, or nothing.
-        context = _queue_context(request, form)
-        context["dashboard"] = cached_staff_dashboard()
+        context = _queue_context(request, choices)
         return render(request, "licensing/staff/queue.html", context, status=400)
     requests = (
         _filtered_queue(request, form)
@@ -228,25 +236,30 @@ def queue_csv(request: HttpRequest) -> HttpResponseBase:
         .iterator(chunk_size=500)
     )
     filename = f"requests-{timezone.localdate().isoformat()}.csv"
-    return csv_response(CSV_HEADER, _csv_rows(requests), filename=filename)
+    # The instant of the request: rows are written later, as the download is read.
+    rows = _csv_rows(requests, overdue_cutoff())
+    return csv_response(CSV_HEADER, rows, filename=filename)
 
 
 @reviewer_required
 @require_POST
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign the ticked requests; the query string is the queue to go back to."""
-    form = BulkAssignForm(request.POST, reviewers=reviewers())
+    choices = reviewer_choices()
+    form = BulkAssignForm(request.POST, reviewers=choices)
     if not form.is_valid():
-        context = _queue_context(request, _filter_form(request))
-        context["bulk_form"] = form
-        context["dashboard"] = cached_staff_dashboard()
+        context = _queue_context(request, choices, bulk_form=form)
         return render(request, "licensing/staff/queue.html", context, status=400)
     assignee = form.cleaned_data["assignee"]
     references = RepublicationRequest.assign_many(
-        form.cleaned_data["requests"], actor=request.user, assignee=assignee  # type: ignore[arg-type]
+        form.cleaned_data["requests"],
+        actor=request.user,
+        assignee=assignee,  # type: ignore[arg-type]
     )
     who = assignee.get_username() if assignee else "nobody"
-    messages.success(request, f"Assigned {len(references)} requests to {who}: {', '.join(references)}.")
+    messages.success(
+        request, f"Assigned {len(references)} requests to {who}: {', '.join(references)}."
+    )
     back = reverse("licensing:staff_queue")
     return redirect(f"{back}?{request.GET.urlencode()}" if request.GET else back)
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing import tasks
-from licensing.models import RepublicationRequest, RequestStatus, TransitionNotAllowed
+from licensing.models import RepublicationRequest, TransitionNotAllowed
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = timezone.localdate()
-        awaiting = RepublicationRequest.objects.filter(status=RequestStatus.AWAITING_PAYMENT)
+        awaiting = RepublicationRequest.objects.awaiting_payment()
         expired = 0
         for req in awaiting.filter(quote_valid_until__lt=today):
             try:
