@@ -7,6 +7,7 @@ DATABASE_URL and DJANGO_SETTINGS_MODULE=bench.settings.
 import os
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -96,7 +97,7 @@ def main() -> None:
     calls = {
         "healthz": (lambda: get("/healthz"), 1),
         **{
-            name: ((lambda url=url, expect=expect: get(url, expect)), 1)
+            name: (_getter(get, url, expect), 1)
             for name, (url, expect) in pages.items()
             if name != "staff_search_number"
         },
@@ -159,6 +160,10 @@ def main() -> None:
         target=None,
         ok=True,
     )
+
+
+def _getter(get: Callable[[str, int], None], url: str, expect: int) -> Callable[[], object]:
+    return lambda: get(url, expect)
 
 
 def desk_pages() -> dict[str, tuple[str, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -163,8 +164,7 @@ def _bars(counts: list[tuple[date, int]]) -> list[WeekBar]:
 
 def cached_staff_dashboard() -> Dashboard:
     """staff_dashboard(), computed at most once every CACHE_SECONDS."""
-    dashboard: Dashboard = cache.get_or_set(CACHE_KEY, staff_dashboard, CACHE_SECONDS)
-    return dashboard
+    return cast(Dashboard, cache.get_or_set(CACHE_KEY, staff_dashboard, CACHE_SECONDS))
 
 
 def staff_dashboard() -> Dashboard:

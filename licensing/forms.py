@@ -476,7 +476,7 @@ def _out_of_range(values: Any) -> str | None:
     return None
 
 
-class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
     def clean(self, value: Any) -> Any:
         if (wrong := _out_of_range(value or [])) is not None:
             raise forms.ValidationError(
@@ -503,7 +503,8 @@ class BulkAssignForm(forms.Form):
 
     def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
         # Its own ids: the queue's filter form above it has an "assignee" too.
-        super().__init__(*args, auto_id="bulk_%s", **kwargs)
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Nobody"), *reviewers]  # type: ignore[attr-defined]
 
     def clean_assignee(self) -> Any:

@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -76,6 +76,8 @@ class Article(models.Model):
     # fold(title), kept by save(): the catalogue's search matches it (portal/search.py);
     # on PostgreSQL a trigram index serves it (migration 0006).
     search_text = models.TextField(blank=True, editable=False)
+    # The title as read from the database (from_db); None for a new article.
+    _stored_title: str | None = None
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -90,7 +92,7 @@ class Article(models.Model):
             self.search_text = fold(self.title)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_text"}
-        retitled = self.pk is not None and getattr(self, "_stored_title", self.title) != self.title
+        retitled = self.pk is not None and self._stored_title not in {None, self.title}
         with transaction.atomic():
             super().save(*args, **kwargs)
             if retitled:
@@ -334,7 +336,7 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
         terms = search_terms(query)
         if not terms:
             return self
-        return matching(self, terms).annotate(relevance=relevance(self, terms))
+        return cast(Self, matching(self, terms).annotate(relevance=relevance(self, terms)))
 
     def with_markers(self) -> Self:
         """`requester_replied`: a requester message since the request last changed hands.

@@ -1,6 +1,6 @@
 """Pages of long lists that never count more rows than a person could page through."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -27,7 +27,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return capped_count(self.object_list, self.cap)
+        return capped_count(cast(QuerySet[Any], self.object_list), self.cap)
 
     @property
     def capped(self) -> bool:

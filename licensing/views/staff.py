@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,6 +33,7 @@ from licensing.models import (
     STAFF_TURN,
     DeskTab,
     RepublicationRequest,
+    RequestQuerySet,
     RequestStatus,
     TransitionNotAllowed,
 )
@@ -118,7 +119,7 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
+def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> RequestQuerySet:
     """The tab's requests narrowed by the form's filters and search, in no order yet."""
     data = form.cleaned_data
     queue = RepublicationRequest.objects.in_tab(form.effective_tab())
@@ -151,7 +152,9 @@ def _queue_context(
     # Ranked by relevance when the matches are few enough to rank; a vaguer
     # search keeps the desk's order, which an index serves at any size.
     ranked = "relevance" in queue.query.annotations and total <= COUNT_CAP
-    ordered = queue.order_by("-relevance", *DESK_ORDER) if ranked else queue.in_desk_order()
+    ordered = (
+        queue.order_by(F("relevance").desc(), *DESK_ORDER) if ranked else queue.in_desk_order()
+    )
     rows = ordered.select_related("article", "assignee").only(*QUEUE_COLUMNS).with_markers()
     paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
     query = request.GET.copy()
@@ -196,7 +199,7 @@ def _csv_rows(requests: Iterable[RepublicationRequest], cutoff: datetime) -> Ite
             req.email,
             req.outlet_name,
             req.outlet_type,
-            req.country.code,
+            str(req.country),
             req.article.title,
             req.media,
             req.territory,
@@ -253,8 +256,8 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     assignee = form.cleaned_data["assignee"]
     references = RepublicationRequest.assign_many(
         form.cleaned_data["requests"],
-        actor=request.user,
-        assignee=assignee,  # type: ignore[arg-type]
+        actor=request.user,  # type: ignore[arg-type]
+        assignee=assignee,
     )
     who = assignee.get_username() if assignee else "nobody"
     messages.success(
