@@ -2,7 +2,7 @@
 
 from typing import Any, cast
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -33,3 +33,11 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """True when there are more rows than were counted."""
         return self.count > self.cap
+
+    def page(self, number: Any) -> Page:
+        """As Paginator.page(), but a capped list's pages are full: the rows go on."""
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return Page(self.object_list[bottom : bottom + self.per_page], number, self)

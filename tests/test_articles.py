@@ -135,3 +135,12 @@ def test_unknown_slug_is_a_friendly_404(client: Client, db) -> None:
     response = client.get("/articles/nothing-here/")
     assert response.status_code == 404
     assert 'name="q"' in response.content.decode()
+
+
+def test_a_word_in_many_titles_is_counted_to_a_cap(client: Client, db, monkeypatch) -> None:
+    monkeypatch.setattr("licensing.views.public.ARTICLES_COUNT_CAP", 3)
+    for n in range(5):
+        make_article(title=f"Gaza report {n}")
+    html = client.get("/articles/", {"q": "gaza"}).content.decode()
+    assert "More than 3 articles match “gaza”." in html
+    assert html.count("Gaza report") >= 5

@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, get_supported_language_variant
@@ -17,10 +16,12 @@ from licensing.forms import ArticleSearchForm, EstimateForm, ReplyForm, Republic
 from licensing.models import Article, Outlet, RepublicationRequest, TransitionNotAllowed
 from licensing.views.access import remember_submission, requester_request_or_404
 from portal.money import format_money
+from portal.pagination import CappedPaginator
 from portal.rate_limits import Limit, rate_limited
 from portal.search import matching, search_terms
 
 ARTICLES_PER_PAGE = 20
+ARTICLES_COUNT_CAP = 1000
 OUTLET_PREFILL = {
     "contact_name": "contact_name",
     "email": "email",
@@ -46,7 +47,9 @@ def article_list(request: HttpRequest) -> HttpResponse:
             articles = matching(articles, search_terms(query))
         if language:
             articles = articles.filter(language=language)
-    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    # A word in thousands of titles is counted to a cap, not to the last row.
+    paginator = CappedPaginator(articles, ARTICLES_PER_PAGE, cap=ARTICLES_COUNT_CAP)
+    page = paginator.get_page(request.GET.get("page"))
     # The search and filter, kept on the pagination links.
     kept = urlencode({k: v for k, v in (("q", query), ("language", language)) if v})
     context = {"form": form, "page": page, "query": query, "language": language, "kept": kept}
