@@ -318,34 +318,34 @@ ARTICLE_COLUMNS = (
 )
 
 
+# Statuses by age in days, with weights: the last days wait on someone,
+# the last month has a backlog, older requests are closed.
+STATUS_MIX: list[tuple[float, dict[str, int]]] = [
+    (
+        3,
+        {
+            "submitted": 60,
+            "info_requested": 10,
+            "awaiting_payment": 20,
+            "licensed": 5,
+            "declined": 5,
+        },
+    ),
+    (
+        30,
+        {"submitted": 3, "info_requested": 8, "awaiting_payment": 15, "licensed": 50}
+        | {"declined": 12, "withdrawn": 7, "expired": 5},
+    ),
+    (
+        float("inf"),
+        {"licensed": 60, "declined": 15, "withdrawn": 8, "expired": 13, "revoked": 2},
+    ),
+]
+
+
 def _status(rng: random.Random, age_days: float) -> str:
-    if age_days < 3:
-        table = [
-            ("submitted", 60),
-            ("info_requested", 10),
-            ("awaiting_payment", 20),
-            ("licensed", 5),
-            ("declined", 5),
-        ]
-    elif age_days < 30:
-        table = [
-            ("submitted", 3),
-            ("info_requested", 8),
-            ("awaiting_payment", 15),
-            ("licensed", 50),
-            ("declined", 12),
-            ("withdrawn", 7),
-            ("expired", 5),
-        ]
-    else:
-        table = [
-            ("licensed", 60),
-            ("declined", 15),
-            ("withdrawn", 8),
-            ("expired", 13),
-            ("revoked", 2),
-        ]
-    return rng.choices([s for s, _ in table], weights=[w for _, w in table])[0]
+    mix = next(weights for limit, weights in STATUS_MIX if age_days < limit)
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
 class Desk:
