@@ -20,7 +20,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-BENCH_DB = "bench_portal"
+# Its own name per checkout when several benches share one server (BENCH_DB=bench_desk).
+BENCH_DB = os.environ.get("BENCH_DB", "bench_portal")
 WEBHOOK_SECRET = "whsec_test"  # noqa: S105 (a test value: the one tests/stripe_stub.py signs with)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils import timezone
@@ -20,10 +21,12 @@ from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from licensing.models import (
+    DESK_TABS,
     MAX_ADDRESS_LENGTH,
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     Article,
+    DeskTab,
     Extent,
     Language,
     Medium,
@@ -428,9 +431,28 @@ class EstimateForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    """The queue's tab, search and filters, read from the query string (GET)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="A reference, invoice, credit note or licence number, or any words "
+        "of a name, email, outlet or title.",
+    )
+    # Empty: the waiting tab, or every request when searching or picking a status.
+    tab = forms.ChoiceField(choices=DeskTab.choices, required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *RequestStatus.choices], required=False
+        label="Status",
+        choices=[
+            ("", "Any status"),
+            *(
+                (value, label)
+                for value, label in RequestStatus.choices
+                if value in DESK_TABS["all"]
+            ),
+        ],
+        required=False,
     )
     outlet_type = forms.ChoiceField(
         label="Outlet type", choices=[("", "Any type"), *OutletType.choices], required=False
@@ -439,6 +461,12 @@ class QueueFilterForm(forms.Form):
         label="Medium", choices=[("", "Any medium"), *Medium.choices], required=False
     )
     assignee = forms.ChoiceField(label="Assignee", required=False)
+    created_from = forms.DateField(
+        label="Received from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="Received to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -448,6 +476,61 @@ class QueueFilterForm(forms.Form):
             ("none", "Unassigned"),
             *reviewers,
         ]
+
+    def effective_tab(self) -> str:
+        """The tab asked for; else all requests for a search or a status, else the waiting."""
+        data = getattr(self, "cleaned_data", {})
+        if data.get("tab"):
+            return str(data["tab"])
+        return DeskTab.ALL if data.get("q", "").strip() or data.get("status") else DeskTab.WAITING
+
+
+# The largest id a database integer holds: a bigger one is a wrong choice, not a query.
+MAX_ID = 2**63 - 1
+
+
+def _out_of_range(values: Any) -> str | None:
+    for value in values if isinstance(values, list | tuple) else [values]:
+        text = str(value).strip()
+        if text.isdigit() and int(text) > MAX_ID:
+            return text
+    return None
+
+
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> Any:
+        if (wrong := _out_of_range(value or [])) is not None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": wrong},
+            )
+        return super().clean(value)
+
+
+class BulkAssignForm(forms.Form):
+    """Requests ticked on the queue, and the reviewer (or nobody) to give them to.
+
+    The reviewers are the queue's own list (one query for both forms); the
+    chosen one is read again when the form is valid.
+    """
+
+    requests = IdsMultipleChoiceField(
+        label="Requests",
+        queryset=RepublicationRequest.objects.on_desk(),
+        error_messages={"required": "Tick at least one request."},
+    )
+    assignee = forms.ChoiceField(label="Assign selected to", required=False)
+
+    def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
+        # Its own ids: the queue's filter form above it has an "assignee" too.
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody"), *reviewers]  # type: ignore[attr-defined]
+
+    def clean_assignee(self) -> Any:
+        chosen = self.cleaned_data["assignee"]
+        return get_user_model().objects.get(pk=chosen) if chosen else None
 
 
 class ApproveForm(forms.Form):

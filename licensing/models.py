@@ -7,8 +7,9 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dateutil.relativedelta import relativedelta
@@ -29,9 +30,11 @@ from django_countries.fields import CountryField
 from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
 from billing.vat import explain_vat, prefixed_vat_number
 from licensing import signals
+from licensing.response_target import overdue_cutoff
 from portal.documents import document_storage, read_document, save_document
 from portal.models import allocate_number
 from portal.money import format_money
+from portal.search import fold, matching, relevance, search_terms
 from portal.structured_logging import reference_fields
 
 if TYPE_CHECKING:
@@ -89,6 +92,11 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # fold(title), kept by save(): the catalogue's search matches it (portal/search.py);
+    # on PostgreSQL a trigram index serves it (migration 0006).
+    search_text = models.TextField(blank=True, editable=False)
+    # The title as read from the database (from_db); None for a new article.
+    _stored_title: str | None = None
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -97,11 +105,31 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "title" in update_fields:
+            self.search_text = fold(self.title)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        retitled = self.pk is not None and self._stored_title not in {None, self.title}
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if retitled:
+                RepublicationRequest.refresh_search_text(self.requests.select_related("article"))
+        self._stored_title = self.title
+
     def get_absolute_url(self) -> str:
         return reverse("licensing:article_detail", args=[self.slug])
 
     def get_republish_url(self) -> str:
         return reverse("licensing:request_form", args=[self.slug])
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        article = super().from_db(db, field_names, values, **kwargs)
+        # The title as stored, so save() knows when its requests' search text is stale.
+        article._stored_title = article.__dict__.get("title")
+        return article
 
     @property
     def is_rtl(self) -> bool:
@@ -288,6 +316,142 @@ OPEN_STATUSES = {
     RequestStatus.INFO_REQUESTED,
     RequestStatus.AWAITING_PAYMENT,
 }
+CLOSED_STATUSES = {
+    RequestStatus.LICENSED,
+    RequestStatus.DECLINED,
+    RequestStatus.WITHDRAWN,
+    RequestStatus.QUOTE_EXPIRED,
+    RequestStatus.REVOKED,
+}
+
+
+class DeskTab(models.TextChoices):
+    """The staff queue's tabs; the first is what /staff/ opens on."""
+
+    WAITING = "waiting", "Waiting on us"
+    REQUESTER = "requester", "Waiting on the requester"
+    PAYMENT = "payment", "Awaiting payment"
+    CLOSED = "closed", "Closed"
+    ALL = "all", "All"
+
+
+# Sorted tuples: the desk's ordering index (migration 0006) is built from the
+# same expressions, and PostgreSQL uses it only when the query spells them alike.
+STAFF_TURN = tuple(sorted(s for s, side in WAITING_BY_STATUS.items() if side == WaitingOn.STAFF))
+DESK_TABS: dict[str, tuple[str, ...]] = {
+    DeskTab.WAITING: STAFF_TURN,
+    DeskTab.REQUESTER: (RequestStatus.INFO_REQUESTED,),
+    DeskTab.PAYMENT: (RequestStatus.AWAITING_PAYMENT,),
+    DeskTab.CLOSED: tuple(sorted(CLOSED_STATUSES)),
+    # Listed, not "every status": one added later (a request whose email is
+    # not yet confirmed, say) stays off the desk until it is named here.
+    DeskTab.ALL: tuple(sorted(OPEN_STATUSES | CLOSED_STATUSES)),
+}
+# The desk's order: waiting on us first, then on the requester, each oldest
+# waiting first (so the most overdue is on top); closed ones last, latest first.
+DESK_RANK = models.Case(
+    models.When(status__in=STAFF_TURN, then=models.Value(0)),
+    models.When(status__in=tuple(sorted(OPEN_STATUSES)), then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
+)
+OPEN_SINCE = models.Case(
+    models.When(status__in=tuple(sorted(OPEN_STATUSES)), then=models.F("waiting_since")),
+    default=None,
+    output_field=models.DateTimeField(),
+)
+DESK_ORDER = (
+    DESK_RANK.asc(),
+    OPEN_SINCE.asc(),
+    models.F("waiting_since").desc(),
+    models.F("id").desc(),
+)
+# Numbers people copy from documents: found by their own unique columns.
+DOCUMENT_NUMBER = re.compile(r"(RR|INV|CN|LIC)-\d{4}-\d{5,6}")
+NUMBER_LOOKUPS = {
+    "RR": "reference",
+    "INV": "invoice__number",
+    "CN": "invoice__credit_notes__number",
+    "LIC": "licence__number",
+}
+
+
+class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
+    """Named sets of requests, so views and commands never rebuild the filters."""
+
+    def on_desk(self) -> Self:
+        return self.filter(status__in=DESK_TABS[DeskTab.ALL])
+
+    def in_tab(self, tab: str) -> Self:
+        return self.filter(status__in=DESK_TABS[tab])
+
+    def open(self) -> Self:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def waiting_on_staff(self) -> Self:
+        return self.filter(status__in=STAFF_TURN)
+
+    def awaiting_payment(self) -> Self:
+        return self.filter(status=RequestStatus.AWAITING_PAYMENT)
+
+    def overdue(self, now: datetime | None = None) -> Self:
+        """Waiting on staff for longer than the response target."""
+        return self.waiting_on_staff().filter(waiting_since__lt=overdue_cutoff(now))
+
+    def desk_counts(self) -> dict[str, int]:
+        """How many wait in each open tab, and how many of ours are overdue.
+
+        One query over the open requests only, which stay few however long
+        the history grows; closed and all tabs are not counted.
+        """
+        return self.open().aggregate(
+            waiting=models.Count("pk", filter=models.Q(status__in=STAFF_TURN)),
+            overdue=models.Count(
+                "pk", filter=models.Q(status__in=STAFF_TURN, waiting_since__lt=overdue_cutoff())
+            ),
+            requester=models.Count("pk", filter=models.Q(status=RequestStatus.INFO_REQUESTED)),
+            payment=models.Count("pk", filter=models.Q(status=RequestStatus.AWAITING_PAYMENT)),
+        )
+
+    def in_desk_order(self) -> Self:
+        return self.order_by(*DESK_ORDER)
+
+    def search(self, query: str) -> Self:
+        """Requests matching `query`: an exact document number, or every word typed.
+
+        Word matches carry a `relevance` annotation (higher is better).
+        """
+        number = query.strip().upper()
+        if DOCUMENT_NUMBER.fullmatch(number):
+            return self.filter(**{NUMBER_LOOKUPS[number.split("-", 1)[0]]: number})
+        terms = search_terms(query)
+        if not terms:
+            return self
+        return cast(Self, matching(self, terms).annotate(relevance=relevance(self, terms)))
+
+    def with_markers(self) -> Self:
+        """`requester_replied`: a requester message since the request last changed hands.
+
+        `edited`: a history row that changes no status, which is what an
+        edit of the request records.
+        """
+        return self.annotate(
+            requester_replied=models.Exists(
+                Message.objects.filter(
+                    request=models.OuterRef("pk"),
+                    sender=Sender.REQUESTER,
+                    created_at__gte=models.OuterRef("waiting_since"),
+                )
+            ),
+            edited=models.Exists(
+                StatusChange.objects.filter(
+                    request=models.OuterRef("pk"), from_status=models.F("to_status")
+                )
+            ),
+        )
+
+
+SEARCHED_FIELDS = ("reference", "contact_name", "email", "outlet_name", "article")
 
 
 # How long a request may wait for its email to be confirmed before `manage.py daily` deletes it.
@@ -389,9 +553,14 @@ class RepublicationRequest(models.Model):
         editable=False,
     )
     quote_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # fold() of who asked and for what, kept by save(): the desk's search
+    # matches it (portal/search.py); on PostgreSQL a trigram index serves it.
+    search_text = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -420,10 +589,19 @@ class RepublicationRequest(models.Model):
             # The dashboard's recent-weeks and response-time figures.
             models.Index(fields=["created_at"], name="request_created_idx"),
             models.Index(fields=["first_response_at"], name="request_first_response_idx"),
+            models.Index(*DESK_ORDER, name="request_desk_order_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.outlet_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(SEARCHED_FIELDS):
+            self.search_text = self.searchable_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("licensing:request_detail", args=[self.uuid])
@@ -440,6 +618,23 @@ class RepublicationRequest(models.Model):
     def vat_explanation(self) -> str:
         """Which VAT case an invoice for this request will apply, and why."""
         return explain_vat(country=str(self.country), vat_number=self.vat_number)
+
+    def searchable_text(self) -> str:
+        """The reference first: every word people type for a name then follows a space."""
+        return fold(
+            " ".join([self.reference, self.contact_name, self.email, self.outlet_name])
+            + " "
+            + self.article.title
+        )
+
+    @classmethod
+    def refresh_search_text(cls, requests: Iterable[RepublicationRequest]) -> None:
+        """Store the search text again, after an article was renamed."""
+        changed = []
+        for req in requests:
+            req.search_text = req.searchable_text()
+            changed.append(req)
+        cls.objects.bulk_update(changed, ["search_text"], batch_size=500)
 
     @classmethod
     def submit(
@@ -823,6 +1018,39 @@ class RepublicationRequest(models.Model):
             self.messages.create(
                 author=actor, sender=Sender.STAFF, internal=True, body=f"Assigned to {who}."
             )
+
+    @classmethod
+    def assign_many(
+        cls, requests: Iterable[RepublicationRequest], *, actor: User, assignee: User | None
+    ) -> list[str]:
+        """Give every one of `requests` to `assignee` (or nobody), all or none.
+
+        Locks the rows in id order, so two bulk assignments never deadlock;
+        each request's thread notes the change, as a single assignment does.
+        Returns the references changed.
+        """
+        who = assignee.get_username() if assignee else "nobody"
+        with transaction.atomic():
+            locked = list(
+                cls.objects.select_for_update()
+                .filter(pk__in=[req.pk for req in requests])
+                .order_by("pk")
+                .only("pk", "reference", "assignee")
+            )
+            cls.objects.filter(pk__in=[req.pk for req in locked]).update(
+                assignee=assignee, updated_at=timezone.now()
+            )
+            Message.objects.bulk_create(
+                Message(
+                    request=req,
+                    author=actor,
+                    sender=Sender.STAFF,
+                    internal=True,
+                    body=f"Assigned to {who}.",
+                )
+                for req in locked
+            )
+        return [req.reference for req in locked]
 
     def add_internal_note(self, *, actor: User, body: str) -> None:
         self.messages.create(author=actor, sender=Sender.STAFF, internal=True, body=body)

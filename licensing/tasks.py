@@ -24,7 +24,6 @@ from licensing.models import (
     LicenceStatus,
     RepublicationRequest,
     RequestStatus,
-    WaitingOn,
 )
 from portal.mail_retries import send_or_retry
 
@@ -272,7 +271,8 @@ def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int
     during a mail outage is not chased again.
     """
     requests = list(
-        RepublicationRequest.objects.filter(pk__in=request_ids, waiting_on=WaitingOn.STAFF)
+        RepublicationRequest.objects.filter(pk__in=request_ids)
+        .waiting_on_staff()
         .select_related("article", "assignee")
         .order_by("waiting_since")
     )

@@ -27,6 +27,8 @@ urlpatterns = [
     path("account/magic/", account.account_magic, name="account_magic"),
     path("account/logout/", account.account_logout, name="account_logout"),
     path("staff/", staff.queue, name="staff_queue"),
+    path("staff/requests.csv", staff.queue_csv, name="staff_queue_csv"),
+    path("staff/assign/", staff.bulk_assign, name="staff_bulk_assign"),
     path("staff/requests/<int:pk>/", staff.request_page, name="staff_request"),
     path(
         "staff/requests/<int:pk>/<slug:action>/", staff.request_action, name="staff_request_action"

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 URLENCODED = "application/x-www-form-urlencoded"
@@ -55,3 +56,32 @@ class RejectUnreadableFormsMiddleware:
                 logger.warning("Unreadable form body on %s: %s", request.path, e)
                 return bad_request(request)
         return self.get_response(request)
+
+
+# The desk works in English: its pages are written for staff, not translated.
+STAFF_PATH_PREFIXES = ("/staff/", "/accounts/")
+
+
+def is_staff_page(request: HttpRequest) -> bool:
+    return request.path_info.startswith(STAFF_PATH_PREFIXES)
+
+
+class StaffPagesInEnglishMiddleware:
+    """Staff pages render in English, left to right, whatever the visitor chose for the public ones.
+
+    After LocaleMiddleware, which picked the visitor's language: the choice
+    (cookie, session) is kept for the public pages and only set aside here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_staff_page(request):
+            return self.get_response(request)
+        request.LANGUAGE_CODE = "en"
+        with translation.override("en"):
+            response = self.get_response(request)
+        # LocaleMiddleware only sets Content-Language where none is set.
+        response.headers["Content-Language"] = "en"
+        return response

@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: picks the language from the cookie or Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.StaffPagesInEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check, which is the first to read a posted form.
     "portal.middleware.RejectUnreadableFormsMiddleware",

@@ -14,7 +14,7 @@ urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path("privacy/", views.privacy, name="privacy"),
     path("terms/", views.terms, name="terms"),
-    path("accounts/login/", login_limit(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", login_limit(views.StaffLoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The admin's own sign-in form shares the staff sign-in's limits.
     path("admin/login/", login_limit(admin.site.login), name="admin_login"),

@@ -3,16 +3,20 @@
 import sys
 
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from billing.views.finance import RECORD_PAYMENT_PERMISSION
 from licensing.models import Article
+from licensing.views.access import REVIEW_PERMISSION
 from portal.rate_limits import CACHE_OUTAGE
 from portal.task_workers import queue_health
 
@@ -52,6 +56,16 @@ def privacy(request: HttpRequest) -> HttpResponse:
 def terms(request: HttpRequest) -> HttpResponse:
     """The full republishing terms, linked from the request form's terms checkbox."""
     return render(request, "portal/terms.html", _about_context())
+
+
+class StaffLoginView(LoginView):
+    """Staff sign-in. Without a `next`, finance staff who do not review land on the invoices."""
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if user.has_perm(RECORD_PAYMENT_PERMISSION) and not user.has_perm(REVIEW_PERMISSION):
+            return reverse("billing:invoice_list")
+        return super().get_default_redirect_url()
 
 
 @never_cache

@@ -161,6 +161,16 @@ RULES: dict[str, Rule] = {
         no_args,
         {"GET": REVIEWER_PAGE, "POST": (302, 404, 404, 405, 404, 405)},
     ),
+    # The queue as a spreadsheet: the queue's own access.
+    "licensing:staff_queue_csv": (
+        no_args,
+        {"GET": REVIEWER_PAGE, "POST": (302, 404, 404, 405, 404, 405)},
+    ),
+    # Bulk assignment: POST only; nothing ticked is a field error on the queue.
+    "licensing:staff_bulk_assign": (
+        no_args,
+        {"GET": (302, 404, 404, 405, 404, 405), "POST": (302, 404, 404, 400, 404, 400)},
+    ),
     "licensing:staff_request": (
         lambda o: {"pk": o["request"].pk},
         {"GET": REVIEWER_PAGE, "POST": (302, 404, 404, 405, 404, 405)},

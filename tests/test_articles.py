@@ -3,6 +3,7 @@
 import itertools
 import re
 
+import pytest
 from django.test import Client
 
 from tests.factories import make_article
@@ -23,6 +24,41 @@ def test_search_by_title_is_case_insensitive(client: Client, db) -> None:
     assert "Water scarcity on the Nile" in html
     assert "Tunisian start-ups" not in html
     assert "1 article matches" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["elections egypte", "ÉLECTIONS", "Élections en Égypte", "egypte", "LECTIONS EN"],
+)
+def test_search_ignores_accents_and_case(client: Client, db, query: str) -> None:
+    make_article(title="Élections en Égypte : le vote des réfugiés")
+    make_article(title="Election night in Ohio")
+    html = client.get("/articles/", {"q": query}).content.decode()
+    assert "Élections en Égypte : le vote des réfugiés" in html
+    assert "Election night in Ohio" not in html
+
+
+def test_every_word_must_be_in_the_title(client: Client, db) -> None:
+    make_article(title="Réfugiés au Liban")
+    make_article(title="Budget du Liban")
+    html = client.get("/articles/", {"q": "liban refugies"}).content.decode()
+    assert "Réfugiés au Liban" in html
+    assert "Budget du Liban" not in html
+
+
+def test_search_follows_a_new_title(client: Client, db) -> None:
+    article = make_article(title="Draft headline")
+    article.title = "Sécheresse dans le Sahel"
+    article.save(update_fields=["title"])
+    assert (
+        "Sécheresse dans le Sahel" in client.get("/articles/", {"q": "secheresse"}).content.decode()
+    )
+
+
+def test_search_finds_arabic_titles_without_vowel_marks(client: Client, db) -> None:
+    make_article(title="مَهْرَجَان القاهرة", language="ar")
+    html = client.get("/articles/", {"q": "مهرجان"}).content.decode()
+    assert "مَهْرَجَان القاهرة" in html
 
 
 def test_search_finds_arabic_titles(client: Client, db) -> None:
@@ -110,3 +146,12 @@ def test_catalogue_headings_do_not_skip_a_level(client: Client, db) -> None:
     levels = [int(n) for n in re.findall(r"<h([1-6])[\s>]", html)]
     assert levels[0] == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
+
+
+def test_a_word_in_many_titles_is_counted_to_a_cap(client: Client, db, monkeypatch) -> None:
+    monkeypatch.setattr("licensing.views.public.ARTICLES_COUNT_CAP", 3)
+    for n in range(5):
+        make_article(title=f"Gaza report {n}")
+    html = client.get("/articles/", {"q": "gaza"}).content.decode()
+    assert "More than 3 articles match “gaza”." in html
+    assert html.count("Gaza report") >= 5

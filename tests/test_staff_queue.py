@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from licensing.models import RepublicationRequest, RequestStatus
+from licensing.models import RepublicationRequest
 from tests.factories import make_article, make_price_rule, make_request, make_request_in
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,7 +29,8 @@ def row_cells(response, reference: str) -> list[str]:
     tbody = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     row = next(r for r in tbody.split("<tr") if f">{reference}</a>" in r)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
-    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+    # The first cell is the bulk selection's checkbox.
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells[1:]]
 
 
 def status_count(response, status: str) -> int:
@@ -101,7 +102,7 @@ def test_row_shows_reference_article_outlet_medium_territory_fee_and_turn(
     assert cells[2] == "The Daily Example Newspaper or magazine"
     assert cells[3] == "Print"
     assert cells[4] == "Middle East and North Africa"
-    assert cells[5] == "250.00 GBP"
+    assert cells[5] == "250.00 GBP suggested"
     assert cells[7] == "Us"
     assert cells[8] == "—"
 
@@ -110,27 +111,189 @@ def test_whose_turn_and_assignee(reviewer_client: Client, reviewer, article) -> 
     asked = make_request_in(article, "info_requested", actor=reviewer)
     asked.assign(actor=reviewer, assignee=reviewer)
     closed = make_request_in(article, "declined", actor=reviewer)
-    response = reviewer_client.get("/staff/")
+    response = reviewer_client.get("/staff/", {"tab": "all"})
     assert row_cells(response, asked.reference)[7] == "Requester"
     assert row_cells(response, asked.reference)[8] == "reviewer"
     assert row_cells(response, closed.reference)[7] == "—"
 
 
-def test_newest_waiting_first(reviewer_client: Client, reviewer, article) -> None:
+def test_oldest_waiting_first_so_the_most_overdue_is_on_top(
+    reviewer_client: Client, reviewer, article
+) -> None:
     with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=LONDON), tick=False):
         oldest = make_request(article)
     with time_machine.travel(datetime(2026, 3, 3, 9, 0, tzinfo=LONDON), tick=False):
         middle = make_request(article)
-    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=LONDON), tick=False):
+    with time_machine.travel(datetime(2026, 3, 9, 9, 0, tzinfo=LONDON), tick=False):
         newest = make_request(article)
-    assert listed(reviewer_client.get("/staff/")) == [
-        newest.reference,
-        middle.reference,
-        oldest.reference,
-    ]
-    # A question sent today makes the oldest request the newest waiting.
+    with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=LONDON), tick=False):
+        response = reviewer_client.get("/staff/")
+    assert listed(response) == [oldest.reference, middle.reference, newest.reference]
+    assert row_cells(response, oldest.reference)[7] == "Us Overdue"
+    assert row_cells(response, newest.reference)[7] == "Us"
+    # A question hands the oldest to the requester: off the desk's waiting tab.
     oldest.ask_for_information(actor=reviewer, message="Which edition?")
-    assert listed(reviewer_client.get("/staff/"))[0] == oldest.reference
+    assert listed(reviewer_client.get("/staff/")) == [middle.reference, newest.reference]
+
+
+def test_a_reply_puts_the_request_back_by_when_it_came(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=LONDON), tick=False):
+        asked = make_request_in(article, "info_requested", actor=reviewer)
+        waiting = make_request(article)
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=LONDON), tick=False):
+        asked.reply(body="The print edition.")
+        response = reviewer_client.get("/staff/")
+    assert listed(response) == [waiting.reference, asked.reference]
+
+
+def test_closed_requests_stay_off_the_opening_view(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    waiting = make_request(article)
+    for status in ["info_requested", "awaiting_payment", "licensed", "declined", "withdrawn"]:
+        make_request_in(article, status, actor=reviewer)
+    assert listed(reviewer_client.get("/staff/")) == [waiting.reference]
+
+
+@pytest.fixture
+def one_of_each(reviewer, article) -> dict[str, RepublicationRequest]:
+    return {
+        status: make_request_in(article, status, actor=reviewer)
+        for status in [
+            "submitted",
+            "info_requested",
+            "awaiting_payment",
+            "licensed",
+            "declined",
+            "withdrawn",
+            "expired",
+            "revoked",
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("tab", "statuses"),
+    [
+        ("waiting", {"submitted"}),
+        ("requester", {"info_requested"}),
+        ("payment", {"awaiting_payment"}),
+        ("closed", {"licensed", "declined", "withdrawn", "expired", "revoked"}),
+        (
+            "all",
+            {"submitted", "info_requested", "awaiting_payment", "licensed", "declined"}
+            | {"withdrawn", "expired", "revoked"},
+        ),
+    ],
+)
+def test_each_tab_lists_its_stage(
+    reviewer_client: Client, one_of_each, tab: str, statuses: set[str]
+) -> None:
+    response = reviewer_client.get("/staff/", {"tab": tab})
+    assert set(listed(response)) == {one_of_each[s].reference for s in statuses}
+    assert f'aria-current="page" href="?tab={tab}"' in response.content.decode()
+
+
+def test_tabs_are_links_that_keep_the_filters(reviewer_client: Client, one_of_each) -> None:
+    html = reviewer_client.get("/staff/", {"media": "online", "tab": "closed"}).content.decode()
+    assert 'href="?tab=requester&amp;media=online"' in html
+    assert 'href="?tab=all&amp;media=online"' in html
+
+
+def test_all_tab_puts_our_turn_first_then_the_requesters_then_closed_latest_first(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    def at(day: int, status: str) -> RepublicationRequest:
+        with time_machine.travel(datetime(2026, 3, day, 9, 0, tzinfo=LONDON), tick=False):
+            return make_request_in(article, status, actor=reviewer)
+
+    declined_early = at(2, "declined")
+    asked_late = at(3, "info_requested")
+    waiting_late = at(4, "submitted")
+    declined_late = at(5, "declined")
+    asked_early_reply = at(6, "awaiting_payment")
+    waiting_early = at(1, "submitted")
+    with time_machine.travel(datetime(2026, 3, 9, 9, 0, tzinfo=LONDON), tick=False):
+        response = reviewer_client.get("/staff/", {"tab": "all"})
+    assert listed(response) == [
+        waiting_early.reference,
+        waiting_late.reference,
+        asked_late.reference,
+        asked_early_reply.reference,
+        declined_late.reference,
+        declined_early.reference,
+    ]
+
+
+def test_tab_counts_and_overdue_count(reviewer_client: Client, reviewer, article) -> None:
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=LONDON), tick=False):
+        make_request(article)
+    with time_machine.travel(datetime(2026, 3, 9, 9, 0, tzinfo=LONDON), tick=False):
+        make_request(article)
+        make_request_in(article, "info_requested", actor=reviewer)
+        for _ in range(3):
+            make_request_in(article, "awaiting_payment", actor=reviewer)
+        make_request_in(article, "declined", actor=reviewer)
+        html = reviewer_client.get("/staff/").content.decode()
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)', html))
+    assert counts == {"waiting": "2", "overdue": "1", "requester": "1", "payment": "3"}
+
+
+# --- Markers and fees ------------------------------------------------------
+
+
+def test_requester_replied_marker_until_the_desk_acts(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    asked = make_request_in(article, "info_requested", actor=reviewer)
+    quiet = make_request(article)
+    asked.reply(body="The print edition, page 3.")
+    response = reviewer_client.get("/staff/")
+    assert "Requester replied" in row_cells(response, asked.reference)[0]
+    assert "Requester replied" not in row_cells(response, quiet.reference)[0]
+    # Answered by the desk: the reply is no longer news.
+    asked.ask_for_information(actor=reviewer, message="Which page exactly?")
+    response = reviewer_client.get("/staff/", {"tab": "requester"})
+    assert "Requester replied" not in row_cells(response, asked.reference)[0]
+
+
+def test_a_message_while_submitted_also_marks_a_reply(reviewer_client: Client, article) -> None:
+    req = make_request(article)
+    req.reply(body="We would also like the photo.")
+    assert "Requester replied" in row_cells(reviewer_client.get("/staff/"), req.reference)[0]
+
+
+def test_edited_marker_follows_a_history_row_that_changes_no_status(
+    reviewer_client: Client, article
+) -> None:
+    edited = make_request(article)
+    plain = make_request(article)
+    # What an edit by the requester records: the status stays what it was.
+    edited.status_changes.create(
+        from_status="submitted", to_status="submitted", note="Territory: Worldwide -> Europe."
+    )
+    response = reviewer_client.get("/staff/")
+    assert "Edited" in row_cells(response, edited.reference)[0]
+    assert "Edited" not in row_cells(response, plain.reference)[0]
+
+
+def test_fee_column_shows_the_approved_fee_once_decided(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    make_price_rule(name="All", fee_minor=25000)
+    undecided = make_request(article)
+    asked = make_request_in(article, "info_requested", actor=reviewer)
+    quoted = make_request_in(article, "awaiting_payment", actor=reviewer)  # at 100.00 GBP
+    free = make_request_in(article, "licensed", actor=reviewer)  # at zero
+    declined = make_request_in(article, "declined", actor=reviewer)
+    response = reviewer_client.get("/staff/", {"tab": "all"})
+    assert row_cells(response, undecided.reference)[5] == "250.00 GBP suggested"
+    assert row_cells(response, asked.reference)[5] == "250.00 GBP suggested"
+    assert row_cells(response, quoted.reference)[5] == "100.00 GBP"
+    assert row_cells(response, free.reference)[5] == "0.00 GBP"
+    assert row_cells(response, declined.reference)[5] == "—"
 
 
 # --- Filters and search ----------------------------------------------------
@@ -166,7 +329,8 @@ def mixed(reviewer, second_reviewer) -> dict[str, RepublicationRequest]:
         ({"outlet_type": "ngo"}, {"ngo"}),
         ({"media": "print"}, {"print"}),
         ({"assignee": "me"}, {"ngo"}),
-        ({"assignee": "none"}, {"newspaper", "asked"}),
+        ({"assignee": "none"}, {"newspaper"}),
+        ({"assignee": "none", "tab": "all"}, {"newspaper", "asked"}),
         ({"q": "aid watch"}, {"ngo"}),
         ({"q": "ED@PAPERPOST.EXAMPLE"}, {"print"}),
         ({"q": "tunisia"}, {"ngo", "asked"}),
@@ -247,21 +411,32 @@ def test_pagination_25_per_page_keeps_filters(reviewer_client: Client, reviewer,
     assert shown == {req.reference for req in requests}
 
 
-def test_status_counts_match_the_database(reviewer_client: Client, reviewer, article) -> None:
-    for status in ["submitted", "submitted", "info_requested", "awaiting_payment", "declined"]:
-        make_request_in(article, status, actor=reviewer)
+def test_an_unconfirmed_request_is_not_on_the_desk(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    confirmed = make_request_in(article, "submitted", actor=reviewer)
     unconfirmed = make_request(article, confirmed=False, email="someone@else.example")
-    response = reviewer_client.get("/staff/", {"status": "declined"})
-    for status in set(RequestStatus.values) - {"unconfirmed"}:
-        expected = RepublicationRequest.objects.filter(status=status).count()
-        assert status_count(response, status) == expected, status
-    # Not the desk's until confirmed: no count, no row, not in the unfiltered list.
-    assert 'data-status="unconfirmed"' not in response.content.decode()
-    everything = reviewer_client.get("/staff/").content.decode()
-    assert unconfirmed.reference not in everything
+    for tab in ("waiting", "requester", "payment", "closed", "all"):
+        html = reviewer_client.get("/staff/", {"tab": tab}).content.decode()
+        assert unconfirmed.reference not in html, tab
+    assert confirmed.reference in reviewer_client.get("/staff/").content.decode()
+    # Not the desk's until confirmed: its page is not there either.
     assert reviewer_client.get(f"/staff/requests/{unconfirmed.pk}/").status_code == 404
-    assert status_count(response, "submitted") == 2
-    assert status_count(response, "licensed") == 0
+
+
+def test_long_lists_count_up_to_a_cap(
+    reviewer_client: Client, reviewer, article, monkeypatch
+) -> None:
+    monkeypatch.setattr("licensing.views.staff.COUNT_CAP", 3)
+    monkeypatch.setattr("licensing.views.staff.QUEUE_PAGE_SIZE", 2)
+    for _ in range(5):
+        make_request_in(article, "declined", actor=reviewer)
+    html = reviewer_client.get("/staff/", {"tab": "closed"}).content.decode()
+    assert "More than 3 requests." in html
+    assert "Page 1</span>" in html
+    assert 'href="?tab=closed&amp;page=2"' in html
+    few = reviewer_client.get("/staff/", {"tab": "waiting"}).content.decode()
+    assert "0 requests." in few
 
 
 # --- Overdue ---------------------------------------------------------------
@@ -309,7 +484,7 @@ def test_waiting_on_requester_is_never_overdue(reviewer_client: Client, reviewer
     with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=LONDON), tick=False):
         asked = make_request_in(article, "info_requested", actor=reviewer)
     with time_machine.travel(datetime(2026, 3, 20, 10, 0, tzinfo=LONDON), tick=False):
-        response = reviewer_client.get("/staff/")
+        response = reviewer_client.get("/staff/", {"tab": "requester"})
     assert row_cells(response, asked.reference)[7] == "Requester"
     assert "table-warning" not in response.content.decode()
 

@@ -1,6 +1,5 @@
 """Finance pages: the invoice list and its CSV export, one invoice, recording bank transfers."""
 
-import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -12,7 +11,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +21,7 @@ from billing.forms import BankTransferForm, InvoiceFilterForm
 from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentMethod
 from portal.access import permission_required_or_404
 from portal.money import format_money, to_major, to_minor
+from portal.spreadsheet import csv_response
 
 # Finance staff: the invoice pages and recording bank transfers.
 RECORD_PAYMENT_PERMISSION = "billing.record_payment"
@@ -58,8 +57,6 @@ CSV_HEADER = [
     "paid_at",
     "credit_notes",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _paid_minor() -> Subquery:
@@ -142,24 +139,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, InvoiceFilterForm(request.GET))
 
 
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Echo:
-    """csv.writer writes here, and each written row is handed straight to the response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[list[object]]:
     for invoice in invoices:
         paid_at = timezone.localtime(invoice.paid_at).isoformat() if invoice.paid_at else ""
-        row = [
+        yield [
             invoice.number,
             invoice.issued_on.isoformat(),
             invoice.due_on.isoformat(),
@@ -177,7 +160,6 @@ def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[str]:
             paid_at,
             " ".join(note.number for note in invoice.credit_notes.all()),
         ]
-        yield writer.writerow([_safe_cell(cell) for cell in row])
 
 
 @permission_required_or_404(RECORD_PAYMENT_PERMISSION)
@@ -198,10 +180,8 @@ def invoice_csv(request: HttpRequest) -> HttpResponseBase:
         )
         .iterator(chunk_size=500)
     )
-    response = StreamingHttpResponse(_csv_rows(invoices), content_type="text/csv; charset=utf-8")
     filename = f"invoices-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(CSV_HEADER, _csv_rows(invoices), filename=filename)
 
 
 def _invoice_or_404(number: str) -> Invoice:

@@ -7,7 +7,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,9 +46,12 @@ from licensing.views.access import (
     visible_request,
 )
 from portal.money import format_money
+from portal.pagination import CappedPaginator
 from portal.rate_limits import Limit, rate_limited
+from portal.search import matching, search_terms
 
 ARTICLES_PER_PAGE = 20
+ARTICLES_COUNT_CAP = 1000
 OUTLET_PREFILL = {
     "contact_name": "contact_name",
     "email": "email",
@@ -72,10 +74,13 @@ def article_list(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"].strip()
         language = form.cleaned_data["language"]
         if query:
-            articles = articles.filter(title__icontains=query)
+            # Any case, with or without accents: "elections" finds "Élections".
+            articles = matching(articles, search_terms(query))
         if language:
             articles = articles.filter(language=language)
-    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    # A word in thousands of titles is counted to a cap, not to the last row.
+    paginator = CappedPaginator(articles, ARTICLES_PER_PAGE, cap=ARTICLES_COUNT_CAP)
+    page = paginator.get_page(request.GET.get("page"))
     # The search and filter, kept on the pagination links.
     kept = urlencode({k: v for k, v in (("q", query), ("language", language)) if v})
     context = {"form": form, "page": page, "query": query, "language": language, "kept": kept}

@@ -1,7 +1,8 @@
-"""The reviewers' desk: the queue at /staff/ and one request at /staff/requests/<id>/."""
+"""The reviewers' desk: the queue at /staff/ (its CSV, bulk assignment) and one request."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,27 +11,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
-from licensing.dashboard import staff_dashboard
+from licensing.dashboard import cached_staff_dashboard
 from licensing.forms import (
     ApproveForm,
     ApproveUncataloguedForm,
     AskForInformationForm,
     AssignForm,
+    BulkAssignForm,
     DeclineForm,
     InternalNoteForm,
     QueueFilterForm,
 )
 from licensing.models import (
+    DESK_ORDER,
     OPEN_STATUSES,
+    STAFF_TURN,
+    DeskTab,
     RepublicationRequest,
+    RequestQuerySet,
     RequestStatus,
     TransitionNotAllowed,
 )
@@ -38,9 +44,11 @@ from licensing.response_target import overdue_cutoff
 from licensing.views.access import REVIEW_PERMISSION
 from portal.access import permission_required_or_404
 from portal.money import format_money, to_major, to_minor
+from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
+from portal.spreadsheet import csv_response
 
 QUEUE_PAGE_SIZE = 25
-# The queue shows only what a row needs, so 100,000 requests stay cheap.
+# The queue shows only what a row needs, so a million requests stay cheap.
 QUEUE_COLUMNS = [
     "id",
     "reference",
@@ -53,11 +61,37 @@ QUEUE_COLUMNS = [
     "country",  # a single-country territory is shown as the country
     "suggested_fee_minor",
     "suggested_currency",
+    "fee_minor",
+    "currency",
+    "decided_at",
     "waiting_on",
     "waiting_since",
     "created_at",
     "article__title",
     "assignee__username",
+]
+CSV_HEADER = [
+    "reference",
+    "status",
+    "received_at",
+    "waiting_on",
+    "waiting_since",
+    "overdue",
+    "contact_name",
+    "email",
+    "outlet_name",
+    "outlet_type",
+    "country",
+    "article_title",
+    "medium",
+    "territory",
+    "fee",
+    "currency",
+    "suggested_fee",
+    "suggested_currency",
+    "invoice_number",
+    "licence_number",
+    "assignee",
 ]
 
 
@@ -74,16 +108,26 @@ def reviewers() -> QuerySet[Any]:
     )
 
 
-def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[RepublicationRequest]:
-    queue = (
-        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
-        .select_related("article", "assignee")
-        .only(*QUEUE_COLUMNS)
-    )
+def reviewer_choices() -> list[tuple[str, str]]:
+    return [(str(user.pk), user.get_username()) for user in reviewers()]
+
+
+def _filter_form(request: HttpRequest, choices: list[tuple[str, str]]) -> QueueFilterForm:
+    form = QueueFilterForm(request.GET, reviewers=choices)
     # A bad value shows as its field's error; the other filters still apply,
     # so the list never contradicts the filters displayed above it.
     form.is_valid()
+    return form
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> RequestQuerySet:
+    """The tab's requests narrowed by the form's filters and search, in no order yet."""
     data = form.cleaned_data
+    queue = RepublicationRequest.objects.in_tab(form.effective_tab())
     for name in ("status", "outlet_type", "media"):
         if data.get(name):
             queue = queue.filter(**{name: data[name]})
@@ -94,50 +138,140 @@ def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> QuerySet[Rep
         queue = queue.filter(assignee__isnull=True)
     elif assignee:
         queue = queue.filter(assignee=assignee)
+    # Local days as instants, so the created_at index serves the range.
+    if data.get("created_from"):
+        queue = queue.filter(created_at__gte=_start_of(data["created_from"]))
+    if data.get("created_to"):
+        queue = queue.filter(created_at__lt=_start_of(data["created_to"] + timedelta(days=1)))
     if query := data.get("q", "").strip():
-        queue = queue.filter(
-            Q(reference__iexact=query)
-            | Q(outlet_name__icontains=query)
-            | Q(email__iexact=query)
-            | Q(article__title__icontains=query)
-        )
-    return queue.order_by("-waiting_since", "-id")
+        queue = queue.search(query)
+    return queue
+
+
+def _queue_context(
+    request: HttpRequest, choices: list[tuple[str, str]], bulk_form: BulkAssignForm | None = None
+) -> dict[str, Any]:
+    form = _filter_form(request, choices)
+    queue = _filtered_queue(request, form)
+    total = capped_count(queue, COUNT_CAP)
+    # Ranked by relevance when the matches are few enough to rank; a vaguer
+    # search keeps the desk's order, which an index serves at any size.
+    ranked = "relevance" in queue.query.annotations and total <= COUNT_CAP
+    ordered = (
+        queue.order_by(F("relevance").desc(), *DESK_ORDER) if ranked else queue.in_desk_order()
+    )
+    rows = ordered.select_related("article", "assignee").only(*QUEUE_COLUMNS).with_markers()
+    paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
+    query = request.GET.copy()
+    query.pop("page", None)
+    tab = form.effective_tab()
+    kept = query.copy()
+    kept.pop("tab", None)
+    return {
+        "form": form,
+        "page": paginator.get_page(request.GET.get("page")),
+        "tab": tab,
+        "tabs": [(value, label, kept.urlencode()) for value, label in DeskTab.choices],
+        "counts": RepublicationRequest.objects.desk_counts(),
+        "ranked": ranked,
+        "cutoff": overdue_cutoff(),
+        "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
+        "querystring": query.urlencode(),
+        "bulk_form": bulk_form or BulkAssignForm(reviewers=choices),
+        "dashboard": cached_staff_dashboard(),
+    }
 
 
 @permission_required_or_404(REVIEW_PERMISSION)
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
-    choices = [(str(user.pk), user.get_username()) for user in reviewers()]
-    form = QueueFilterForm(request.GET, reviewers=choices)
-    paginator = Paginator(_filtered_queue(request, form), QUEUE_PAGE_SIZE)
-    counts = dict(
-        RepublicationRequest.objects.exclude(status=RequestStatus.UNCONFIRMED)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
+    return render(
+        request, "licensing/staff/queue.html", _queue_context(request, reviewer_choices())
     )
-    if not any(form.cleaned_data.values()):
-        # Unfiltered, the queue is every request: the counts by status add up
-        # to its length, which spares a COUNT over the whole table (make bench).
-        paginator.count = sum(counts.values())
-    page = paginator.get_page(request.GET.get("page"))
-    status_counts = [
-        (value, label, counts.get(value, 0))
-        for value, label in RequestStatus.choices
-        if value != RequestStatus.UNCONFIRMED
-    ]
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "status_counts": status_counts,
-        "cutoff": overdue_cutoff(),
-        "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
-        "querystring": query.urlencode(),
-        "dashboard": staff_dashboard(),
-    }
-    return render(request, "licensing/staff/queue.html", context)
+
+
+def _csv_rows(requests: Iterable[RepublicationRequest], cutoff: datetime) -> Iterator[list[object]]:
+    for req in requests:
+        licence = getattr(req, "licence", None)
+        yield [
+            req.reference,
+            req.get_status_display(),
+            timezone.localtime(req.created_at).isoformat(),
+            req.waiting_on,
+            timezone.localtime(req.waiting_since).isoformat(),
+            "yes" if req.status in STAFF_TURN and req.waiting_since < cutoff else "",
+            req.contact_name,
+            req.email,
+            req.outlet_name,
+            req.outlet_type,
+            str(req.country),
+            req.article.title,
+            req.media,
+            req.territory,
+            f"{to_major(req.fee_minor):.2f}" if req.fee_minor is not None else "",
+            req.currency,
+            f"{to_major(req.suggested_fee_minor):.2f}"
+            if req.suggested_fee_minor is not None
+            else "",
+            req.suggested_currency,
+            req.invoice.number if req.invoice else "",
+            licence.number if licence else "",
+            req.assignee.username if req.assignee else "",
+        ]
+
+
+@permission_required_or_404(REVIEW_PERMISSION)
+@require_safe
+def queue_csv(request: HttpRequest) -> HttpResponseBase:
+    """The queue as filtered on screen, every page of it, oldest first, streamed as it is read."""
+    choices = reviewer_choices()
+    form = _filter_form(request, choices)
+    if form.errors:
+        # A spreadsheet must hold exactly the set asked for, or nothing.
+        context = _queue_context(request, choices)
+        return render(request, "licensing/staff/queue.html", context, status=400)
+    requests = (
+        _filtered_queue(request, form)
+        # In the order received: an export is read by date, and a range of
+        # dates is then one walk along the created_at index (make bench).
+        .order_by("created_at", "id")
+        .select_related("article", "assignee", "invoice", "licence")
+        .only(
+            *QUEUE_COLUMNS,
+            "contact_name",
+            "country",
+            "invoice__number",
+            "licence__number",
+        )
+        .iterator(chunk_size=500)
+    )
+    filename = f"requests-{timezone.localdate().isoformat()}.csv"
+    # The instant of the request: rows are written later, as the download is read.
+    rows = _csv_rows(requests, overdue_cutoff())
+    return csv_response(CSV_HEADER, rows, filename=filename)
+
+
+@permission_required_or_404(REVIEW_PERMISSION)
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked requests; the query string is the queue to go back to."""
+    choices = reviewer_choices()
+    form = BulkAssignForm(request.POST, reviewers=choices)
+    if not form.is_valid():
+        context = _queue_context(request, choices, bulk_form=form)
+        return render(request, "licensing/staff/queue.html", context, status=400)
+    assignee = form.cleaned_data["assignee"]
+    references = RepublicationRequest.assign_many(
+        form.cleaned_data["requests"],
+        actor=request.user,  # type: ignore[arg-type]
+        assignee=assignee,
+    )
+    who = assignee.get_username() if assignee else "nobody"
+    messages.success(
+        request, f"Assigned {len(references)} requests to {who}: {', '.join(references)}."
+    )
+    back = reverse("licensing:staff_queue")
+    return redirect(f"{back}?{request.GET.urlencode()}" if request.GET else back)
 
 
 def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from billing.models import InvoiceStatus
 from licensing import tasks
-from licensing.models import RepublicationRequest, RequestStatus, TransitionNotAllowed
+from licensing.models import RepublicationRequest, TransitionNotAllowed
 
 
 class Command(BaseCommand):
@@ -24,8 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = timezone.localdate()
-        awaiting = RepublicationRequest.objects.filter(
-            status=RequestStatus.AWAITING_PAYMENT, invoice__status=InvoiceStatus.OPEN
+        # An open invoice only: a paid quote is licensed (or repaired by daily), never expired.
+        awaiting = RepublicationRequest.objects.awaiting_payment().filter(
+            invoice__status=InvoiceStatus.OPEN
         )
         expired = 0
         for req in awaiting.filter(quote_valid_until__lt=today):

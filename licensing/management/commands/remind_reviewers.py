@@ -11,8 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from licensing.models import RepublicationRequest, WaitingOn
-from licensing.response_target import overdue_cutoff
+from licensing.models import RepublicationRequest
 from licensing.tasks import send_overdue_reminder_email
 
 
@@ -21,9 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         overdue = (
-            RepublicationRequest.objects.filter(
-                waiting_on=WaitingOn.STAFF, waiting_since__lt=overdue_cutoff()
-            )
+            RepublicationRequest.objects.overdue()
             .select_related("article", "assignee")
             .order_by("waiting_since")
         )

@@ -1,0 +1,88 @@
+"""Accent- and case-insensitive search over a stored, folded `search_text` column.
+
+A model keeps `search_text` as `fold()` of the fields people search by, so
+"amelie lefevre" finds "Amélie Lefèvre" on any database. Each word typed
+must appear in the column; on PostgreSQL a trigram GIN index (made by a
+migration that runs only there) answers those LIKE '%word%' tests, and
+pg_trgm's word similarity ranks the matches. SQLite scans the column and
+ranks by a portable expression: slower, same results.
+"""
+
+import re
+import unicodedata
+from typing import Any
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connections
+from django.db.models import Case, Expression, IntegerField, Model, Q, QuerySet, Value, When
+
+# Letters that carry no combining mark to strip, folded as people type them.
+_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "\u0131": "i"}
+)
+# Words shorter than this cannot be found inside other words by a trigram
+# index; they match the start of a word instead ("j" for an initial).
+MIN_INFIX = 3
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and vowel marks (harakat) removed, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.translate(_LETTERS).split())
+
+
+def search_terms(query: str) -> list[str]:
+    """The folded words of `query`, each of which a match must contain."""
+    return list(dict.fromkeys(fold(query).split()))
+
+
+def _contains(field: str, term: str) -> Q:
+    if len(term) >= MIN_INFIX:
+        return Q(**{f"{field}__contains": term})
+    # The column starts with a field no one types a short word for (a
+    # reference, a title), so every other word in it follows a space.
+    return Q(**{f"{field}__contains": f" {term}"})
+
+
+def matching[M: Model](
+    queryset: QuerySet[M], terms: list[str], field: str = "search_text"
+) -> QuerySet[M]:
+    """The rows whose `field` contains every term."""
+    for term in terms:
+        queryset = queryset.filter(_contains(field, term))
+    return queryset
+
+
+def relevance(queryset: QuerySet[Any], terms: list[str], field: str = "search_text") -> Expression:
+    """How well a row matches, higher first: trigram word similarity on PostgreSQL.
+
+    Elsewhere, whole words typed count most, then words started, then the
+    whole phrase as typed.
+    """
+    phrase = " ".join(terms)
+    if connections[queryset.db].vendor == "postgresql":
+        return TrigramWordSimilarity(phrase, field)
+    scores: list[Expression] = []
+    for term in terms:
+        word = re.escape(term)
+        scores.append(
+            Case(
+                When(Q(**{f"{field}__regex": rf"(^|\W){word}(\W|$)"}), then=Value(3)),
+                When(Q(**{f"{field}__regex": rf"(^|\W){word}"}), then=Value(2)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+    if len(terms) > 1:
+        scores.append(
+            Case(
+                When(Q(**{f"{field}__contains": phrase}), then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    total = Value(0, output_field=IntegerField())
+    for score in scores:
+        total = total + score  # type: ignore[assignment]
+    return total
