@@ -13,13 +13,12 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pikepdf
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from pyhanko.pdf_utils import embed
-from pyhanko.pdf_utils.generic import NameObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
@@ -96,24 +95,27 @@ def _room_for_signature(signer: signers.SimpleSigner) -> int:
 def finish_licence_pdf(
     pdf: bytes, *, policy_json: bytes, signer_name: str, verify_url: str
 ) -> FinishedPdf:
-    """Attach the licence's ODRL policy to `pdf` and sign it if a certificate is configured."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    embed.embed_file(
-        writer,
-        embed.FileSpec(
-            file_spec_string=POLICY_FILENAME,
-            embedded_data=embed.EmbeddedFileObject.from_file_data(
-                writer, data=policy_json, mime_type="application/ld+json"
-            ),
+    """Attach the licence's ODRL policy to `pdf` and sign it if a certificate is configured.
+
+    Unsigned, the result is a pure function of `pdf` and the policy (a fixed
+    document id), so a licence rendered again is byte for byte the one stored.
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.attachments[POLICY_FILENAME] = pikepdf.AttachedFileSpec(
+            document,
+            policy_json,
             description="The licence as an ODRL 2.2 policy (JSON-LD)",
-            af_relationship=NameObject("/Data"),
-        ),
-    )
+            filename=POLICY_FILENAME,
+            mime_type="application/ld+json",
+            relationship=pikepdf.Name.Data,
+        )
+        attached = io.BytesIO()
+        document.save(attached, deterministic_id=True)
     signer = configured_signer()
     if signer is None:
-        out = io.BytesIO()
-        writer.write(out)
-        return FinishedPdf(out.getvalue(), "")
+        return FinishedPdf(attached.getvalue(), "")
+    # A signature is of its moment: signed again, the same licence gets new bytes.
+    writer = IncrementalPdfFileWriter(attached)
     timestamper = (
         RequestsHTTPTimeStamper(settings.LICENCE_TSA_URL) if settings.LICENCE_TSA_URL else None
     )

@@ -127,7 +127,7 @@ RULES: dict[str, Rule] = {
     ),
     "licensing:invoice_ubl": (
         lambda o: {"uuid": o["request"].invoice.uuid},
-        {"GET": (404, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
+        {"GET": (302, 200, 404, 200, 200, 200), "POST": (405,) * ALL},
     ),
     "licensing:credit_note_pdf": (
         lambda o: {"uuid": o["credit_note"].uuid},

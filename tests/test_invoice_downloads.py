@@ -161,4 +161,5 @@ def test_requester_downloads_the_ubl_of_their_invoice(
     )
     assert b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" in response.content
     assert f"<cbc:ID>{invoiced.invoice.number}</cbc:ID>".encode() in response.content
-    assert other_requester.get(url).status_code == 404
+    # Signed out: sent to sign in first.
+    assert other_requester.get(url)["Location"].startswith("/account/login/")

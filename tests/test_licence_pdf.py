@@ -18,7 +18,9 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from licensing.models import Licence
+from licensing.odrl import licence_policy_json
 from licensing.pdf import render_licence_pdf
+from licensing.signing import finish_licence_pdf
 from tests.factories import make_article, make_request
 
 ARABIC_OUTLET = "صحيفة الشرق"
@@ -131,9 +133,19 @@ def test_paid_licence_prints_fee_and_invoice_number(
     assert f"Invoice {req.invoice.number}" in text
     assert "No fee" not in text
     licence.refresh_from_db()
-    # The stored copy the task made is that document, its ODRL policy appended (and signed
-    # when configured) as an incremental update: the rendered bytes come first, unchanged.
-    assert licence.pdf_bytes().startswith(render_licence_pdf(licence))
+    # The stored copy the task made is that document with its ODRL policy attached
+    # (and signed when configured): the same pages, and the same bytes each time.
+    stored = licence.pdf_bytes()
+    assert pdf_text(stored) == text
+    assert (
+        stored
+        == finish_licence_pdf(
+            render_licence_pdf(licence),
+            policy_json=licence_policy_json(licence),
+            signer_name=licence.publisher_name,
+            verify_url=licence.verify_url,
+        ).data
+    )
 
 
 def test_same_licence_same_bytes_with_date_and_id_from_the_licence(article, reviewer) -> None:

@@ -257,6 +257,9 @@ def test_postal_address_and_purchase_order_are_kept_and_the_address_remembered(
     assert client.post(url_for(article), data).status_code == 302
     req = RepublicationRequest.objects.get()
     assert (req.outlet_address, req.purchase_order) == (address, "PO-2026-118")
+    # Remembered with the outlet once the address is confirmed, not before.
+    assert not Outlet.objects.exists()
+    follow_request_link(client, req)
     assert Outlet.objects.get().address == address
 
 
