@@ -71,9 +71,10 @@ def test_every_form_answers_400_to_a_body_not_in_utf8(db, settings, debug, chars
 
 def test_the_400_page_in_the_visitors_language(db) -> None:
     client = browser()
+    # A public form: staff pages (/accounts/login/ among them) are always English.
     response = client.post(
-        "/accounts/login/",
-        "username=été",
+        "/account/login/",
+        "email=été",
         content_type="application/x-www-form-urlencoded; charset=latin-1",
         headers={"accept-language": "fr"},
     )
