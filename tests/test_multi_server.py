@@ -11,6 +11,7 @@ rendered again on the next download; the bucket out of reach gives the 503
 page, and once it is back nothing is lost.
 """
 
+import email
 import hashlib
 import os
 import re
@@ -178,6 +179,26 @@ class Cluster:
                 process.wait()
 
 
+def confirmation_link(folder: Path, request_uuid: str) -> str:
+    """The signed link to the request in an email written to `folder`, or ''."""
+    for path in sorted(folder.glob("*")):
+        for message in mailbox_messages(path.read_bytes()):
+            for part in message.walk():
+                if part.get_content_type() != "text/plain":
+                    continue
+                body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                if found := re.search(rf"\S*/requests/{request_uuid}/\?link=[^\s\"<>]+", body):
+                    return found.group(0)
+    return ""
+
+
+def mailbox_messages(data: bytes) -> list[Any]:
+    """Django's file backend writes each message followed by a line of dashes."""
+    return [
+        email.message_from_bytes(chunk) for chunk in re.split(rb"\n-{79}\n", data) if chunk.strip()
+    ]
+
+
 def wait_until(condition: Any, seconds: float, message: str) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -270,6 +291,17 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
         request_path = sent.headers["Location"]
         assert re.fullmatch(r"/requests/[0-9a-f-]{36}/", request_path)
         request_uuid = request_path.split("/")[2]
+        # The acknowledgement, written by a worker, confirms the address: opened on
+        # server B in another browser, as from a phone.
+        confirmation = wait_until(
+            lambda: confirmation_link(tmp_path / "mail", request_uuid),
+            60,
+            "no acknowledgement with its confirmation link was written",
+        )
+        phone = Browser()
+        confirmed = phone.get(confirmation.replace(base_a, base_b))
+        assert confirmed.status == 302, confirmed.text
+        assert phone.get(f"{base_b}{request_path}").status == 200
 
         # A reviewer signs in on A; the session (in the database) holds on B, where they approve.
         desk = Browser()
@@ -319,8 +351,9 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
         assert downloaded.status == 200
         assert downloaded.headers["Content-Type"] == "application/pdf"
         assert downloaded.body == in_bucket
-        # Anyone else gets 404, on either server.
-        assert Browser().get(base_b + pdf_url).status == 404
+        # A stranger's browser is sent to sign in: nothing is served without it.
+        stranger = Browser().get(base_b + pdf_url)
+        assert stranger.status == 302 and stranger.headers["Location"].startswith("/account/login/")
 
         # Rate limits count in the shared Redis: 3 a minute across both servers.
         answers = [
