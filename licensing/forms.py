@@ -430,6 +430,15 @@ class EstimateForm(forms.Form):
 # --- Staff ---------------------------------------------------------------
 
 
+def _bootstrap(form: forms.Form) -> None:
+    """Bootstrap's classes on each widget: the queue prints its fields without crispy."""
+    for field in form.fields.values():
+        widget = field.widget
+        if not widget.is_hidden:
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = css
+
+
 class QueueFilterForm(forms.Form):
     """The queue's tab, search and filters, read from the query string (GET)."""
 
@@ -476,6 +485,7 @@ class QueueFilterForm(forms.Form):
             ("none", "Unassigned"),
             *reviewers,
         ]
+        _bootstrap(self)
 
     def effective_tab(self) -> str:
         """The tab asked for; else all requests for a search or a status, else the waiting."""
@@ -527,6 +537,7 @@ class BulkAssignForm(forms.Form):
         kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Nobody"), *reviewers]  # type: ignore[attr-defined]
+        _bootstrap(self)
 
     def clean_assignee(self) -> Any:
         chosen = self.cleaned_data["assignee"]
