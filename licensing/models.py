@@ -1342,8 +1342,29 @@ class Licence(models.Model):
 
         return render_licence_pdf(self)
 
-    def store_pdf(self) -> bytes:
-        """Render, sign, store and fingerprint the PDF (after commit, from a task)."""
+    def pdf_bytes(self) -> bytes:
+        """The stored PDF; rendered, signed and stored first if it is missing or altered.
+
+        The rendering happens under this row's lock, the row read again under
+        it: the worker's first delivery and a download, or two servers, asking
+        at the same moment render it once, and the second serves what the
+        first stored.
+        """
+        seen = (self.pdf.name, self.pdf_sha256)
+        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+        if stored is not None:
+            return stored
+        with transaction.atomic():
+            self._lock()
+            if (self.pdf.name, self.pdf_sha256) != seen:
+                # Stored by another process while this one waited for the lock.
+                stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+                if stored is not None:
+                    return stored
+            return self._store_pdf()
+
+    def _store_pdf(self) -> bytes:
+        """Render, sign, store and fingerprint the PDF (on this locked row)."""
         # Imported here as render_pdf's layout is: both modules read this one's models.
         from licensing.odrl import licence_policy_json
         from licensing.signing import finish_licence_pdf
@@ -1359,11 +1380,6 @@ class Licence(models.Model):
         self.signing_certificate_sha256 = finished.certificate_sha256
         self.save(update_fields=["pdf", "pdf_sha256", "signing_certificate_sha256"])
         return data
-
-    def pdf_bytes(self) -> bytes:
-        """The stored PDF; rendered and stored again if the file is missing or altered."""
-        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
-        return stored if stored is not None else self.store_pdf()
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""

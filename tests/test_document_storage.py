@@ -110,12 +110,14 @@ def test_a_document_deleted_from_the_bucket_is_rendered_again_and_stored(
     with caplog.at_level(logging.WARNING, logger="portal.documents"):
         response = download(owner, licence)
     assert response.status_code == 200
-    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
     assert f"Stored document {licence.number} (licences/{licence.number}.pdf) is missing" in (
         caplog.text
     )
     licence.refresh_from_db()
-    assert s3_documents.read(str(licence.pdf.name)) == response.content
+    # Rendered again (a new random PDF /ID, so a new fingerprint), under the same key.
+    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
+    assert s3_documents.keys() == [key]
+    assert s3_documents.read(key) == response.content
 
 
 def test_an_altered_document_is_never_served(
@@ -127,12 +129,14 @@ def test_an_altered_document_is_never_served(
     with caplog.at_level(logging.ERROR, logger="portal.documents"):
         response = download(owner, licence)
     assert response.status_code == 200
-    assert b"forged" not in response.content
-    assert hashlib.sha256(response.content).hexdigest() == original_sha
+    assert response.content.startswith(b"%PDF") and b"forged" not in response.content
     assert "does not match its SHA-256" in caplog.text
     licence.refresh_from_db()
-    assert licence.pdf_sha256 == original_sha
-    assert s3_documents.read(str(licence.pdf.name)) == response.content
+    # Rendered again in the forgery's place: a new random PDF /ID, so a new fingerprint.
+    assert licence.pdf_sha256 != original_sha
+    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
+    assert s3_documents.keys() == [key]
+    assert s3_documents.read(key) == response.content
 
 
 def test_the_bucket_out_of_reach_gives_a_503_page_and_nothing_is_lost(
