@@ -581,12 +581,19 @@ class RepublicationRequest(models.Model):
         Its invoice, when it has one, is locked first: a payment locks the
         invoice and then (licensing it) the request, and taking the two in the
         same order means a payment and a withdrawal wait for each other instead
-        of deadlocking. (An instance read before its approval knows no invoice
-        yet; nothing can pay an invoice its requester has not yet been sent.)
-        Only the rows are locked (`of`): the article is read along.
+        of deadlocking. An instance read before its approval knows no invoice,
+        though one may have been issued since: then the row says which, read
+        afresh before any lock. (Once set, a request's invoice never changes:
+        only approve() sets it, from SUBMITTED.) Only the rows are locked
+        (`of`): the article is read along.
         """
-        if self.invoice_id is not None:
-            list(Invoice.objects.select_for_update().filter(pk=self.invoice_id).values("pk"))
+        invoice_id = self.invoice_id
+        if invoice_id is None:
+            invoice_id = (
+                type(self).objects.filter(pk=self.pk).values_list("invoice_id", flat=True).get()
+            )
+        if invoice_id is not None:
+            list(Invoice.objects.select_for_update().filter(pk=invoice_id).values("pk"))
         self.refresh_from_db(
             from_queryset=RepublicationRequest.objects.select_for_update(
                 of=("self",)
