@@ -776,12 +776,19 @@ class RepublicationRequest(models.Model):
         Its invoice, when it has one, is locked first: a payment locks the
         invoice and then (licensing it) the request, and taking the two in the
         same order means a payment and a withdrawal wait for each other instead
-        of deadlocking. (An instance read before its approval knows no invoice
-        yet; nothing can pay an invoice its requester has not yet been sent.)
-        Only the rows are locked (`of`): the article is read along.
+        of deadlocking. An instance read before its approval knows no invoice,
+        though one may have been issued since: then the row says which, read
+        afresh before any lock. (Once set, a request's invoice never changes:
+        only approve() sets it, from SUBMITTED.) Only the rows are locked
+        (`of`): the article is read along.
         """
-        if self.invoice_id is not None:
-            list(Invoice.objects.select_for_update().filter(pk=self.invoice_id).values("pk"))
+        invoice_id = self.invoice_id
+        if invoice_id is None:
+            invoice_id = (
+                type(self).objects.filter(pk=self.pk).values_list("invoice_id", flat=True).get()
+            )
+        if invoice_id is not None:
+            list(Invoice.objects.select_for_update().filter(pk=invoice_id).values("pk"))
         self.refresh_from_db(
             from_queryset=RepublicationRequest.objects.select_for_update(
                 of=("self",)
@@ -1570,8 +1577,29 @@ class Licence(models.Model):
 
         return render_licence_pdf(self)
 
-    def store_pdf(self) -> bytes:
-        """Render, sign, store and fingerprint the PDF (after commit, from a task)."""
+    def pdf_bytes(self) -> bytes:
+        """The stored PDF; rendered, signed and stored first if it is missing or altered.
+
+        The rendering happens under this row's lock, the row read again under
+        it: the worker's first delivery and a download, or two servers, asking
+        at the same moment render it once, and the second serves what the
+        first stored.
+        """
+        seen = (self.pdf.name, self.pdf_sha256)
+        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+        if stored is not None:
+            return stored
+        with transaction.atomic():
+            self._lock()
+            if (self.pdf.name, self.pdf_sha256) != seen:
+                # Stored by another process while this one waited for the lock.
+                stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+                if stored is not None:
+                    return stored
+            return self._store_pdf()
+
+    def _store_pdf(self) -> bytes:
+        """Render, sign, store and fingerprint the PDF (on this locked row)."""
         # Imported here as render_pdf's layout is: both modules read this one's models.
         from licensing.odrl import licence_policy_json
         from licensing.signing import finish_licence_pdf
@@ -1587,11 +1615,6 @@ class Licence(models.Model):
         self.signing_certificate_sha256 = finished.certificate_sha256
         self.save(update_fields=["pdf", "pdf_sha256", "signing_certificate_sha256"])
         return data
-
-    def pdf_bytes(self) -> bytes:
-        """The stored PDF; rendered and stored again if the file is missing or altered."""
-        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
-        return stored if stored is not None else self.store_pdf()
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""

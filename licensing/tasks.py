@@ -164,10 +164,11 @@ def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
         return "not sent: the licence has been revoked"
 
     def store_and_send() -> None:
-        # A retry sends the PDF the first attempt stored. A document store that
-        # does not answer raises DocumentStorageUnavailable, a ConnectionError:
-        # retried later like a mail outage, the licence row untouched.
-        pdf = licence.store_pdf() if attempt == 1 else licence.pdf_bytes()
+        # Rendered and stored unless a download (or an earlier attempt) already
+        # did; a retry sends the PDF stored before. A document store that does not
+        # answer raises DocumentStorageUnavailable, a ConnectionError: retried
+        # later like a mail outage, the licence row untouched.
+        pdf = licence.pdf_bytes()
         emails.send_licence_issued(licence, pdf=pdf)
 
     return send_or_retry(

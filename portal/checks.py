@@ -5,9 +5,11 @@ starts (deploy/gunicorn.conf.py) and the worker unit before the worker: a
 server on such settings refuses to start and says why.
 """
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
@@ -64,9 +66,10 @@ def check_document_bucket(
     storage = storages["documents"]
     if not isinstance(storage, S3Storage):
         return []
+    client = storage.bucket.meta.client
     try:
         # head_bucket: the bucket exists and these keys may use it; reads no object.
-        storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
+        client.head_bucket(Bucket=storage.bucket_name)
     except STORE_ERRORS as error:
         return [
             checks.Error(
@@ -78,4 +81,31 @@ def check_document_bucket(
                 id="portal.E003",
             )
         ]
-    return []
+    # A key that cannot exist must answer 404. Without s3:ListBucket, S3 answers
+    # 403 for a missing key instead, and a document deleted from the bucket would
+    # read as "store unavailable" for ever instead of being rendered again.
+    missing = f"{storage.location.strip('/')}/portal-check-{secrets.token_hex(8)}".lstrip("/")
+    try:
+        client.head_object(Bucket=storage.bucket_name, Key=missing)
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            return []
+        answer = f"HTTP {status}" if status else str(error)
+        problem = f"answered {answer}, not 404"
+    except STORE_ERRORS as error:
+        problem = f"gave no answer: {error}"
+    else:
+        problem = "found an object there"
+    return [
+        checks.Error(
+            f"The document bucket {storage.bucket_name!r}, asked for a key that does not "
+            f"exist ({missing}), {problem}: a document missing from the bucket could not be "
+            "told apart from the bucket being unavailable, and would never be rendered again.",
+            hint=(
+                "Grant these keys s3:ListBucket on the bucket, and s3:GetObject, s3:PutObject "
+                "and s3:DeleteObject on its objects (docs/deploy.md, bucket policy)."
+            ),
+            id="portal.E004",
+        )
+    ]

@@ -66,15 +66,21 @@ def read_document(file: FieldFile, sha256: str, *, label: str) -> bytes | None:
 def save_document(file: FieldFile, name: str, data: bytes) -> str:
     """Store `data` as the field's file (replacing any earlier one); its SHA-256 in hex.
 
-    The caller saves the model row with the new name and hash.
+    The documents storage overwrites a file of the same name (S3's
+    file_overwrite, FileSystemStorage's allow_overwrite: settings.STORAGES), so
+    the new file takes the old one's place with no moment without it, and no
+    second file under a suffixed name. An earlier file under another name is
+    deleted once the new one is stored. The caller saves the model row with the
+    new name and hash.
     """
     storage = document_storage()
+    earlier = file.name
     try:
-        if file.name:
-            storage.delete(file.name)
         file.name = storage.save(
             file.field.generate_filename(file.instance, name), ContentFile(data)
         )
+        if earlier and earlier != file.name:
+            storage.delete(earlier)
     except STORE_ERRORS as error:
         raise DocumentStorageUnavailable(f"Document store unavailable: {error}") from error
     return hashlib.sha256(data).hexdigest()

@@ -231,8 +231,13 @@ DOCUMENT_STORAGE_TIMEOUT_SECONDS = env.float("DOCUMENT_STORAGE_TIMEOUT_SECONDS",
 
 def _document_storage() -> dict[str, object]:
     if DOCUMENT_STORAGE == "local":
-        # No OPTIONS: the location follows MEDIA_ROOT (tests point it at a temporary folder).
-        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        # No location: it follows MEDIA_ROOT (tests point it at a temporary folder).
+        # A document rendered again replaces its file, under the same name
+        # (portal.documents.save_document), as S3Storage's file_overwrite does.
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"allow_overwrite": True},
+        }
     if DOCUMENT_STORAGE != "s3":
         from django.core.exceptions import ImproperlyConfigured
 
@@ -254,6 +259,9 @@ def _document_storage() -> dict[str, object]:
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 60,
+            # A document rendered again replaces its object under the same key
+            # (django-storages' default, relied on by portal.documents.save_document).
+            "file_overwrite": True,
             # django-storages takes the addressing style ("path" or "virtual") from
             # this Config when one is given, so it is set here.
             "client_config": Config(

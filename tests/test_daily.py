@@ -1,5 +1,6 @@
 """manage.py daily: every daily job in one run, the feed import only when a feed is set."""
 
+import hashlib
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from licensing.models import Article, Licence, RepublicationRequest
+from portal.documents import document_storage
 from tests.factories import approved_request, make_request_in, pay_by_transfer
 
 RSS = Path(__file__).parent / "fixtures" / "feeds" / "rss2.xml"
@@ -53,7 +55,7 @@ def test_runs_every_job_and_imports_the_publisher_feed(
     assert "expire_licences: 1 licence expired." in output
     assert "remind_reviewers: 0 overdue requests; 0 reminders sent." in output
     assert "import_articles: " in output and " created" in output
-    assert "6 daily jobs done." in output
+    assert "7 daily jobs done." in output
     lapsed_quote.refresh_from_db()
     ended_licence.refresh_from_db()
     assert lapsed_quote.status == "expired"
@@ -67,7 +69,7 @@ def test_without_a_feed_the_import_is_skipped(settings, db) -> None:
     output = daily()
 
     assert "import_articles: skipped, PUBLISHER_FEED_URL is not set." in output
-    assert "5 daily jobs done." in output
+    assert "6 daily jobs done." in output
 
 
 def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote) -> None:
@@ -76,7 +78,7 @@ def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote
     settings.PUBLISHER_FEED_URL = str(broken)
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 of 6 daily jobs failed: import_articles"):
+    with pytest.raises(CommandError, match="1 of 7 daily jobs failed: import_articles"):
         call_command("daily", stdout=out, stderr=out)
 
     assert "expire_quotes: 1 quotes expired" in out.getvalue()
@@ -130,4 +132,44 @@ def test_a_paid_request_left_without_its_licence_is_licensed_and_the_desk_told(
     with django_capture_on_commit_callbacks(execute=True):
         output = daily()
     assert "license_paid_requests: 0 paid requests licensed." in output
+    assert mail.outbox == []
+
+
+def test_a_licence_never_stored_nor_sent_is_delivered_again(
+    article, reviewer, settings, tmp_path
+) -> None:
+    # A bucket out of reach for longer than deliver_licence's retries: the licence
+    # stands, its PDF was never stored, its email never sent. (Here the delivery
+    # queued on commit never ran: the test's transaction is never committed.)
+    settings.MEDIA_ROOT = tmp_path
+    lost, recent, revoked = (
+        make_request_in(article, "licensed", actor=reviewer, email=f"{name}@outlet.example")
+        for name in ("lost", "recent", "revoked")
+    )
+    revoked.revoke(actor=reviewer, reason="Takedown.")
+    now = timezone.now()
+    for req, issued_at in [
+        (lost, now - timedelta(hours=3)),
+        (recent, now - timedelta(minutes=30)),  # its retries may still be on their way
+        (revoked, now - timedelta(days=1)),
+    ]:
+        Licence.objects.filter(request=req).update(pdf="", pdf_sha256="", issued_at=issued_at)
+    mail.outbox.clear()
+
+    output = daily()
+
+    assert "deliver_licences: 1 licence delivery queued again." in output
+    licence = Licence.objects.get(request=lost)
+    assert licence.pdf.name == f"licences/{licence.number}.pdf"
+    stored = document_storage().open(licence.pdf.name).read()
+    assert hashlib.sha256(stored).hexdigest() == licence.pdf_sha256
+    assert [(m.to, [a[0] for a in m.attachments]) for m in mail.outbox] == [
+        (["lost@outlet.example"], [f"{licence.number}.pdf"])
+    ]
+    assert mail.outbox[0].attachments[0][1] == stored
+    assert Licence.objects.get(request=recent).pdf_sha256 == ""
+    assert Licence.objects.get(request=revoked).pdf_sha256 == ""
+
+    mail.outbox.clear()
+    assert "deliver_licences: 0 licence deliveries queued again." in daily()
     assert mail.outbox == []

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -110,12 +111,14 @@ def test_a_document_deleted_from_the_bucket_is_rendered_again_and_stored(
     with caplog.at_level(logging.WARNING, logger="portal.documents"):
         response = download(owner, licence)
     assert response.status_code == 200
-    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
     assert f"Stored document {licence.number} (licences/{licence.number}.pdf) is missing" in (
         caplog.text
     )
     licence.refresh_from_db()
-    assert s3_documents.read(str(licence.pdf.name)) == response.content
+    # Rendered again (a new random PDF /ID, so a new fingerprint), under the same key.
+    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
+    assert s3_documents.keys() == [key]
+    assert s3_documents.read(key) == response.content
 
 
 def test_an_altered_document_is_never_served(
@@ -127,12 +130,14 @@ def test_an_altered_document_is_never_served(
     with caplog.at_level(logging.ERROR, logger="portal.documents"):
         response = download(owner, licence)
     assert response.status_code == 200
-    assert b"forged" not in response.content
-    assert hashlib.sha256(response.content).hexdigest() == original_sha
+    assert response.content.startswith(b"%PDF") and b"forged" not in response.content
     assert "does not match its SHA-256" in caplog.text
     licence.refresh_from_db()
-    assert licence.pdf_sha256 == original_sha
-    assert s3_documents.read(str(licence.pdf.name)) == response.content
+    # Rendered again in the forgery's place: a new random PDF /ID, so a new fingerprint.
+    assert licence.pdf_sha256 != original_sha
+    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
+    assert s3_documents.keys() == [key]
+    assert s3_documents.read(key) == response.content
 
 
 def test_the_bucket_out_of_reach_gives_a_503_page_and_nothing_is_lost(
@@ -235,6 +240,43 @@ def test_checks_refuse_a_bucket_that_does_not_exist(settings, s3_documents) -> N
         },
     }
     assert portal_errors() == ["portal.E003"]
+
+
+def test_checks_ask_the_bucket_for_a_missing_key_and_get_a_404(s3_documents) -> None:
+    # moto answers these keys as S3 answers keys granted s3:ListBucket: 404.
+    assert portal_errors() == []
+    assert s3_documents.keys() == []  # the check reads, never writes
+
+
+def test_checks_refuse_a_bucket_that_answers_403_for_a_missing_key(
+    settings, s3_documents, httpserver
+) -> None:
+    # Keys without s3:ListBucket: S3 answers 403, not 404, for a key that is not
+    # there. An S3 API stand-in on 127.0.0.1 answers as S3 then does.
+    bucket = s3_documents.bucket
+    httpserver.expect_request(f"/{bucket}", method="HEAD").respond_with_data("", status=200)
+    httpserver.expect_request(
+        re.compile(f"^/{bucket}/portal-check-[0-9a-f]{{16}}$"), method="HEAD"
+    ).respond_with_data("", status=403)
+    options = settings.STORAGES["documents"]["OPTIONS"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            **settings.STORAGES["documents"],
+            "OPTIONS": {**options, "endpoint_url": httpserver.url_for("")},
+        },
+    }
+    errors = run_checks(tags=["portal"], include_deployment_checks=True)
+    assert [e.id for e in errors] == ["portal.E004"]
+    assert f"The document bucket '{bucket}', asked for a key that does not exist" in errors[0].msg
+    assert "answered HTTP 403, not 404" in errors[0].msg
+    assert "s3:ListBucket" in (errors[0].hint or "")
+
+
+def test_deploy_docs_name_the_permissions_the_bucket_needs() -> None:
+    text = (ROOT / "docs/deploy.md").read_text()
+    for action in ("s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert action in text
 
 
 def test_the_environment_configures_the_bucket(tmp_path: Path) -> None:

@@ -1,18 +1,22 @@
 """Stored PDFs (licences; invoices are rendered on request) are reachable only through views
 that check who asks: no /media/ URL in the portal, no media location in the nginx example."""
 
+import contextlib
 import hashlib
 import re
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection, connections
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.views.static import serve
 
 from licensing.models import Article, Licence
+from portal.documents import document_storage
 from tests.factories import approved_request, pay_by_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,11 +110,90 @@ def test_a_local_file_altered_or_removed_is_rendered_again_never_served(
     stored.write_bytes(b"%PDF-1.7 tampered")
     response = owner.get(url)
     assert response.status_code == 200
-    assert response.content == original
+    # Rendered again: the same licence (only the PDF's random /ID differs), stored
+    # in place of the altered file, under the same name, with its new fingerprint.
+    assert response.content.startswith(b"%PDF") and b"tampered" not in response.content
+    assert len(response.content) == len(original)
     assert "does not match its SHA-256" in caplog.text
     licence.refresh_from_db()
-    stored = Path(settings.MEDIA_ROOT) / str(licence.pdf.name)
-    assert stored.read_bytes() == original
+    assert licence.pdf.name == f"licences/{licence.number}.pdf"
+    assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
+    assert stored.read_bytes() == response.content
     stored.unlink()
-    assert owner.get(url).content == original
+    again = owner.get(url).content
     assert "is missing: rendering it again" in caplog.text
+    licence.refresh_from_db()
+    assert stored.read_bytes() == again
+    assert hashlib.sha256(again).hexdigest() == licence.pdf_sha256
+    assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
+
+
+def stored_names(request: pytest.FixtureRequest, storage: str) -> list[str]:
+    """Every stored document's name, on this disk or in the test's bucket."""
+    if storage == "s3":
+        return sorted(request.getfixturevalue("s3_documents").keys())
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite serialises writes"
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("storage", ["local", "s3"])
+@pytest.mark.parametrize("before", ["never stored", "deleted"])
+def test_two_renders_at_once_store_one_document(
+    request: pytest.FixtureRequest, settings, tmp_path, article: Article, reviewer: User,
+    monkeypatch, storage: str, before: str,
+) -> None:  # fmt: skip
+    # The worker's first delivery and a download, or two servers, at the same moment.
+    settings.MEDIA_ROOT = tmp_path
+    if storage == "s3":
+        request.getfixturevalue("s3_documents")
+    req = approved_request(article, actor=reviewer, fee_minor=15000, country="GB", vat_number="")
+    pay_by_transfer(req)
+    licence = Licence.objects.get(request=req)
+    document_storage().delete(licence.pdf.name)
+    if before == "never stored":
+        Licence.objects.filter(pk=licence.pk).update(pdf="", pdf_sha256="")
+    assert stored_names(request, storage) == []
+
+    # Each render waits for the other (a while, not for ever): two that overlap meet here.
+    barrier = threading.Barrier(2)
+    renders: list[str] = []
+    render = Licence.render_pdf
+
+    def render_when_both_are_rendering(self: Licence) -> bytes:
+        renders.append(self.number)
+        # Alone, the barrier breaks: the other is waiting for the lock, as it should.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=3)
+        return render(self)
+
+    monkeypatch.setattr(Licence, "render_pdf", render_when_both_are_rendering)
+    served: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def download() -> None:
+        try:
+            served.append(Licence.objects.get(pk=licence.pk).pdf_bytes())
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=download) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert len(renders) == 1, renders
+    licence.refresh_from_db()
+    key = f"licences/{licence.number}.pdf"
+    assert licence.pdf.name == key
+    assert stored_names(request, storage) == [key]  # no orphan beside it
+    assert served[0] == served[1]
+    assert hashlib.sha256(served[0]).hexdigest() == licence.pdf_sha256
+    assert licence.pdf_bytes() == served[0]

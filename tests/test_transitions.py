@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Invoice
@@ -282,6 +283,36 @@ def test_first_response_is_kept(reviewer, second_reviewer, submitted) -> None:
 
 
 # --- Concurrency (PostgreSQL) ------------------------------------------------
+
+
+def test_an_instance_read_before_approval_locks_the_invoice_before_the_request(
+    article, reviewer
+) -> None:
+    # A payment locks the invoice, then the request: so must a withdrawal through an
+    # instance read while the request had no invoice yet, or the two could deadlock.
+    req = make_request(article)
+    stale = RepublicationRequest.objects.get(pk=req.pk)
+    req.approve(actor=reviewer, fee_minor=5000, currency="GBP", validity_days=9)
+    assert stale.invoice_id is None and req.invoice_id is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        stale.withdraw()
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    invoice_lock = next(
+        (n for n, q in enumerate(sql) if q.startswith('SELECT "billing_invoice"."id" AS "pk"')),
+        None,
+    )
+    assert invoice_lock is not None, sql
+    request_lock = next(
+        n
+        for n, q in enumerate(sql)
+        if q.startswith('SELECT "licensing_republicationrequest"."id", ')
+    )
+    assert invoice_lock < request_lock, sql
+    assert f'"billing_invoice"."id" = {req.invoice_id}' in sql[invoice_lock]
+    stale.refresh_from_db()
+    assert stale.status == "withdrawn"
 
 
 @pytest.mark.skipif(

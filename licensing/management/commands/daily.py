@@ -1,9 +1,10 @@
 """manage.py daily: the once-a-day jobs in one run, for one cron line or systemd timer.
 
 Paid requests still awaiting their licence (first, so a paid quote is never
-expired or reminded), quote expiry and reminders, licence expiry, reviewer
-reminders, deleting requests never confirmed within 7 days, and the catalogue
-import from PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even
+expired or reminded), licences whose PDF was never stored (delivered again),
+quote expiry and reminders, licence expiry, reviewer reminders, deleting
+requests never confirmed within 7 days, and the catalogue import from
+PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even
 when an earlier one failed; the command fails if any did.
 """
 
@@ -21,14 +22,15 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Run the daily jobs: license_paid_requests, expire_quotes, expire_licences, "
-        "remind_reviewers, delete_unconfirmed and import_articles PUBLISHER_FEED_URL "
-        "(skipped when unset). Fails if any job failed."
+        "Run the daily jobs: license_paid_requests, deliver_licences, expire_quotes, "
+        "expire_licences, remind_reviewers, delete_unconfirmed and import_articles "
+        "PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs: list[tuple[str, list[str]]] = [
             ("license_paid_requests", []),
+            ("deliver_licences", []),
             ("expire_quotes", []),
             ("expire_licences", []),
             ("remind_reviewers", []),
