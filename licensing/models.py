@@ -1585,17 +1585,16 @@ class Licence(models.Model):
         at the same moment render it once, and the second serves what the
         first stored.
         """
-        seen = (self.pdf.name, self.pdf_sha256)
         stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
         if stored is not None:
             return stored
         with transaction.atomic():
             self._lock()
-            if (self.pdf.name, self.pdf_sha256) != seen:
-                # Stored by another process while this one waited for the lock.
-                stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
-                if stored is not None:
-                    return stored
+            # Read again under the lock: another process may have stored it while
+            # this one waited (the same name and, rendered alike, the same hash).
+            stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+            if stored is not None:
+                return stored
             return self._store_pdf()
 
     def _store_pdf(self) -> bytes:
