@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import Min
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from portal.models import WorkerHeartbeat
 
@@ -176,11 +176,13 @@ def queue_health() -> dict[str, Any]:
         return {"state": "immediate"}
     now = timezone.now()
     ready = DBTaskResult.objects.ready()
-    # A task queued without run_after holds the largest date: it waits since
-    # it was queued; a deferred one since its run_after.
+    # A task queued without run_after holds django-tasks-db's "never" date: it
+    # waits since it was queued; a deferred one since its run_after. Matched
+    # exactly, not by year: 9999-01-01 UTC is still 9998 west of UTC.
+    never = get_date_max()
     oldest = [
-        ready.filter(run_after__year=9999).aggregate(due=Min("enqueued_at"))["due"],
-        ready.exclude(run_after__year=9999).aggregate(due=Min("run_after"))["due"],
+        ready.filter(run_after=never).aggregate(due=Min("enqueued_at"))["due"],
+        ready.exclude(run_after=never).aggregate(due=Min("run_after"))["due"],
     ]
     due = min((value for value in oldest if value is not None), default=None)
     waiting = None if due is None else max(0, int((now - due).total_seconds()))
