@@ -189,6 +189,7 @@ def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + ATTEMPT_LEASE)
     if not claimed:
+        _come_back_after_lease(delivery_id, now=now)
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     outcome = (
@@ -231,6 +232,22 @@ def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
     if delivery.status == DeliveryStatus.PENDING:
         schedule_retry(delivery)
     return delivery
+
+
+def _come_back_after_lease(delivery_id: int, *, now: datetime) -> None:
+    """Queue the task again for when another attempt's lease ends.
+
+    A worker that died mid-POST leaves its attempt claimed for ATTEMPT_LEASE;
+    the task it was running is made ready again after only
+    TASK_WORKER_TIMEOUT_SECONDS, finds the delivery claimed, and without this
+    would end as if done while the delivery stayed pending. Coming back later
+    is safe: the claim (one conditional UPDATE) still sends it once.
+    """
+    delivery = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__gt=now
+    ).first()
+    if delivery is not None:
+        schedule_retry(delivery)
 
 
 def schedule_retry(delivery: WebhookDelivery) -> bool:
