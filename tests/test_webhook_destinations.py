@@ -15,10 +15,17 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from integrations import destinations
-from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from integrations.models import (
+    MAX_ATTEMPTS,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from integrations.webhooks import attempt_delivery
 
 # What the process asked of the network while `_watching` is on: ("connect",
@@ -227,6 +234,52 @@ def test_the_request_goes_to_the_address_that_was_checked(
     # One look-up, ours; the connection went to its answer, the name never looked up again.
     assert ("connect", "127.0.0.1") in network
     assert ("getaddrinfo", "cms.test") not in network
+
+
+def test_an_internationalised_name_is_sent_in_its_ascii_form(
+    httpserver: HTTPServer, db, dns, network
+) -> None:
+    httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
+    dns["xn--e1afmkfd.xn--p1ai"] = ["127.0.0.1"]  # пример.рф
+    hook = WebhookEndpoint(url=f"http://пример.рф:{httpserver.port}/hooks", secret="s")
+    hook.full_clean()  # the URL validator takes it
+    hook.save()
+    delivery = delivery_to(hook)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error
+    [(request, _)] = httpserver.log
+    assert request.headers["Host"] == f"xn--e1afmkfd.xn--p1ai:{httpserver.port}"
+    assert ("connect", "127.0.0.1") in network
+
+
+def test_a_name_that_has_no_ascii_form_is_refused_before_any_look_up(db, dns, network) -> None:
+    # A snowman is not allowed in a domain name (IDNA 2008).
+    with pytest.raises(destinations.RefusedDestination, match="not a valid domain name"):
+        destinations.check("https://☃.example/hooks")
+    assert network == []
+
+
+def test_whatever_breaks_an_attempt_the_delivery_fails_after_the_last(
+    db, monkeypatch, caplog
+) -> None:
+    """An error escaping the send after the claim would leave the attempt
+    counted but not recorded: retried for ever, never FAILED."""
+
+    def broken(url: str) -> destinations.Destination:
+        raise UnicodeEncodeError("latin-1", "пример", 0, 6, "ordinal not in range(256)")
+
+    monkeypatch.setattr(destinations, "check", broken)
+    delivery = delivery_to(endpoint("https://cms.test/hooks"))
+    for _ in range(MAX_ATTEMPTS + 2):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        attempt_delivery(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == MAX_ATTEMPTS
+    assert "latin-1" in delivery.last_error
 
 
 @pytest.fixture

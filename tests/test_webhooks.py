@@ -258,3 +258,18 @@ def test_a_rerun_of_a_finished_delivery_queues_nothing(endpoint, licensed, setti
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     assert attempt_delivery(delivery_id=delivery.pk) is None
     assert default_task_backend.results == []
+
+
+def test_a_publisher_name_in_arabic_does_not_break_the_user_agent(
+    httpserver: HTTPServer, endpoint, licensed, settings
+) -> None:
+    # Header values go out as Latin-1: "ناشر" as written could never be sent.
+    settings.PUBLISHER_NAME = "ناشر"
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    attempted = attempt_delivery(delivery_id=delivery.pk)
+    assert attempted is not None and attempted.status == DeliveryStatus.DELIVERED
+    user_agent = received(httpserver)[-1].headers["User-Agent"]
+    assert user_agent == "%D9%86%D8%A7%D8%B4%D8%B1 republishing portal"
