@@ -137,7 +137,9 @@ def _post(delivery: WebhookDelivery) -> Outcome:
         DELIVERY_HEADER: str(delivery.uuid),
         "Idempotency-Key": str(delivery.uuid),
     }
-    timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
+    # total: connecting and the wait for the answer share one budget, so a
+    # slow connect leaves less time to answer, not another TIMEOUT_SECONDS.
+    timeout = urllib3.Timeout(total=TIMEOUT_SECONDS, connect=TIMEOUT_SECONDS)
     pool: urllib3.HTTPConnectionPool
     if destination.scheme == "https":
         # Connected to the address, while TLS (SNI and the certificate check)
@@ -164,13 +166,18 @@ def _post(delivery: WebhookDelivery) -> Outcome:
             redirect=False,
             retries=False,
             assert_same_host=False,
+            # Only the status line and headers are read: a receiver dripping
+            # its body cannot hold the worker.
+            preload_content=False,
         )
     except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         # ValueError (UnicodeError among them): http.client refusing a header
         # or a URL it cannot encode, as permanent as a refused connection.
-        return Outcome(f"Could not reach {url}: {error}")
-    finally:
         pool.close()
+        return Outcome(f"Could not reach {url}: {error}")
+    # Closed unread, never returned to the pool half-read.
+    response.close()
+    pool.close()
     status = response.status
     if 200 <= status < 300:
         return Outcome()

@@ -9,6 +9,7 @@ were really made: a refused address is refused before any connection.
 """
 
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -331,3 +332,45 @@ def test_https_goes_to_the_checked_address_and_checks_the_certificate_for_the_na
     assert "other.test" in mismatched.last_error
     assert "hostname 'other.test' doesn't match 'cms.test'" in mismatched.last_error
     assert ("getaddrinfo", "cms.test") not in network
+
+
+@pytest.fixture
+def dripping_receiver() -> Iterator[int]:
+    """A receiver on 127.0.0.1 that answers 200 at once, then drips its body a byte a second."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(5)
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n")
+            for _ in range(120):
+                if stop.wait(1):
+                    return
+                try:
+                    connection.sendall(b".")
+                except OSError:
+                    return  # the sender hung up, as it should
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+def test_a_receiver_dripping_its_body_does_not_hold_the_worker(dripping_receiver: int, db) -> None:
+    delivery = delivery_to(endpoint(f"http://127.0.0.1:{dripping_receiver}/hooks"))
+    started = time.monotonic()
+    attempt_delivery(delivery_id=delivery.pk)
+    # Only the status counts: the body is never read, so the attempt ends at
+    # once instead of after two minutes of drip (a functional bound, not a benchmark).
+    assert time.monotonic() - started < 5
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error
