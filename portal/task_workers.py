@@ -68,10 +68,12 @@ def beat(*, worker_id: str, started_at: datetime) -> None:
 def requeue_abandoned_tasks(*, stopped_worker_ids: Collection[str] = ()) -> int:
     """Make READY again each RUNNING task whose worker is dead; returns how many.
 
-    A worker is dead when its heartbeat is older than TASK_WORKER_TIMEOUT_SECONDS,
-    or it is in `stopped_worker_ids` (a worker that lost the database mid-task
-    and knows it is no longer running it). A task whose MAX_CLAIMS workers all
-    died is failed instead, and logged as given up.
+    A worker is dead when its heartbeat is older than TASK_WORKER_TIMEOUT_SECONDS.
+    A task whose MAX_CLAIMS workers all died is failed instead, and logged as
+    given up. `stopped_worker_ids` are workers that lost the database mid-task
+    and know they no longer run it: their tasks are made READY with the claim
+    taken back, since an outage says nothing about the task itself (a task
+    outliving three outages must not be failed as "3 workers died").
     """
     now = timezone.now()
     requeued = 0
@@ -87,8 +89,19 @@ def requeue_abandoned_tasks(*, stopped_worker_ids: Collection[str] = ()) -> int:
         for row in running:
             worker_id = row.worker_ids[-1] if row.worker_ids else ""
             if worker_id in stopped_worker_ids:
-                how = "lost the database"
-            elif worker_id in seen:
+                DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                    status=TaskResultStatus.READY, started_at=None, worker_ids=row.worker_ids[:-1]
+                )
+                requeued += 1
+                logger.warning(
+                    "Task %s (%s) queued again: worker %s lost the database while running it "
+                    "(not counted as a death)",
+                    row.id,
+                    row.task_path,
+                    worker_id,
+                )
+                continue
+            if worker_id in seen:
                 if seen[worker_id] >= now - worker_timeout():
                     continue
                 how = f"stopped its heartbeat at {seen[worker_id].isoformat()}"
