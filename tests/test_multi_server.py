@@ -33,7 +33,9 @@ import redis
 from django.db import connection
 
 from tests.factories import request_form_data
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, TcpProxy, free_port
+from tests.fault_proxy import FaultProxy
+from tests.ports import free_port
+from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this test's own Redis db
@@ -193,7 +195,7 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
     started = time.monotonic()
     bucket = s3_server.new_bucket()
     s3 = s3_server.client()
-    proxy = TcpProxy(s3_server.port)
+    proxy = FaultProxy(s3_server.port)
     port_a, port_b = free_port(), free_port()
     base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     controlled = ("DEBUG", "CACHE_URL", "REDIS_URL", "RATE_LIMITS", "TASKS_BACKEND", "EMAIL_URL")
@@ -356,5 +358,5 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
 
     finally:
         cluster.stop()
-        proxy.cut()
+        proxy.close()
     assert time.monotonic() - started < 120
