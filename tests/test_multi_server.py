@@ -13,6 +13,7 @@ page, and once it is back nothing is lost.
 
 import hashlib
 import os
+import quopri
 import re
 import secrets
 import subprocess
@@ -273,6 +274,20 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
         assert re.fullmatch(r"/requests/[0-9a-f-]{36}/", request_path)
         request_uuid = request_path.split("/")[2]
 
+        # The requester confirms their address through the emailed link (sent by a
+        # worker), opened on server B: until then the desk does not see the request.
+        def confirmation_link() -> str | None:
+            pattern = rf"{re.escape(base_a)}(/requests/{request_uuid}/\?link=\S+)"
+            for sent_mail in (tmp_path / "mail").glob("*"):
+                # The file as sent: quoted-printable, "=" written "=3D".
+                text = quopri.decodestring(sent_mail.read_bytes()).decode()
+                if found := re.search(pattern, text):
+                    return found.group(1)
+            return None
+
+        link = wait_until(confirmation_link, 30, f"no confirmation email\n{cluster.logs()}")
+        assert requester.get(base_b + link).status == 302
+
         # A reviewer signs in on A; the session (in the database) holds on B, where they approve.
         desk = Browser()
         assert desk.get(f"{base_a}/accounts/login/").status == 200
@@ -321,8 +336,10 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
         assert downloaded.status == 200
         assert downloaded.headers["Content-Type"] == "application/pdf"
         assert downloaded.body == in_bucket
-        # Anyone else gets 404, on either server.
-        assert Browser().get(base_b + pdf_url).status == 404
+        # A signed-out visitor is sent to sign in, never given the file.
+        stranger = Browser().get(base_b + pdf_url)
+        assert stranger.status == 302
+        assert stranger.headers["Location"] == f"/account/login/?next={pdf_url}"
 
         # Rate limits count in the shared Redis: 3 a minute across both servers.
         answers = [
