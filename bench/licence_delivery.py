@@ -92,7 +92,7 @@ def main() -> None:
     from django.test import Client
 
     from tests.factories import approved_request, make_article
-    from tests.smtp_sink import free_port
+    from tests.ports import free_port
     from tests.stripe_stub import completed_session, event_payload, sign
 
     article = make_article(title="Licence delivery article", slug="licence-delivery-article")

@@ -8,7 +8,6 @@ database the PostgreSQL step filled.
 
 import os
 import secrets
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,18 +17,13 @@ from pathlib import Path
 import django
 
 from bench.figures import CONCURRENCY, emit, load, ratio
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = CONCURRENCY
 ROUNDS = 5
 REQUESTS = 800
 SECONDS = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def production_env(port: int, static_root: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -29,7 +30,7 @@ class RefusedDestination(Exception):
 
 @dataclass(frozen=True)
 class Destination:
-    """A checked URL: the host as written (for Host and TLS) and the address to connect to."""
+    """A checked URL: the host's ASCII name (for Host and TLS) and the address to connect to."""
 
     scheme: str
     host: str
@@ -46,6 +47,20 @@ def resolve(host: str, port: int) -> list[str]:
     """
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def ascii_name(host: str) -> str:
+    """`host` as DNS, the Host header and TLS know it: an internationalised name in its xn-- form.
+
+    URLValidator accepts пример.рф; sent as written, it could neither be
+    looked up reliably nor go in a Host header (http.client refuses it).
+    """
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError as error:  # idna.IDNAError is one
+        raise RefusedDestination(f"{host} is not a valid domain name: {error}") from error
 
 
 def refusal(address: Address) -> str | None:
@@ -82,6 +97,7 @@ def check(url: str) -> Destination:
         named = False
     except ValueError:
         named = True
+        host = ascii_name(host)
         try:
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host, port)]
         except (OSError, UnicodeError) as error:

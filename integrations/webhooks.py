@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 from django.conf import settings
@@ -33,6 +34,8 @@ TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Portal-Signature"
 EVENT_HEADER = "X-Portal-Event"
 DELIVERY_HEADER = "X-Portal-Delivery"
+# What a publisher's name keeps as written in the User-Agent.
+USER_AGENT_SAFE = " !#$&'()*+,-./:;=?@[]_~"
 
 
 def sign(*, secret: str, body: str, timestamp: int) -> str:
@@ -124,7 +127,9 @@ def _post(delivery: WebhookDelivery) -> Outcome:
         # The name as written, though the connection goes to the checked address.
         "Host": host if destination.port == default_port else f"{host}:{destination.port}",
         "Content-Type": "application/json",
-        "User-Agent": f"{settings.PUBLISHER_NAME} republishing portal",
+        # Header values are Latin-1 on the wire: a name in another script is
+        # percent-encoded (UTF-8), as in a URL, rather than breaking every send.
+        "User-Agent": f"{quote(settings.PUBLISHER_NAME, safe=USER_AGENT_SAFE)} republishing portal",
         SIGNATURE_HEADER: sign(
             secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())
         ),
@@ -132,7 +137,9 @@ def _post(delivery: WebhookDelivery) -> Outcome:
         DELIVERY_HEADER: str(delivery.uuid),
         "Idempotency-Key": str(delivery.uuid),
     }
-    timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
+    # total: connecting and the wait for the answer share one budget, so a
+    # slow connect leaves less time to answer, not another TIMEOUT_SECONDS.
+    timeout = urllib3.Timeout(total=TIMEOUT_SECONDS, connect=TIMEOUT_SECONDS)
     pool: urllib3.HTTPConnectionPool
     if destination.scheme == "https":
         # Connected to the address, while TLS (SNI and the certificate check)
@@ -159,11 +166,18 @@ def _post(delivery: WebhookDelivery) -> Outcome:
             redirect=False,
             retries=False,
             assert_same_host=False,
+            # Only the status line and headers are read: a receiver dripping
+            # its body cannot hold the worker.
+            preload_content=False,
         )
-    except (urllib3.exceptions.HTTPError, OSError) as error:
-        return Outcome(f"Could not reach {url}: {error}")
-    finally:
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+        # ValueError (UnicodeError among them): http.client refusing a header
+        # or a URL it cannot encode, as permanent as a refused connection.
         pool.close()
+        return Outcome(f"Could not reach {url}: {error}")
+    # Closed unread, never returned to the pool half-read.
+    response.close()
+    pool.close()
     status = response.status
     if 200 <= status < 300:
         return Outcome()
@@ -178,6 +192,21 @@ def _post(delivery: WebhookDelivery) -> Outcome:
     return Outcome(f"HTTP {status} from {url}")
 
 
+def _attempt(delivery: WebhookDelivery) -> Outcome:
+    """How the claimed attempt went; never raises.
+
+    The attempt is already counted: an exception escaping here would leave
+    it unrecorded and the task retried, past MAX_ATTEMPTS, for ever.
+    """
+    if not delivery.endpoint.active:
+        return Outcome("Endpoint deactivated before the attempt.")
+    try:
+        return _post(delivery)
+    except Exception as error:
+        logger.exception("Webhook %s attempt broke", delivery.uuid)
+        return Outcome(f"Could not send to {delivery.endpoint.url}: {error}")
+
+
 def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
     """One attempt at a due delivery; on failure, the next attempt is scheduled or it gives up.
 
@@ -189,13 +218,10 @@ def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + ATTEMPT_LEASE)
     if not claimed:
+        _come_back_after_lease(delivery_id, now=now)
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    outcome = (
-        _post(delivery)
-        if delivery.endpoint.active
-        else Outcome("Endpoint deactivated before the attempt.")
-    )
+    outcome = _attempt(delivery)
     error = outcome.error
     if outcome.gone:
         # 410: the receiver says this URL will never take deliveries again.
@@ -231,6 +257,22 @@ def attempt_delivery(*, delivery_id: int) -> WebhookDelivery | None:
     if delivery.status == DeliveryStatus.PENDING:
         schedule_retry(delivery)
     return delivery
+
+
+def _come_back_after_lease(delivery_id: int, *, now: datetime) -> None:
+    """Queue the task again for when another attempt's lease ends.
+
+    A worker that died mid-POST leaves its attempt claimed for ATTEMPT_LEASE;
+    the task it was running is made ready again after only
+    TASK_WORKER_TIMEOUT_SECONDS, finds the delivery claimed, and without this
+    would end as if done while the delivery stayed pending. Coming back later
+    is safe: the claim (one conditional UPDATE) still sends it once.
+    """
+    delivery = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__gt=now
+    ).first()
+    if delivery is not None:
+        schedule_retry(delivery)
 
 
 def schedule_retry(delivery: WebhookDelivery) -> bool:

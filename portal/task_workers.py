@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import Min
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from portal.models import WorkerHeartbeat
 
@@ -68,10 +68,12 @@ def beat(*, worker_id: str, started_at: datetime) -> None:
 def requeue_abandoned_tasks(*, stopped_worker_ids: Collection[str] = ()) -> int:
     """Make READY again each RUNNING task whose worker is dead; returns how many.
 
-    A worker is dead when its heartbeat is older than TASK_WORKER_TIMEOUT_SECONDS,
-    or it is in `stopped_worker_ids` (a worker that lost the database mid-task
-    and knows it is no longer running it). A task whose MAX_CLAIMS workers all
-    died is failed instead, and logged as given up.
+    A worker is dead when its heartbeat is older than TASK_WORKER_TIMEOUT_SECONDS.
+    A task whose MAX_CLAIMS workers all died is failed instead, and logged as
+    given up. `stopped_worker_ids` are workers that lost the database mid-task
+    and know they no longer run it: their tasks are made READY with the claim
+    taken back, since an outage says nothing about the task itself (a task
+    outliving three outages must not be failed as "3 workers died").
     """
     now = timezone.now()
     requeued = 0
@@ -87,8 +89,19 @@ def requeue_abandoned_tasks(*, stopped_worker_ids: Collection[str] = ()) -> int:
         for row in running:
             worker_id = row.worker_ids[-1] if row.worker_ids else ""
             if worker_id in stopped_worker_ids:
-                how = "lost the database"
-            elif worker_id in seen:
+                DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                    status=TaskResultStatus.READY, started_at=None, worker_ids=row.worker_ids[:-1]
+                )
+                requeued += 1
+                logger.warning(
+                    "Task %s (%s) queued again: worker %s lost the database while running it "
+                    "(not counted as a death)",
+                    row.id,
+                    row.task_path,
+                    worker_id,
+                )
+                continue
+            if worker_id in seen:
                 if seen[worker_id] >= now - worker_timeout():
                     continue
                 how = f"stopped its heartbeat at {seen[worker_id].isoformat()}"
@@ -176,11 +189,13 @@ def queue_health() -> dict[str, Any]:
         return {"state": "immediate"}
     now = timezone.now()
     ready = DBTaskResult.objects.ready()
-    # A task queued without run_after holds the largest date: it waits since
-    # it was queued; a deferred one since its run_after.
+    # A task queued without run_after holds django-tasks-db's "never" date: it
+    # waits since it was queued; a deferred one since its run_after. Matched
+    # exactly, not by year: 9999-01-01 UTC is still 9998 west of UTC.
+    never = get_date_max()
     oldest = [
-        ready.filter(run_after__year=9999).aggregate(due=Min("enqueued_at"))["due"],
-        ready.exclude(run_after__year=9999).aggregate(due=Min("run_after"))["due"],
+        ready.filter(run_after=never).aggregate(due=Min("enqueued_at"))["due"],
+        ready.exclude(run_after=never).aggregate(due=Min("run_after"))["due"],
     ]
     due = min((value for value in oldest if value is not None), default=None)
     waiting = None if due is None else max(0, int((now - due).total_seconds()))

@@ -1,5 +1,6 @@
 """Pages that belong to no single app: home, health check, error pages."""
 
+import logging
 import sys
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from licensing.models import Article
 from licensing.views.access import REVIEW_PERMISSION
 from portal.rate_limits import CACHE_OUTAGE
 from portal.task_workers import queue_health
+
+logger = logging.getLogger(__name__)
 
 # What a browser is told to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 60
@@ -89,6 +92,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         tasks = queue_health()
     except DatabaseError:
         tasks = {"state": "unknown"}
+    except Exception:
+        # The extras only inform: a fault computing them (the queue table
+        # gone, a bug) must not turn a healthy site into a 500.
+        logger.exception("Task queue health could not be computed")
+        tasks = {"state": "unknown"}
     return JsonResponse({"status": "ok", "database": "ok", "cache": _cache_state(), "tasks": tasks})
 
 
@@ -97,6 +105,9 @@ def _cache_state() -> str:
         cache.get("healthz")
     except CACHE_OUTAGE:
         return "unreachable"
+    except Exception:
+        logger.exception("Cache health could not be computed")
+        return "unknown"
     return "ok"
 
 

@@ -176,10 +176,11 @@ def s3_server(tmp_path_factory):
 @pytest.fixture
 def s3_documents(s3_server, settings):
     """Stored documents in a fresh private bucket of `s3_server`, reached through a
-    TCP proxy the test may cut (`.proxy.cut()`) and restore; returns the bucket."""
-    from tests.s3_server import TcpProxy, storage_setting
+    TCP proxy the test may cut (`.proxy.cut()`) and restore (tests/fault_proxy.py)."""
+    from tests.fault_proxy import FaultProxy
+    from tests.s3_server import storage_setting
 
-    proxy = TcpProxy(s3_server.port)
+    proxy = FaultProxy(s3_server.port)
     bucket = s3_server.new_bucket()
     settings.DOCUMENT_STORAGE = "s3"
     settings.STORAGES = {
@@ -187,7 +188,7 @@ def s3_documents(s3_server, settings):
         "documents": storage_setting(f"http://127.0.0.1:{proxy.port}", bucket),
     }
     yield S3Documents(bucket=bucket, client=s3_server.client(), proxy=proxy)
-    proxy.cut()
+    proxy.close()
 
 
 @dataclass

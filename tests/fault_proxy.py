@@ -1,8 +1,9 @@
 """A TCP proxy on 127.0.0.1 that a test can cut, hang and restore: real network faults.
 
 Put it in front of PostgreSQL, Redis or an SMTP server and point the portal at
-`proxy.port`. `cut()` drops every connection and refuses new ones (a server
-that stopped), `hang()` keeps connections open but passes nothing on (a server
+`proxy.port`. `cut()` drops every connection and closes each new one at once
+(a server that stopped; the port stays held, so nothing else can take it
+before `restore()`), `hang()` keeps connections open but passes nothing on (a server
 that stopped answering), `restore()` forwards again; connections left from a
 cut or a hang are closed, as a restarted server closes them.
 """

@@ -1,17 +1,15 @@
 """A real S3 API server for the tests: moto's standalone server, run as a process on
-127.0.0.1, and a TCP proxy in front of it that a test can cut and restore.
+127.0.0.1. tests/conftest.py puts tests/fault_proxy.py in front of it for a test
+to cut and restore.
 
 The portal talks to it through django-storages and boto3 as it would to any
 bucket: nothing in boto3 is patched. Cutting the proxy makes the bucket
 unreachable (connections refused) while the server, and what it stores, stays.
 """
 
-import contextlib
 import secrets
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,15 +18,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tests.ports import free_port
+
 REGION = "eu-west-1"
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"  # moto accepts any key pair
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class S3Server:
@@ -104,71 +98,3 @@ def storage_setting(endpoint_url: str, bucket: str) -> dict[str, Any]:
             ),
         },
     }
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:port to a target port; cut() refuses and drops every
-    connection until restore() listens again on the same port."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self.restore()
-
-    def restore(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        listener.settimeout(0.2)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        with self._lock:
-            for sock in self._open:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self._open.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self._listener is listener:
-            try:
-                client, _address = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
-                client.close()
-                continue
-            client.settimeout(None)
-            upstream.settimeout(None)
-            with self._lock:
-                self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            with self._lock:
-                self._open.discard(source)
-                self._open.discard(sink)

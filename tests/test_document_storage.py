@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 
 from licensing.models import Article, Licence
 from tests.factories import approved_request, pay_by_transfer
-from tests.s3_server import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

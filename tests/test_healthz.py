@@ -81,3 +81,39 @@ def test_database_unreachable_gives_503(client: Client, db, monkeypatch) -> None
 
 def test_post_not_allowed(client: Client, db) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def test_queue_health_in_a_zone_west_of_utc(client: Client, db, settings) -> None:
+    # "Never" (a task queued without run_after) is 9999-01-01 UTC: still 9998
+    # in New York, where a filter on the year 9999 overflowed into a 500.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TIME_ZONE = "America/New_York"
+    queue_a_task()
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(seconds=5))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    tasks = response.json()["tasks"]
+    assert tasks["state"] == "stalled"
+    assert 5 <= tasks["oldest_ready_seconds"] < 30
+
+
+def test_a_failing_extra_is_reported_not_a_500(client: Client, db, monkeypatch) -> None:
+    from portal import views
+
+    class BrokenCache:
+        def get(self, key: str) -> None:
+            raise RuntimeError("a bug in the cache client")
+
+    def broken() -> dict:
+        raise RuntimeError("a bug in the queue check")
+
+    monkeypatch.setattr(views, "queue_health", broken)
+    monkeypatch.setattr(views, "cache", BrokenCache())
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "unknown",
+        "tasks": {"state": "unknown"},
+    }

@@ -34,7 +34,9 @@ import redis
 from django.db import connection
 
 from tests.factories import request_form_data
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, TcpProxy, free_port
+from tests.fault_proxy import FaultProxy
+from tests.ports import free_port
+from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this test's own Redis db
@@ -214,7 +216,7 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
     started = time.monotonic()
     bucket = s3_server.new_bucket()
     s3 = s3_server.client()
-    proxy = TcpProxy(s3_server.port)
+    proxy = FaultProxy(s3_server.port)
     port_a, port_b = free_port(), free_port()
     base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     controlled = ("DEBUG", "CACHE_URL", "REDIS_URL", "RATE_LIMITS", "TASKS_BACKEND", "EMAIL_URL")
@@ -351,9 +353,10 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
         assert downloaded.status == 200
         assert downloaded.headers["Content-Type"] == "application/pdf"
         assert downloaded.body == in_bucket
-        # A stranger's browser is sent to sign in: nothing is served without it.
+        # A signed-out visitor is sent to sign in, never given the file.
         stranger = Browser().get(base_b + pdf_url)
-        assert stranger.status == 302 and stranger.headers["Location"].startswith("/account/login/")
+        assert stranger.status == 302
+        assert stranger.headers["Location"] == f"/account/login/?next={pdf_url}"
 
         # Rate limits count in the shared Redis: 3 a minute across both servers.
         answers = [
@@ -389,5 +392,5 @@ def test_two_servers_and_two_workers_share_one_database_one_redis_and_one_bucket
 
     finally:
         cluster.stop()
-        proxy.cut()
+        proxy.close()
     assert time.monotonic() - started < 120

@@ -269,4 +269,33 @@ def test_a_worker_that_lost_the_database_gives_back_its_own_task(database_tasks)
 
     mine.refresh_from_db()
     assert mine.status == "READY"
-    assert mine.worker_ids == ["me"]  # the claim stays counted
+    # An outage is not a death: the claim it cut off is not counted.
+    assert mine.worker_ids == []
+
+
+@pytest.mark.django_db
+def test_database_outages_never_give_a_task_up(database_tasks, settings) -> None:
+    settings.TASK_WORKER_TIMEOUT_SECONDS = 60
+    heartbeat("dead", seen_ago=timedelta(minutes=5))
+    heartbeat("me", seen_ago=timedelta(seconds=1))
+    # One worker died running it; the next lost the database, more times than MAX_CLAIMS.
+    task = running_task(worker_ids=["dead", "me"], started_ago=timedelta(seconds=3))
+    for _ in range(MAX_CLAIMS + 1):
+        assert requeue_abandoned_tasks(stopped_worker_ids={"me"}) == 1
+        task.refresh_from_db()
+        assert task.status == "READY"
+        assert task.worker_ids == ["dead"]
+        task.claim("me")  # run again by the same worker, its connection lost again
+    assert requeue_abandoned_tasks(stopped_worker_ids={"me"}) == 1
+
+    # Only deaths count: two more workers dying gives it up.
+    task.refresh_from_db()
+    task.claim("dead-2")
+    heartbeat("dead-2", seen_ago=timedelta(minutes=5))
+    assert requeue_abandoned_tasks() == 1
+    task.refresh_from_db()
+    task.claim("dead-3")
+    heartbeat("dead-3", seen_ago=timedelta(minutes=5))
+    assert requeue_abandoned_tasks() == 0
+    task.refresh_from_db()
+    assert task.status == "FAILED"

@@ -9,16 +9,24 @@ were really made: a refused address is refused before any connection.
 """
 
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from integrations import destinations
-from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from integrations.models import (
+    MAX_ATTEMPTS,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from integrations.webhooks import attempt_delivery
 
 # What the process asked of the network while `_watching` is on: ("connect",
@@ -229,6 +237,52 @@ def test_the_request_goes_to_the_address_that_was_checked(
     assert ("getaddrinfo", "cms.test") not in network
 
 
+def test_an_internationalised_name_is_sent_in_its_ascii_form(
+    httpserver: HTTPServer, db, dns, network
+) -> None:
+    httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
+    dns["xn--e1afmkfd.xn--p1ai"] = ["127.0.0.1"]  # пример.рф
+    hook = WebhookEndpoint(url=f"http://пример.рф:{httpserver.port}/hooks", secret="s")
+    hook.full_clean()  # the URL validator takes it
+    hook.save()
+    delivery = delivery_to(hook)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error
+    [(request, _)] = httpserver.log
+    assert request.headers["Host"] == f"xn--e1afmkfd.xn--p1ai:{httpserver.port}"
+    assert ("connect", "127.0.0.1") in network
+
+
+def test_a_name_that_has_no_ascii_form_is_refused_before_any_look_up(db, dns, network) -> None:
+    # A snowman is not allowed in a domain name (IDNA 2008).
+    with pytest.raises(destinations.RefusedDestination, match="not a valid domain name"):
+        destinations.check("https://☃.example/hooks")
+    assert network == []
+
+
+def test_whatever_breaks_an_attempt_the_delivery_fails_after_the_last(
+    db, monkeypatch, caplog
+) -> None:
+    """An error escaping the send after the claim would leave the attempt
+    counted but not recorded: retried for ever, never FAILED."""
+
+    def broken(url: str) -> destinations.Destination:
+        raise UnicodeEncodeError("latin-1", "пример", 0, 6, "ordinal not in range(256)")
+
+    monkeypatch.setattr(destinations, "check", broken)
+    delivery = delivery_to(endpoint("https://cms.test/hooks"))
+    for _ in range(MAX_ATTEMPTS + 2):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        attempt_delivery(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == MAX_ATTEMPTS
+    assert "latin-1" in delivery.last_error
+
+
 @pytest.fixture
 def tls_receiver(tmp_path, monkeypatch) -> Iterator[HTTPServer]:
     """An https receiver on 127.0.0.1 with a certificate for cms.test, trusted by this process."""
@@ -278,3 +332,45 @@ def test_https_goes_to_the_checked_address_and_checks_the_certificate_for_the_na
     assert "other.test" in mismatched.last_error
     assert "hostname 'other.test' doesn't match 'cms.test'" in mismatched.last_error
     assert ("getaddrinfo", "cms.test") not in network
+
+
+@pytest.fixture
+def dripping_receiver() -> Iterator[int]:
+    """A receiver on 127.0.0.1 that answers 200 at once, then drips its body a byte a second."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(5)
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n")
+            for _ in range(120):
+                if stop.wait(1):
+                    return
+                try:
+                    connection.sendall(b".")
+                except OSError:
+                    return  # the sender hung up, as it should
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+def test_a_receiver_dripping_its_body_does_not_hold_the_worker(dripping_receiver: int, db) -> None:
+    delivery = delivery_to(endpoint(f"http://127.0.0.1:{dripping_receiver}/hooks"))
+    started = time.monotonic()
+    attempt_delivery(delivery_id=delivery.pk)
+    # Only the status counts: the body is never read, so the attempt ends at
+    # once instead of after two minutes of drip (a functional bound, not a benchmark).
+    assert time.monotonic() - started < 5
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error

@@ -222,3 +222,54 @@ def test_admin_edits_endpoints_and_lists_deliveries(superuser, client, httpserve
     assert response.status_code == 302, response.content.decode()[:2000]
     assert WebhookEndpoint.objects.get().events == ["licence.issued"]
     assert client.get("/admin/integrations/webhookdelivery/").status_code == 200
+
+
+def test_a_rerun_during_a_dead_workers_lease_is_queued_for_the_lease_end(
+    httpserver: HTTPServer, endpoint, licensed, settings
+) -> None:
+    """A worker died mid-POST: its task, run again by another worker before the
+    attempt's lease ends, cannot claim the delivery, so it comes back when the lease ends."""
+    delivery = WebhookDelivery.objects.get()
+    httpserver.clear()
+    httpserver.expect_request("/hooks/licences").respond_with_data("ok")
+    # What the dead worker left: the attempt claimed, its lease running.
+    lease_end = timezone.now() + timedelta(minutes=2)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=1, next_attempt_at=lease_end, delivered_at=None
+    )
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    assert attempt_delivery(delivery_id=delivery.pk) is None
+    (queued,) = default_task_backend.results
+    assert queued.task.name == "deliver_webhook"
+    assert queued.task.run_after == lease_end
+    assert queued.kwargs == {"delivery_id": delivery.pk}
+    assert received(httpserver) == []
+    with time_machine.travel(lease_end + timedelta(seconds=1), tick=False):
+        queued.task.call(**queued.kwargs)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.attempts == 2
+    assert len(received(httpserver)) == 1
+
+
+def test_a_rerun_of_a_finished_delivery_queues_nothing(endpoint, licensed, settings) -> None:
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    assert attempt_delivery(delivery_id=delivery.pk) is None
+    assert default_task_backend.results == []
+
+
+def test_a_publisher_name_in_arabic_does_not_break_the_user_agent(
+    httpserver: HTTPServer, endpoint, licensed, settings
+) -> None:
+    # Header values go out as Latin-1: "ناشر" as written could never be sent.
+    settings.PUBLISHER_NAME = "ناشر"
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    attempted = attempt_delivery(delivery_id=delivery.pk)
+    assert attempted is not None and attempted.status == DeliveryStatus.DELIVERED
+    user_agent = received(httpserver)[-1].headers["User-Agent"]
+    assert user_agent == "%D9%86%D8%A7%D8%B4%D8%B1 republishing portal"
