@@ -309,12 +309,13 @@ def article_row(i: int, now: datetime) -> tuple[Any, ...]:
         now,
         now,
         fold(title),
+        True,
     )
 
 
 ARTICLE_COLUMNS = (
     "id, title, slug, standfirst, author, published_at, canonical_url, section, language, "
-    "word_count, has_images, republishable, created_at, updated_at, search_text"
+    "word_count, has_images, republishable, created_at, updated_at, search_text, in_catalogue"
 )
 
 
@@ -469,6 +470,8 @@ class Desk:
                     "",
                     "",
                     "",
+                    closed_at if status == "revoked" else None,
+                    "",
                 )
             )
         self.history.append((n, "", "submitted", created, "Submitted by the requester."))
@@ -529,16 +532,18 @@ REQUEST_COLUMNS = (
     "territory, start_date, duration, extent, include_images, edits, notes, "
     "terms_accepted_at, ui_language, waiting_on, waiting_since, first_response_at, "
     "suggested_fee_minor, suggested_currency, fee_minor, currency, quote_valid_until, "
-    "decided_at, decline_reason, invoice_id, search_text, created_at, updated_at"
+    "decided_at, decline_reason, invoice_id, search_text, created_at, updated_at, "
+    "outlet_address, purchase_order"
 )
 INVOICE_COLUMNS = (
     "id, uuid, number, reference, description, status, currency, issued_on, due_on, seller, "
     "bank_details, buyer_name, buyer_contact, buyer_email, buyer_country, buyer_vat_number, "
-    "vat_treatment, vat_note, net_minor, vat_minor, total_minor, paid_at, voided_at, created_at"
+    "vat_treatment, vat_note, net_minor, vat_minor, total_minor, paid_at, voided_at, created_at, "
+    "buyer_address, buyer_language, purchase_order, einvoice_xml, einvoice_sha256"
 )
 CREDIT_NOTE_COLUMNS = (
     "id, uuid, number, invoice_id, kind, reason, issued_on, net_minor, vat_minor, "
-    "total_minor, provider_reference, created_at"
+    "total_minor, provider_reference, created_at, einvoice_xml, einvoice_sha256"
 )
 LICENCE_COLUMNS = (
     "id, uuid, number, request_id, status, publisher_name, licensee_name, licensee_contact, "
@@ -546,7 +551,7 @@ LICENCE_COLUMNS = (
     "article_url, article_language, media, language, territory, extent, include_images, "
     "edits_allowed, "
     "start_date, attribution, fee_minor, currency, invoice_number, issued_at, "
-    "revoke_reason, pdf, pdf_sha256"
+    "revoke_reason, pdf, pdf_sha256, revoked_at, signing_certificate_sha256"
 )
 HISTORY_COLUMNS = "request_id, from_status, to_status, created_at, note"
 
@@ -637,11 +642,25 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
             )
             known = {row[0] for row in cursor.fetchall()}
             new_outlets = _outlet_rows(desk.outlets - known, now)
-            _copy(cursor, "licensing_outlet", OUTLET_COLUMNS, new_outlets)
-            _copy(cursor, "billing_invoice", INVOICE_COLUMNS, _offset(desk.invoices, 0))
-            _copy(cursor, "licensing_republicationrequest", REQUEST_COLUMNS, _requests(desk))
+            _copy(cursor, "licensing_outlet", OUTLET_COLUMNS, _extended(new_outlets, BENCH_ADDRESS))
             _copy(
-                cursor, "billing_creditnote", CREDIT_NOTE_COLUMNS, _offset(desk.credit_notes, 0, 3)
+                cursor,
+                "billing_invoice",
+                INVOICE_COLUMNS,
+                # No e-invoice XML: the bench reads lists, never an invoice's PDF.
+                _extended(_offset(desk.invoices, 0), BENCH_ADDRESS, "en", "", "", ""),
+            )
+            _copy(
+                cursor,
+                "licensing_republicationrequest",
+                REQUEST_COLUMNS,
+                _extended(_requests(desk), BENCH_ADDRESS, ""),
+            )
+            _copy(
+                cursor,
+                "billing_creditnote",
+                CREDIT_NOTE_COLUMNS,
+                _extended(_offset(desk.credit_notes, 0, 3), "", ""),
             )
             _copy(cursor, "licensing_licence", LICENCE_COLUMNS, _offset(desk.licences, 0, 3))
             _copy(cursor, "licensing_statuschange", HISTORY_COLUMNS, _offset(desk.history, 0))
@@ -668,8 +687,16 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
 ID_BASE = 100_000_000
 OUTLET_COLUMNS = (
     "id, email, contact_name, name, website, outlet_type, country, audience_size, vat_number, "
-    "created_at, updated_at"
+    "created_at, updated_at, address"
 )
+# The postal address every bench outlet, request and invoice gives.
+BENCH_ADDRESS = "1 Bench Street\nLondon EC1A 1AA"
+
+
+def _extended(rows: Iterator[tuple[Any, ...]], *extra: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows with the same trailing values, for columns the bench leaves alike."""
+    for row in rows:
+        yield (*row, *extra)
 
 
 def _offset(rows: list[tuple[Any, ...]], *positions: int) -> Iterator[tuple[Any, ...]]:
