@@ -5,9 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from licensing.links import request_link
 from licensing.models import Licence, RepublicationRequest
@@ -163,3 +164,25 @@ def send_licence_revoked(licence: Licence) -> None:
 
 def send_licence_expired(licence: Licence) -> None:
     _to_requester(licence.request, "licence_expired", licence=licence)
+
+
+def send_request_edited(request: RepublicationRequest) -> None:
+    """The requester edited the request: tell the assigned reviewer, or the shared address."""
+    assignee_email = request.assignee.email if request.assignee else ""
+    edit = request.status_changes.filter(from_status=F("to_status")).last()
+    _send(
+        template="request_edited",
+        to=[assignee_email or settings.REVIEWERS_EMAIL],
+        context={"req": request, "edit": edit, "staff_url": _staff_url(request)},
+    )
+
+
+def send_licence_renewal_reminder(licence: Licence, *, days_before: int) -> None:
+    """The licence ends in `days_before` days: how to renew it, in the licensee's language."""
+    _to_requester(
+        licence.request,
+        "licence_renewal_reminder",
+        licence=licence,
+        days_left=(licence.end_date - timezone.localdate()).days if licence.end_date else 0,
+        days_before=days_before,
+    )

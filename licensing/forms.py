@@ -25,15 +25,20 @@ from licensing.models import (
     MAX_ADDRESS_LENGTH,
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
+    MAX_WORD_COUNT,
+    SCOPE_FIELDS,
     Article,
     DeskTab,
+    Duration,
     Extent,
     Language,
     Medium,
     OutletType,
     RepublicationRequest,
     RequestStatus,
+    Scope,
     Territory,
+    territory_words,
 )
 from portal.money import currency_choices
 
@@ -347,12 +352,20 @@ class RepublicationRequestForm(forms.ModelForm):
         lines = str(self.cleaned_data["outlet_address"]).splitlines()
         return "\n".join(line.strip() for line in lines if line.strip())
 
+    # The latest start date allowed, beyond MAX_START_DAYS_AHEAD (a renewal's own start).
+    latest_start: date | None = None
+    # A start date kept as it was may be in the past (an edit of an older request).
+    kept_start: date | None = None
+
     def clean_start_date(self) -> date:
         start: date = self.cleaned_data["start_date"]
         today = timezone.localdate()
+        if start == self.kept_start:
+            return start
         if start < today:
             raise forms.ValidationError(_("The start date cannot be in the past."))
-        if start > today + timedelta(days=MAX_START_DAYS_AHEAD):
+        latest = max(today + timedelta(days=MAX_START_DAYS_AHEAD), self.latest_start or today)
+        if start > latest:
             raise forms.ValidationError(_("The start date must be within the next two years."))
         return start
 
@@ -401,6 +414,50 @@ class RepublicationRequestForm(forms.ModelForm):
     def request_details(self) -> dict[str, Any]:
         """The cleaned values as RepublicationRequest.submit() takes them."""
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+def _replace_submit(form: RepublicationRequestForm, label: Any) -> None:
+    """The form's button says what sending does here (save the changes, ask to renew)."""
+    layout = form.helper.layout
+    for index, item in enumerate(layout.fields):
+        if isinstance(item, Submit):
+            layout.fields[index] = Submit("submit", label, css_class="btn-lg")
+
+
+class AmendRequestForm(RepublicationRequestForm):
+    """The request form again, prefilled, for its requester to change a request already sent.
+
+    The address stays: it is who the request belongs to.
+    """
+
+    def __init__(self, *args: Any, req: RepublicationRequest, **kwargs: Any) -> None:
+        # A form shown again as typed ("Update estimate") brings its own values.
+        initial = kwargs.pop("initial", None) or {
+            name: getattr(req, name) for name in self.Meta.fields
+        }
+        initial["email"] = req.email
+        super().__init__(*args, article=req.article, initial=initial, **kwargs)
+        self.fields["email"].disabled = True
+        self.kept_start = req.start_date
+        _replace_submit(self, _("Save changes"))
+
+    def request_details(self) -> dict[str, Any]:
+        details = super().request_details()
+        details.pop("email")
+        return details
+
+
+class RenewRequestForm(RepublicationRequestForm):
+    """The request form prefilled from a licensed request: the same article, outlet and
+    scope granted, starting the day after the licence ends (all editable but the address)."""
+
+    def __init__(self, *args: Any, req: RepublicationRequest, **kwargs: Any) -> None:
+        initial = kwargs.pop("initial", None) or req.renewal_details()
+        initial["email"] = req.email
+        super().__init__(*args, article=req.article, initial=initial, **kwargs)
+        self.fields["email"].disabled = True
+        self.latest_start = req.renewal_start()
+        _replace_submit(self, _("Send renewal request"))
 
 
 class EstimateForm(forms.Form):
@@ -557,10 +614,117 @@ class ApproveForm(forms.Form):
     validity_days = forms.IntegerField(
         label="Quote valid for (days)", min_value=1, max_value=365, initial=30
     )
+    # The scope granted (issue 16): prefilled with what was asked, never wider.
+    # A field left out of the post grants what was asked for it.
+    territory = forms.ChoiceField(label="Territory granted", choices=Territory.choices)
+    duration = forms.ChoiceField(label="Duration granted", choices=Duration.choices)
+    extent = forms.ChoiceField(label="Extent granted", choices=Extent.choices)
+    word_count = forms.IntegerField(
+        label="Words granted (excerpts only)",
+        min_value=1,
+        max_value=MAX_WORD_COUNT,
+        required=False,
+    )
+    include_images = forms.NullBooleanField(
+        label="Images granted",
+        widget=forms.RadioSelect(choices=[("true", "Yes"), ("false", "No")]),
+    )
+    edits = forms.CharField(
+        label="Edits or translation allowed",
+        required=False,
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_LONG_TEXT_LENGTH}),
+        help_text="As asked, shortened, or empty for none.",
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, req: RepublicationRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["currency"].choices = currency_choices()  # type: ignore[attr-defined]
+        self.req = req
+        for name in SCOPE_FIELDS:
+            # Optional: a post that leaves one out grants what was asked.
+            self.fields[name].required = False
+        if req is None:
+            return
+        asked = req.asked_scope
+        self.initial.update(
+            {
+                "territory": asked.territory,
+                "duration": asked.duration,
+                "extent": asked.extent,
+                "word_count": asked.word_count,
+                "include_images": "true" if asked.include_images else "false",
+                "edits": asked.edits,
+            }
+        )
+        # Offer only what is not wider than asked; a wider value posted anyway gets
+        # a field error that says why (Scope.wider_than), not "not a valid choice".
+        for name, choices in (
+            ("territory", Territory.choices),
+            ("duration", Duration.choices),
+            ("extent", Extent.choices),
+        ):
+            self.fields[name].widget.choices = [
+                (value, label)
+                for value, label in choices
+                if name not in _with(asked, name, value).wider_than(asked)
+            ]
+        self.fields["territory"].widget.choices = [
+            (value, territory_words(value, req.country) if value == "country" else label)
+            for value, label in self.fields["territory"].widget.choices
+        ]
+        if not asked.include_images:
+            self.fields["include_images"].widget.choices = [("false", "No")]
+
+    def granted_scope(self) -> Scope | None:
+        """The scope to grant, from the valid form: each field left out as asked."""
+        if self.req is None:
+            return None
+        asked, data = self.req.asked_scope, self.cleaned_data
+        given = {name for name in SCOPE_FIELDS if name in self.data}
+
+        def pick(name: str) -> Any:
+            value = data.get(name)
+            if name not in given or (value in (None, "") and name not in {"edits", "word_count"}):
+                return getattr(asked, name)
+            return value
+
+        extent = pick("extent")
+        words = data.get("word_count") if "word_count" in given else asked.word_count
+        if extent == Extent.EXCERPT and words is None and asked.extent == Extent.EXCERPT:
+            words = asked.word_count
+        return Scope(
+            territory=pick("territory"),
+            duration=pick("duration"),
+            extent=extent,
+            word_count=words,
+            include_images=bool(pick("include_images")),
+            edits=str(pick("edits") or ""),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.req is None or any(name in self.errors for name in SCOPE_FIELDS):
+            return cleaned
+        scope = self.granted_scope()
+        assert scope is not None
+        for name, why in scope.wider_than(
+            self.req.asked_scope, article_words=self.req.article.word_count
+        ).items():
+            self.add_error(name, why)
+        return cleaned
+
+
+def _with(scope: Scope, name: str, value: Any) -> Scope:
+    """`scope` with one field changed (and an excerpt's length kept sensible)."""
+    from dataclasses import replace
+
+    changed = replace(scope, **{name: value})
+    if name == "extent" and value == Extent.FULL_TEXT:
+        changed = replace(changed, word_count=None)
+    if name == "extent" and value == Extent.EXCERPT and changed.word_count is None:
+        changed = replace(changed, word_count=1)
+    return changed
 
 
 class ApproveUncataloguedForm(ApproveForm):

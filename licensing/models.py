@@ -8,6 +8,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -20,10 +21,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.text import slugify
-from django.utils.translation import get_language_info, gettext
+from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -262,6 +263,124 @@ class Extent(models.TextChoices):
     EXCERPT = "excerpt", _("Excerpt")
 
 
+# --- Scope: what a request asks for and what the desk grants (issue 16) ---
+
+# The parts of a request's scope the desk may narrow when approving.
+SCOPE_FIELDS = ("territory", "duration", "extent", "word_count", "include_images", "edits")
+
+
+def _territory_breadth(territory: str) -> int:
+    """One country < one region < the world. Regions are not ranked against each other."""
+    if territory == Territory.WORLDWIDE:
+        return 2
+    return 0 if territory == Territory.SINGLE_COUNTRY else 1
+
+
+def _duration_months(duration: str) -> float:
+    months = Duration(duration).months
+    return float("inf") if months is None else float(months)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where, how long and how much of an article: asked by a request, granted by the desk."""
+
+    territory: str
+    duration: str
+    extent: str
+    word_count: int | None
+    include_images: bool
+    edits: str
+
+    def wider_than(self, asked: Scope, *, article_words: int | None = None) -> dict[str, str]:
+        """Why this scope grants more than `asked`, field by field (English: the desk's words).
+
+        Narrower means: one country within a region within the world (another
+        region is not narrower), a shorter or equal duration, an excerpt of a
+        full text, fewer words, no images when none were asked, no edits when
+        none were asked. The edits' text is the desk's to word.
+        """
+        errors: dict[str, str] = {}
+        if _territory_breadth(self.territory) > _territory_breadth(asked.territory) or (
+            _territory_breadth(self.territory) == 1 and self.territory != asked.territory
+        ):
+            errors["territory"] = (
+                f"Wider than asked ({Territory(asked.territory).label}): grant that territory, "
+                "the outlet's own country, or (for worldwide) any region."
+            )
+        if _duration_months(self.duration) > _duration_months(asked.duration):
+            errors["duration"] = (
+                f"Longer than asked ({Duration(asked.duration).label}): grant that or less."
+            )
+        if self.extent == Extent.FULL_TEXT and asked.extent == Extent.EXCERPT:
+            errors["extent"] = "Only an excerpt was asked for: the full text is wider."
+        if self.extent == Extent.EXCERPT:
+            limit = asked.word_count if asked.extent == Extent.EXCERPT else article_words
+            if self.word_count is None:
+                errors["word_count"] = "Say how many words the excerpt may have."
+            elif asked.extent == Extent.EXCERPT and limit is not None and self.word_count > limit:
+                errors["word_count"] = f"More words than asked ({limit}): grant {limit} or fewer."
+            elif asked.extent == Extent.FULL_TEXT and limit and self.word_count >= limit:
+                errors["word_count"] = (
+                    f"An excerpt must be shorter than the article ({limit} words)."
+                )
+        elif self.word_count is not None:
+            errors["word_count"] = "Leave the word count empty when granting the full text."
+        if self.include_images and not asked.include_images:
+            errors["include_images"] = "The requester did not ask for the images."
+        if self.edits.strip() and not asked.edits.strip():
+            errors["edits"] = "The requester asked for no edits: leave this empty."
+        return errors
+
+    def differs_from(self, other: Scope) -> list[str]:
+        """The names of the fields where the two scopes differ, in SCOPE_FIELDS order."""
+        return [
+            name
+            for name in SCOPE_FIELDS
+            if (getattr(self, name).strip() if name == "edits" else getattr(self, name))
+            != (getattr(other, name).strip() if name == "edits" else getattr(other, name))
+        ]
+
+
+SCOPE_LABELS = {
+    "territory": _("Territory"),
+    "duration": _("Duration"),
+    "extent": _("Extent"),
+    "word_count": _("Extent"),
+    "include_images": _("Images"),
+    "edits": _("Edits or translation"),
+}
+
+
+def scope_words(scope: Scope, name: str, *, country: Any) -> str:
+    """One part of a scope in words, in the active language ("France only", "Excerpt, up to
+    300 words", "No, text only")."""
+    if name == "territory":
+        return str(territory_words(scope.territory, country))
+    if name == "duration":
+        return str(Duration(scope.duration).label)
+    if name in {"extent", "word_count"}:
+        if scope.extent == Extent.EXCERPT and scope.word_count:
+            return ngettext(
+                "Excerpt, up to %(count)s word", "Excerpt, up to %(count)s words", scope.word_count
+            ) % {"count": number_format(scope.word_count, force_grouping=True)}
+        return str(Extent(scope.extent).label)
+    if name == "include_images":
+        return str(
+            _("Yes, with the article's images") if scope.include_images else _("No, text only")
+        )
+    return scope.edits.strip() or str(_("None"))
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    """One way the scope granted differs from the one asked, in words."""
+
+    label: str
+    asked: str
+    granted: str
+
+
 class Outlet(models.Model):
     """The requesting organisation, remembered by the requester's email."""
 
@@ -432,6 +551,8 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
     def with_markers(self) -> Self:
         """`requester_replied`: a requester message since the request last changed hands.
 
+        An edit of the request since then counts as a reply.
+
         `edited`: a history row that changes no status, which is what an
         edit of the request records.
         """
@@ -440,6 +561,13 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
                 Message.objects.filter(
                     request=models.OuterRef("pk"),
                     sender=Sender.REQUESTER,
+                    created_at__gte=models.OuterRef("waiting_since"),
+                )
+            )
+            | models.Exists(
+                StatusChange.objects.filter(
+                    request=models.OuterRef("pk"),
+                    from_status=models.F("to_status"),
                     created_at__gte=models.OuterRef("waiting_since"),
                 )
             ),
@@ -456,6 +584,16 @@ SEARCHED_FIELDS = ("reference", "contact_name", "email", "outlet_name", "article
 
 # How long a request may wait for its email to be confirmed before `manage.py daily` deletes it.
 UNCONFIRMED_LIFETIME = timedelta(days=7)
+
+
+# A renewal in these statuses stands for its licence: asking again shows it instead.
+RENEWAL_HOLDING_STATUSES = (
+    RequestStatus.UNCONFIRMED,
+    RequestStatus.SUBMITTED,
+    RequestStatus.INFO_REQUESTED,
+    RequestStatus.AWAITING_PAYMENT,
+    RequestStatus.LICENSED,
+)
 
 
 class TransitionNotAllowed(Exception):
@@ -553,6 +691,26 @@ class RepublicationRequest(models.Model):
         editable=False,
     )
     quote_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the desk granted (issue 16), set by approve(): the asked fields above
+    # stay as asked. Empty granted_territory: nothing granted yet (every
+    # granted_ field is then unset); scope() reads the asked ones instead.
+    granted_territory = models.CharField(
+        max_length=20, choices=Territory, blank=True, editable=False
+    )
+    granted_duration = models.CharField(max_length=10, choices=Duration, blank=True, editable=False)
+    granted_extent = models.CharField(max_length=10, choices=Extent, blank=True, editable=False)
+    granted_word_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    granted_include_images = models.BooleanField(null=True, blank=True, editable=False)
+    granted_edits = models.TextField(blank=True, editable=False)
+    # The licence this request renews (the "Renew" button), or None.
+    renews = models.ForeignKey(
+        "Licence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+        editable=False,
+    )
     # fold() of who asked and for what, kept by save(): the desk's search
     # matches it (portal/search.py); on PostgreSQL a trigram index serves it.
     search_text = models.TextField(blank=True, editable=False)
@@ -576,6 +734,34 @@ class RepublicationRequest(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            # A granted scope is all set or all unset, and an excerpt says its length.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        granted_territory="",
+                        granted_duration="",
+                        granted_extent="",
+                        granted_word_count__isnull=True,
+                        granted_include_images__isnull=True,
+                    )
+                    | (
+                        ~models.Q(granted_territory="")
+                        & ~models.Q(granted_duration="")
+                        & models.Q(granted_include_images__isnull=False)
+                        & (
+                            models.Q(granted_extent="excerpt", granted_word_count__isnull=False)
+                            | models.Q(granted_extent="full", granted_word_count__isnull=True)
+                        )
+                    )
+                ),
+                name="granted_scope_complete",
+            ),
+            # One renewal at a time: a declined or withdrawn one makes room for another.
+            models.UniqueConstraint(
+                fields=["renews"],
+                condition=models.Q(status__in=RENEWAL_HOLDING_STATUSES),
+                name="one_renewal_per_licence",
             ),
         ]
         indexes = [
@@ -644,8 +830,9 @@ class RepublicationRequest(models.Model):
         details: dict[str, Any],
         ui_language: str = "en",
         signed_in: User | None = None,
+        renews: Licence | None = None,
     ) -> RepublicationRequest:
-        """Store a new request and acknowledge it on commit.
+        """Store a new request and acknowledge it on commit; `renews`: the licence it renews.
 
         `signed_in`: the visitor's account. When it is the requester account of
         the email given, the address is proven and the request goes to the desk
@@ -667,17 +854,19 @@ class RepublicationRequest(models.Model):
                 waiting_since=now,
                 ui_language=ui_language,
                 reference=allocate_number(prefix="RR", year=timezone.localdate(now).year, width=5),
+                renews=renews,
                 **details,
             )
             suggestion = PriceRule.suggest_fee(request)
             if suggestion is not None:
                 request.suggested_fee_minor, request.suggested_currency = suggestion
-            request.full_clean(exclude=["outlet"])
+            request.full_clean(exclude=["outlet", "renews"])
             request.save()
             request.status_changes.create(
                 from_status="",
                 to_status=RequestStatus.UNCONFIRMED,
-                note="Sent from the form; the email address is not confirmed yet.",
+                note="Sent from the form; the email address is not confirmed yet."
+                + (f" Renewal of licence {renews.number}." if renews else ""),
             )
             # The acknowledgement carries the link that confirms an unconfirmed request.
             signals.request_changed_on_commit(request, signals.RequestEvent.SUBMITTED)
@@ -764,6 +953,9 @@ class RepublicationRequest(models.Model):
         "mark_licensed": frozenset({RequestStatus.AWAITING_PAYMENT}),
         "expire": frozenset({RequestStatus.AWAITING_PAYMENT}),
         "revoke": frozenset({RequestStatus.LICENSED}),
+        # Not status changes: what the requester may do to the request in each status.
+        "amend": frozenset({RequestStatus.SUBMITTED, RequestStatus.INFO_REQUESTED}),
+        "renew": frozenset({RequestStatus.LICENSED}),
     }
 
     def allows(self, transition: str) -> bool:
@@ -857,14 +1049,31 @@ class RepublicationRequest(models.Model):
         currency: str,
         validity_days: int,
         note: str = "",
+        scope: Scope | None = None,
     ) -> None:
-        """Approve at a fee: a quote to pay, or at once licensed when the fee is zero."""
+        """Approve at a fee: a quote to pay, or at once licensed when the fee is zero.
+
+        `scope`: what is granted, when the desk narrows what was asked (never wider);
+        None grants what was asked. The licence and the invoice line carry it.
+        """
         if fee_minor < 0:
             raise ValueError("A fee cannot be negative.")
         if currency not in settings.PORTAL_CURRENCIES:
             raise ValueError(f"Currency {currency} is not accepted.")
         with transaction.atomic():
             self._lock()
+            granted = self._grant(scope)
+            if narrowed := self.scope_changes(language="en"):
+                note = "; ".join(
+                    filter(
+                        None,
+                        [
+                            note,
+                            "Scope narrowed: "
+                            + "; ".join(f"{c.label}: {c.asked} → {c.granted}" for c in narrowed),
+                        ],
+                    )
+                )
             valid_until = timezone.localdate() + timedelta(days=validity_days)
             if fee_minor == 0:
                 note = note or "Approved with a zero fee, deliberately: no invoice."
@@ -881,6 +1090,7 @@ class RepublicationRequest(models.Model):
                 currency=currency,
                 quote_valid_until=valid_until if fee_minor else None,
                 decided_at=timezone.now(),
+                **granted,
             )
             if not self.article.in_catalogue:
                 # Approving is the desk's word that the article is ours: list it.
@@ -893,7 +1103,7 @@ class RepublicationRequest(models.Model):
             # and gives its number back.
             self.invoice = Invoice.issue(
                 reference=self.reference,
-                description=f"Licence to republish “{self.article.title}” ({self.reference})",
+                description=self.invoice_description(),
                 buyer=Buyer(
                     name=self.outlet_name,
                     contact=self.contact_name,
@@ -913,6 +1123,243 @@ class RepublicationRequest(models.Model):
             self.save(update_fields=["invoice", "updated_at"])
             # Free approvals get the licence email instead (Licence.issue queues it).
             signals.request_changed_on_commit(self, signals.RequestEvent.APPROVED)
+
+    # --- Amend, narrow, renew (issue 16) ---------------------------------
+
+    @property
+    def asked_scope(self) -> Scope:
+        return Scope(
+            territory=self.territory,
+            duration=self.duration,
+            extent=self.extent,
+            word_count=self.word_count,
+            include_images=self.include_images,
+            edits=self.edits,
+        )
+
+    @property
+    def scope_granted(self) -> bool:
+        """Whether the desk has granted a scope (approved); else scope() is what was asked."""
+        return bool(self.granted_territory)
+
+    def scope(self) -> Scope:
+        """What the licence grants: the approved scope, or what was asked before approval."""
+        if not self.scope_granted:
+            return self.asked_scope
+        return Scope(
+            territory=self.granted_territory,
+            duration=self.granted_duration,
+            extent=self.granted_extent,
+            word_count=self.granted_word_count,
+            include_images=bool(self.granted_include_images),
+            edits=self.granted_edits,
+        )
+
+    def scope_changes(self, language: str | None = None) -> list[ScopeChange]:
+        """How the granted scope differs from the asked one, in words (in `language`)."""
+        asked, granted = self.asked_scope, self.scope()
+        names = granted.differs_from(asked)
+        if "word_count" in names and "extent" in names:
+            names.remove("word_count")  # one row says both: "Excerpt, up to 300 words"
+        with translation.override(language or translation.get_language()):
+            return [
+                ScopeChange(
+                    label=str(SCOPE_LABELS[name]),
+                    asked=scope_words(asked, name, country=self.country),
+                    granted=scope_words(granted, name, country=self.country),
+                )
+                for name in names
+            ]
+
+    def _grant(self, scope: Scope | None) -> dict[str, Any]:
+        """The granted_ columns for approving `scope` (None: as asked); refuses a wider one."""
+        scope = scope or self.asked_scope
+        wider = scope.wider_than(self.asked_scope, article_words=self.article.word_count)
+        if wider:
+            raise ValueError(
+                "The scope granted is wider than asked: "
+                + "; ".join(f"{name}: {why}" for name, why in wider.items())
+            )
+        return {f"granted_{name}": getattr(scope, name) for name in SCOPE_FIELDS}
+
+    def invoice_description(self) -> str:
+        """The invoice line: the article, the request, and the scope granted (English)."""
+        scope = self.scope()
+        with translation.override("en"):
+            parts = [
+                str(self.get_media_display()),
+                scope_words(scope, "territory", country=self.country),
+                scope_words(scope, "extent", country=self.country),
+                "with images" if scope.include_images else "text only",
+                str(Duration(scope.duration).label),
+            ]
+        renewal = f", renewing {self.renews.number}" if self.renews_id and self.renews else ""
+        return (
+            f"Licence to republish “{self.article.title}” ({self.reference}{renewal}): "
+            + ", ".join(parts)
+        )
+
+    def amend(self, *, details: dict[str, Any]) -> list[dict[str, str]]:
+        """The requester changes what they asked, before the desk answers.
+
+        Records each change (field, old, new: the desk's English words) on a
+        history row that changes no status, the "Edited" marker; answers an
+        open information request as a reply does; prices the request again
+        on the rate card and tells the desk. Returns the changes: none, and
+        nothing is written, when every value is as before.
+        """
+        with transaction.atomic():
+            self._lock()
+            if not self.allows("amend"):
+                raise TransitionNotAllowed(
+                    f"Request {self.reference} can no longer be edited: it is now "
+                    f"“{self.get_status_display()}”."
+                )
+            before = {name: self._desk_words(name) for name in details}
+            for name, value in details.items():
+                setattr(self, name, value)
+            suggestion = PriceRule.suggest_fee(self)
+            self.suggested_fee_minor, self.suggested_currency = suggestion or (None, "")
+            changes = [
+                {"field": str(self._meta.get_field(name).verbose_name), "from": old, "to": new}
+                for name, old in before.items()
+                if (new := self._desk_words(name)) != old
+            ]
+            if not changes:
+                self.refresh_from_db()
+                return []
+            self.full_clean(exclude=["outlet", "renews"], validate_constraints=False)
+            self.terms_accepted_at = timezone.now()
+            self.save(
+                update_fields=[
+                    *details,
+                    "suggested_fee_minor",
+                    "suggested_currency",
+                    "terms_accepted_at",
+                    "updated_at",
+                ]
+            )
+            note = "The requester edited the request."
+            if self.allows("answer"):
+                note = "The requester edited the request, answering the information request."
+                self._move("answer", to=RequestStatus.SUBMITTED, actor=None, note=note)
+            self.status_changes.create(
+                from_status=self.status, to_status=self.status, note=note, changes=changes
+            )
+            if self.outlet_id:
+                # The next request is prefilled with the details as corrected.
+                Outlet.objects.filter(pk=self.outlet_id).update(
+                    contact_name=self.contact_name,
+                    name=self.outlet_name,
+                    website=self.outlet_website,
+                    outlet_type=self.outlet_type,
+                    country=self.country,
+                    audience_size=self.audience_size,
+                    vat_number=self.vat_number,
+                    address=self.outlet_address,
+                )
+            signals.request_changed_on_commit(self, signals.RequestEvent.EDITED)
+        return changes
+
+    def _desk_words(self, name: str) -> str:
+        """A field's value as the desk reads it in a change: English, "—" for nothing."""
+        value = getattr(self, name)
+        with translation.override("en"):
+            if name == "country":
+                return str(self.country.name) if value else "—"
+            if name == "start_date":
+                return date_format(value, "j M Y") if value else "—"
+            if name == "include_images":
+                return "Yes" if value else "No"
+            if getattr(self, f"get_{name}_display", None) and value:
+                return str(getattr(self, f"get_{name}_display")())
+        return "—" if value in (None, "") else str(value)
+
+    @property
+    def amendable(self) -> bool:
+        """Whether the requester may still edit the request (the "Edit request" button)."""
+        return self.allows("amend")
+
+    @property
+    def renewable(self) -> bool:
+        """Whether the licence can be renewed now (the "Renew" button)."""
+        return not self.renewal_refusal()
+
+    @property
+    def open_renewal(self) -> RepublicationRequest | None:
+        """The renewal of this request's licence that stands (open or licensed), if any."""
+        licence = Licence.objects.filter(request=self).first()
+        if licence is None:
+            return None
+        return licence.renewals.filter(status__in=RENEWAL_HOLDING_STATUSES).first()
+
+    def renewal_refusal(self) -> str:
+        """Why this request's licence cannot be renewed now (translated), or '' if it can."""
+        licence = Licence.objects.filter(request=self).first()
+        if not self.allows("renew") or licence is None or licence.status == LicenceStatus.REVOKED:
+            return _("Only a licensed request can be renewed; this one is “%(status)s”.") % {
+                "status": self.get_status_display()
+            }
+        if licence.end_date is None:
+            return str(_("This licence has no end date: there is nothing to renew."))
+        if not self.article.republishable:
+            return str(_("This article is no longer offered for republication."))
+        return ""
+
+    def renewal_start(self) -> date:
+        """The first day of a renewal: the day after the licence ends, or today if it has."""
+        end = self.licence.end_date
+        today = timezone.localdate()
+        return max(end + timedelta(days=1), today) if end else today
+
+    def renewal_details(self) -> dict[str, Any]:
+        """The form's values for a renewal: the same outlet, article and scope granted."""
+        scope = self.scope()
+        values: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (
+                "contact_name",
+                "email",
+                "outlet_name",
+                "outlet_website",
+                "outlet_type",
+                "country",
+                "audience_size",
+                "vat_number",
+                "outlet_address",
+                "purchase_order",
+                "media",
+                "language",
+            )
+        }
+        values.update({name: getattr(scope, name) for name in SCOPE_FIELDS})
+        values["start_date"] = self.renewal_start()
+        return values
+
+    @classmethod
+    def renew(
+        cls, licensed: RepublicationRequest, *, details: dict[str, Any], ui_language: str, by: User
+    ) -> RepublicationRequest:
+        """A new request renewing `licensed`'s licence, sent by its requester (`by`).
+
+        It goes through submit() like any request (rate card, confirmation,
+        auto-approval rules), linked to the licence it renews. A renewal that
+        already stands for the licence is returned instead of a second one.
+        """
+        with transaction.atomic():
+            licence = Licence.objects.select_for_update().get(request=licensed)
+            existing = licensed.open_renewal
+            if existing is not None:
+                return existing
+            if refusal := licensed.renewal_refusal():
+                raise TransitionNotAllowed(refusal)
+            return cls.submit(
+                article=licensed.article,
+                details=details,
+                ui_language=ui_language,
+                signed_in=by,
+                renews=licence,
+            )
 
     def decline(self, *, actor: User, reason: str) -> None:
         with transaction.atomic():
@@ -1273,9 +1720,15 @@ class StatusChange(HistoryRow):
     )
     from_status = models.CharField(max_length=20, choices=RequestStatus, blank=True)
     to_status = models.CharField(max_length=20, choices=RequestStatus)
+    # An edit by the requester (from_status == to_status): [{"field", "from", "to"}, ...].
+    changes = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def is_edit(self) -> bool:
+        return self.from_status == self.to_status
 
 
 class LicenceStatus(models.TextChoices):
@@ -1451,7 +1904,9 @@ class Licence(models.Model):
             return existing
         today = timezone.localdate()
         start = max(request.start_date, today)
-        months = Duration(request.duration).months
+        # What the desk granted, which may be narrower than what was asked.
+        scope = request.scope()
+        months = Duration(scope.duration).months
         number = allocate_number(prefix="LIC", year=today.year, width=6)
         publisher = settings.PUBLISHER_NAME
         article = request.article
@@ -1473,11 +1928,11 @@ class Licence(models.Model):
             article_language=article.language,
             media=request.media,
             language=request.language,
-            territory=request.territory,
-            extent=request.extent,
-            word_count=request.word_count,
-            include_images=request.include_images,
-            edits_allowed=request.edits,
+            territory=scope.territory,
+            extent=scope.extent,
+            word_count=scope.word_count,
+            include_images=scope.include_images,
+            edits_allowed=scope.edits,
             start_date=start,
             # The last day included: a year from 10 December 2026 ends on 9 December 2027.
             end_date=start + relativedelta(months=months) - timedelta(days=1) if months else None,
@@ -1641,3 +2096,58 @@ class LicenceStatusChange(HistoryRow):
 
     def __str__(self) -> str:
         return f"{self.licence_id}: {self.from_status} -> {self.to_status}"
+
+
+# --- Renewal reminders (issue 16) ---------------------------------------------
+
+# How many days before a licence ends its licensee is reminded: each once.
+LICENCE_REMINDER_DAYS = (30, 7)
+
+
+class LicenceReminder(models.Model):
+    """A reminder sent to a licensee before the licence ends: one row per licence and
+    lead time, so the daily job never sends the same reminder twice."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence", "days_before"], name="one_reminder_per_licence_and_lead"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id}: {self.days_before} days before"
+
+    @classmethod
+    def due(cls, *, today: date, days_before: int) -> list[Licence]:
+        """Valid licences ending within `days_before` days (but not within the next, shorter
+        lead time's), not yet reminded at this or a shorter lead time, not being renewed,
+        that existed on the day of this reminder (a one-month licence is not reminded
+        "30 days before" on the day it is issued)."""
+        shorter = [d for d in LICENCE_REMINDER_DAYS if d < days_before]
+        licences = Licence.objects.filter(
+            status=LicenceStatus.VALID,
+            end_date__gte=today,
+            end_date__lte=today + timedelta(days=days_before),
+        )
+        if shorter:
+            licences = licences.filter(end_date__gt=today + timedelta(days=max(shorter)))
+        licences = (
+            licences.exclude(reminders__days_before__lte=days_before)
+            .exclude(renewals__status__in=RENEWAL_HOLDING_STATUSES)
+            .select_related("request")
+            .order_by("end_date", "pk")
+        )
+        # The ending day is inclusive: a reminder "30 days before" a licence's end
+        # belongs to the licences issued by then (few rows: read, then checked here).
+        return [
+            licence
+            for licence in licences
+            if timezone.localdate(licence.issued_at)
+            <= licence.end_date - timedelta(days=days_before)  # type: ignore[operator]
+        ]

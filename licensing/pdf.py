@@ -297,6 +297,7 @@ def _story(licence: Licence) -> list[Flowable]:
                         "Until and including" if licence.end_date else "Until",
                         _day(licence.end_date) if licence.end_date else "Perpetual",
                     ),
+                    *_renewal_rows(licence),
                 ]
             ),
         ),
@@ -329,3 +330,12 @@ def _summary(licence: Licence) -> list[Flowable]:
     if language == "en":
         return []
     return [Spacer(1, 2 * mm), text(licence_summary(licence, language), SUMMARY)]
+
+
+def _renewal_rows(licence: Licence) -> list[tuple[str, str]]:
+    """For a renewal, the licence it renews (which ended, or ends, the day before)."""
+    renewed = licence.request.renews
+    if renewed is None:
+        return []
+    ended = f", until and including {_day(renewed.end_date)}" if renewed.end_date else ""
+    return [("Renews", f"Licence {renewed.number}{ended}")]

@@ -34,6 +34,7 @@ REQUEST_EMAILS: dict[RequestEvent, tuple[Task[..., str], ...]] = {
     RequestEvent.INFORMATION_REQUESTED: (tasks.send_information_requested_email,),
     RequestEvent.REPLIED: (tasks.send_reply_received_email,),
     RequestEvent.QUOTE_EXPIRED: (tasks.send_quote_expired_email,),
+    RequestEvent.EDITED: (tasks.send_request_edited_email,),
 }
 
 

@@ -27,6 +27,7 @@ class RequestEvent(StrEnum):
     INFORMATION_REQUESTED = "information_requested"
     REPLIED = "replied"
     QUOTE_EXPIRED = "quote_expired"
+    EDITED = "edited"  # the requester changed what they asked, before the answer
 
 
 # kwargs: request_id, event (a RequestEvent).

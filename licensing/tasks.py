@@ -288,3 +288,36 @@ def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int
         request_ids=request_ids,
         to=to,
     )
+
+
+# --- Amend and renew (issue 16) ---------------------------------------------------
+
+
+@task
+def send_request_edited_email(*, request_id: int, attempt: int = 1) -> str:
+    return _email_about_request(
+        send_request_edited_email,
+        emails.send_request_edited,
+        request_id=request_id,
+        attempt=attempt,
+    )
+
+
+@task
+def send_licence_renewal_reminder_email(
+    *, licence_id: int, days_before: int, attempt: int = 1
+) -> str:
+    """A reminder that the licence ends soon, with the way to renew it; not sent once the
+    licence has ended early (revoked) or a renewal has been asked for since."""
+    licence = Licence.objects.select_related("request__article").get(pk=licence_id)
+    if licence.status != LicenceStatus.VALID or licence.request.open_renewal is not None:
+        return "not sent: the licence is no longer valid, or is being renewed"
+    return send_or_retry(
+        send_licence_renewal_reminder_email,
+        send=lambda: emails.send_licence_renewal_reminder(licence, days_before=days_before),
+        email="licence_renewal_reminder",
+        request_reference=licence.request.reference,
+        attempt=attempt,
+        licence_id=licence_id,
+        days_before=days_before,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licensing.views import account, documents, licences, payment, public, staff, verify
+from licensing.views import account, amend, documents, licences, payment, public, staff, verify
 
 app_name = "licensing"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("requests/<uuid:uuid>/reply/", public.request_reply, name="request_reply"),
     path("requests/<uuid:uuid>/withdraw/", public.request_withdraw, name="request_withdraw"),
     path("requests/<uuid:uuid>/resend/", public.request_resend, name="request_resend"),
+    path("requests/<uuid:uuid>/edit/", amend.request_edit, name="request_edit"),
+    path("requests/<uuid:uuid>/renew/", amend.request_renew, name="request_renew"),
     path("requests/<uuid:uuid>/pay/", payment.pay_by_card, name="pay_by_card"),
     path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
     path("billing/invoices/<uuid:uuid>/ubl", documents.invoice_ubl_xml, name="invoice_ubl"),

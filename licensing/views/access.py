@@ -79,3 +79,20 @@ def refuse_staff(request: HttpRequest) -> None:
     """Staff never act as a requester: a reply or withdrawal posted by staff is refused."""
     if request.user.is_authenticated and is_staff_account(request.user):
         raise PermissionDenied("Staff act on requests from the desk, not as the requester.")
+
+
+def own_request(request: HttpRequest, uuid: UUID) -> RepublicationRequest | HttpResponse:
+    """For what only the requester may do (edit, renew): the request if this visitor is
+    signed in as its requester. Signed out: to the sign-in page and back; anyone else
+    signed in: 404, whether or not the request exists."""
+    refuse_staff(request)
+    req = (
+        RepublicationRequest.objects.select_related("article", "invoice", "renews")
+        .filter(uuid=uuid)
+        .first()
+    )
+    if req is not None and request.user.is_authenticated and req.requester_id == request.user.pk:
+        return req
+    if not request.user.is_authenticated:
+        return sign_in_to_see(request)
+    raise Http404("No such request")

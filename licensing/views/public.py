@@ -167,7 +167,7 @@ def _send_request(
     return redirect(created)
 
 
-def _estimate(data: object) -> str:
+def request_estimate(data: object) -> str:
     """The rate card's fee for what is chosen so far, formatted, or '' if none applies."""
     form = EstimateForm(data)  # type: ignore[arg-type]
     form.is_valid()
@@ -175,7 +175,7 @@ def _estimate(data: object) -> str:
     return format_money(*suggestion) if suggestion else ""
 
 
-def _vat_case(data: Any) -> str:
+def vat_case(data: Any) -> str:
     """The VAT case an invoice would apply to what is typed so far, and why; '' without country."""
     values = data or {}
     country = str(values.get("country") or "").upper()
@@ -213,8 +213,8 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "article": article,
         "form": form,
-        "estimate": _estimate(data if data is not None else form.initial),
-        "vat_case": _vat_case(data if data is not None else form.initial),
+        "estimate": request_estimate(data if data is not None else form.initial),
+        "vat_case": vat_case(data if data is not None else form.initial),
     }
     status = 400 if form.is_bound else 200
     return render(request, "licensing/request_form.html", context, status=status)
@@ -224,7 +224,7 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
 def estimate(request: HttpRequest, slug: str) -> HttpResponse:
     """The estimate fragment the form's script swaps in as options change."""
     get_object_or_404(Article, slug=slug)
-    context = {"estimate": _estimate(request.GET), "vat_case": _vat_case(request.GET)}
+    context = {"estimate": request_estimate(request.GET), "vat_case": vat_case(request.GET)}
     return render(request, "licensing/_estimate.html", context)
 
 

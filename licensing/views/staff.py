@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
@@ -33,12 +34,16 @@ from licensing.forms import (
 from licensing.models import (
     DESK_ORDER,
     OPEN_STATUSES,
+    SCOPE_LABELS,
     STAFF_TURN,
     DeskTab,
+    PriceRule,
     RepublicationRequest,
     RequestQuerySet,
     RequestStatus,
+    Scope,
     TransitionNotAllowed,
+    scope_words,
 )
 from licensing.response_target import overdue_cutoff
 from licensing.views.access import REVIEW_PERMISSION
@@ -69,6 +74,7 @@ QUEUE_COLUMNS = [
     "created_at",
     "article__title",
     "assignee__username",
+    "renews__number",
 ]
 CSV_HEADER = [
     "reference",
@@ -160,7 +166,11 @@ def _queue_context(
     ordered = (
         queue.order_by(F("relevance").desc(), *DESK_ORDER) if ranked else queue.in_desk_order()
     )
-    rows = ordered.select_related("article", "assignee").only(*QUEUE_COLUMNS).with_markers()
+    rows = (
+        ordered.select_related("article", "assignee", "renews")
+        .only(*QUEUE_COLUMNS)
+        .with_markers()
+    )
     paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
     query = request.GET.copy()
     query.pop("page", None)
@@ -235,7 +245,7 @@ def queue_csv(request: HttpRequest) -> HttpResponseBase:
         # In the order received: an export is read by date, and a range of
         # dates is then one walk along the created_at index (make bench).
         .order_by("created_at", "id")
-        .select_related("article", "assignee", "invoice", "licence")
+        .select_related("article", "assignee", "invoice", "licence", "renews")
         .only(
             *QUEUE_COLUMNS,
             "contact_name",
@@ -288,6 +298,9 @@ def _action_forms(req: RepublicationRequest, data: Any = None, action: str = "")
     # An article outside the catalogue is confirmed as ours when approving.
     if "approve" in allowed and not req.article.in_catalogue:
         allowed["approve"] = ApproveUncataloguedForm
+    if "approve" in allowed:
+        # Prefilled with the scope asked, which the desk may narrow.
+        allowed["approve"] = partial(allowed["approve"], req=req)
     initial: dict[str, dict[str, Any]] = {
         "approve": {
             "fee": to_major(req.suggested_fee_minor)
@@ -353,6 +366,8 @@ def _confirmation_page(
     """The no-JavaScript "are you sure?": what will happen, and the same post again to go on."""
     statements = _statements(req, fee=format_money(to_minor(data["fee"]), data["currency"]))
     action_statement = statements[action]
+    if action == "approve" and (narrowed := _narrowing(req, data.get("granted_scope"))):
+        action_statement = f"{action_statement} The licence grants less than asked: {narrowed}."
     carried = [
         (name, value)
         for name, values in request.POST.lists()
@@ -369,8 +384,28 @@ def _confirmation_page(
     return render(request, "licensing/confirm_action.html", context)
 
 
+def _narrowing(req: RepublicationRequest, scope: Scope | None) -> str:
+    """How `scope` narrows what `req` asked, in the desk's words; '' when it does not."""
+    if scope is None:
+        return ""
+    asked = req.asked_scope
+    names = scope.differs_from(asked)
+    if "extent" in names and "word_count" in names:
+        names.remove("word_count")  # one phrase says both: "Excerpt, up to 300 words"
+    with translation.override("en"):
+        return "; ".join(
+            f"{SCOPE_LABELS[name]} {scope_words(asked, name, country=req.country)} → "
+            f"{scope_words(scope, name, country=req.country)}"
+            for name in names
+        )
+
+
 def _render_detail(
-    request: HttpRequest, req: RepublicationRequest, action_forms: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    req: RepublicationRequest,
+    action_forms: dict[str, Any],
+    status: int = 200,
+    repriced: str = "",
 ) -> HttpResponse:
     earlier = (
         # Earlier only: ids grow with submission time.
@@ -401,6 +436,8 @@ def _render_detail(
         "is_open": req.status in OPEN_STATUSES,
         "statements": _statements(req),
         "yes_labels": YES_LABELS,
+        "repriced": repriced,
+        "scope_changes": req.scope_changes(language="en"),
     }
     return render(request, "licensing/staff/request.html", context, status=status)
 
@@ -428,8 +465,35 @@ def _approve(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str
         fee_minor=to_minor(data["fee"]),
         currency=data["currency"],
         validity_days=data["validity_days"],
+        scope=data["granted_scope"],
     )
-    return f"Approved {req.reference}."
+    narrowed = " with a narrower scope" if req.scope_changes(language="en") else ""
+    return f"Approved {req.reference}{narrowed}."
+
+
+def _reprice(req: RepublicationRequest, form: forms.Form) -> tuple[forms.Form, str]:
+    """The approve form again with the rate card's fee for the scope it grants.
+
+    The rate card prices outlet type, medium, extent, territory and audience:
+    a narrower territory or an excerpt may cost less. The reviewer decides
+    the fee; this button only fills in what the rate card says for it.
+    """
+    scope = form.granted_scope()  # type: ignore[attr-defined]
+    priced = RepublicationRequest(
+        outlet_type=req.outlet_type,
+        media=req.media,
+        audience_size=req.audience_size,
+        territory=scope.territory,
+        extent=scope.extent,
+    )
+    suggestion = PriceRule.suggest_fee(priced)
+    data = form.data.copy()  # type: ignore[attr-defined]
+    if suggestion is None:
+        return form, "No rate card rule matches the scope granted: the fee is as typed."
+    data["fee"], data["currency"] = f"{to_major(suggestion[0]):.2f}", suggestion[1]
+    repriced = type(form)(data, req=req)  # type: ignore[call-arg]
+    repriced.is_valid()
+    return repriced, f"Rate card for the scope granted: {format_money(*suggestion)}."
 
 
 def _decline(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
@@ -505,6 +569,11 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect("licensing:staff_request", pk=pk)
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
+    if action == "approve":
+        form.cleaned_data["granted_scope"] = form.granted_scope()  # type: ignore[attr-defined]
+        if "reprice" in request.POST:
+            action_forms["approve"], priced = _reprice(req, form)
+            return _render_detail(request, req, action_forms, repriced=priced)
     # A zero fee needs no extra confirmation: it issues no invoice and asks for no money.
     free_approval = action == "approve" and form.cleaned_data.get("fee") == 0
     if action in CONFIRMED_ACTIONS and request.POST.get("step") == "review" and not free_approval:

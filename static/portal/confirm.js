@@ -27,6 +27,8 @@
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.confirmed === "yes") { return; }
+      // "Price the scope granted" only shows the form again: nothing to confirm.
+      if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) { return; }
       if (isFreeApproval(form)) {
         var step = form.querySelector('input[name="step"]');
         if (step) { step.remove(); }
