@@ -301,12 +301,16 @@ class Scope:
         none were asked. The edits' text is the desk's to word.
         """
         errors: dict[str, str] = {}
-        if _territory_breadth(self.territory) > _territory_breadth(asked.territory) or (
-            _territory_breadth(self.territory) == 1 and self.territory != asked.territory
+        granted_breadth, asked_breadth = (
+            _territory_breadth(self.territory),
+            _territory_breadth(asked.territory),
+        )
+        if granted_breadth > asked_breadth or (
+            granted_breadth == asked_breadth and self.territory != asked.territory
         ):
             errors["territory"] = (
-                f"Wider than asked ({Territory(asked.territory).label}): grant that territory, "
-                "the outlet's own country, or (for worldwide) any region."
+                f"Wider than asked ({Territory(asked.territory).label}): grant that territory "
+                "or a narrower one (the outlet's own country; a region within worldwide)."
             )
         if _duration_months(self.duration) > _duration_months(asked.duration):
             errors["duration"] = (
@@ -1063,17 +1067,11 @@ class RepublicationRequest(models.Model):
         with transaction.atomic():
             self._lock()
             granted = self._grant(scope)
-            if narrowed := self.scope_changes(language="en"):
-                note = "; ".join(
-                    filter(
-                        None,
-                        [
-                            note,
-                            "Scope narrowed: "
-                            + "; ".join(f"{c.label}: {c.asked} → {c.granted}" for c in narrowed),
-                        ],
-                    )
-                )
+            for name, value in granted.items():
+                setattr(self, name, value)
+            narrowed = "; ".join(
+                f"{c.label}: {c.asked} → {c.granted}" for c in self.scope_changes(language="en")
+            )
             valid_until = timezone.localdate() + timedelta(days=validity_days)
             if fee_minor == 0:
                 note = note or "Approved with a zero fee, deliberately: no invoice."
@@ -1081,6 +1079,8 @@ class RepublicationRequest(models.Model):
             else:
                 note = note or f"Approved at {format_money(fee_minor, currency)} (net of VAT)."
                 to = RequestStatus.AWAITING_PAYMENT
+            if narrowed:
+                note = f"{note} Scope narrowed: {narrowed}."
             self._move(
                 "approve",
                 to=to,
@@ -2127,8 +2127,7 @@ class LicenceReminder(models.Model):
     def due(cls, *, today: date, days_before: int) -> list[Licence]:
         """Valid licences ending within `days_before` days (but not within the next, shorter
         lead time's), not yet reminded at this or a shorter lead time, not being renewed,
-        that existed on the day of this reminder (a one-month licence is not reminded
-        "30 days before" on the day it is issued)."""
+        issued before the day of this reminder."""
         shorter = [d for d in LICENCE_REMINDER_DAYS if d < days_before]
         licences = Licence.objects.filter(
             status=LicenceStatus.VALID,
@@ -2143,11 +2142,12 @@ class LicenceReminder(models.Model):
             .select_related("request")
             .order_by("end_date", "pk")
         )
-        # The ending day is inclusive: a reminder "30 days before" a licence's end
-        # belongs to the licences issued by then (few rows: read, then checked here).
+        # A reminder "30 days before" belongs to the licences issued before that day:
+        # a licence is not followed, the day it arrives, by a reminder that it ends
+        # (few rows: read, then checked here).
         return [
             licence
             for licence in licences
             if timezone.localdate(licence.issued_at)
-            <= licence.end_date - timedelta(days=days_before)  # type: ignore[operator]
+            < licence.end_date - timedelta(days=days_before)  # type: ignore[operator]
         ]

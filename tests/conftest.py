@@ -90,6 +90,14 @@ def submitted(article: Article) -> RepublicationRequest:
 
 
 @pytest.fixture
+def licensed(submitted: RepublicationRequest, reviewer: User) -> RepublicationRequest:
+    """`submitted`, approved free of charge by `reviewer`: licensed for a year from its start."""
+    submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    submitted.refresh_from_db()
+    return submitted
+
+
+@pytest.fixture
 def requester(client: Client, submitted: RepublicationRequest) -> Client:
     """The browser of the requester who sent `submitted`, signed in to their account."""
     assert submitted.requester is not None

@@ -203,3 +203,8 @@ def pay_by_transfer(req: RepublicationRequest) -> None:
         received_on=timezone.localdate(),
         provider_reference="BANK-1",
     )
+
+
+def email_html(message: Any) -> str:
+    """The HTML alternative of a sent email, as its reader's mail program shows it."""
+    return next(str(body) for body, mimetype in message.alternatives if mimetype == "text/html")
