@@ -61,7 +61,7 @@ def test_saving_records_each_change_and_tells_the_desk(
             edited_data(submitted, territory="europe", outlet_name="The Weekly Example"),
             follow=True,
         )
-    assert "Your 2 changes were saved and sent to our desk." in response.content.decode()
+    assert "2 changes saved and sent to our desk." in response.content.decode()
     submitted.refresh_from_db()
     assert (submitted.territory, submitted.outlet_name) == ("europe", "The Weekly Example")
     assert submitted.status == "submitted"

@@ -77,8 +77,8 @@ def request_edit(request: HttpRequest, uuid: UUID) -> HttpResponse:
             messages.success(
                 request,
                 ngettext(
-                    "Your change was saved and sent to our desk.",
-                    "Your %(count)s changes were saved and sent to our desk.",
+                    "%(count)s change saved and sent to our desk.",
+                    "%(count)s changes saved and sent to our desk.",
                     len(changes),
                 )
                 % {"count": len(changes)},

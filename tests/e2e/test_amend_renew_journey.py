@@ -70,7 +70,7 @@ def test_edit_approve_narrowed_then_renew(
     page.get_by_label("I accept the republishing terms").check()
     page.get_by_role("button", name="Save changes").click()
     expect(page).to_have_url(REQUEST_URL)
-    expect(page.get_by_text("Your 2 changes were saved and sent to our desk.")).to_be_visible()
+    expect(page.get_by_text("2 changes saved and sent to our desk.")).to_be_visible()
     expect(page.locator(".request-summary").first).to_contain_text("Europe")
 
     # The desk sees each change, and grants less: France only, one year, text only.
