@@ -1221,7 +1221,7 @@ class RepublicationRequest(models.Model):
             suggestion = PriceRule.suggest_fee(self)
             self.suggested_fee_minor, self.suggested_currency = suggestion or (None, "")
             changes = [
-                {"field": str(self._meta.get_field(name).verbose_name), "from": old, "to": new}
+                {"field": str(self._meta.get_field(name).verbose_name), "from": old, "to": new}  # type: ignore[union-attr]
                 for name, old in before.items()
                 if (new := self._desk_words(name)) != old
             ]
@@ -1266,7 +1266,7 @@ class RepublicationRequest(models.Model):
         value = getattr(self, name)
         with translation.override("en"):
             if name == "country":
-                return str(self.country.name) if value else "—"
+                return str(getattr(self.country, "name", value)) if value else "—"
             if name == "start_date":
                 return date_format(value, "j M Y") if value else "—"
             if name == "include_images":
@@ -2148,6 +2148,7 @@ class LicenceReminder(models.Model):
         return [
             licence
             for licence in licences
-            if timezone.localdate(licence.issued_at)
-            < licence.end_date - timedelta(days=days_before)  # type: ignore[operator]
+            if licence.end_date is not None
+            and timezone.localdate(licence.issued_at)
+            < licence.end_date - timedelta(days=days_before)
         ]

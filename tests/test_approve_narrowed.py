@@ -26,10 +26,17 @@ def approve(client: Client, req: RepublicationRequest, **scope: str):
 def test_the_approve_form_is_prefilled_with_what_was_asked(
     reviewer_client: Client, article
 ) -> None:
-    req = make_request(article, territory="europe", extent="excerpt", word_count="200",
-                       include_images="", edits="Headline shortened.", duration="6m")
+    req = make_request(
+        article,
+        territory="europe",
+        extent="excerpt",
+        word_count="200",
+        include_images="",
+        edits="Headline shortened.",
+        duration="6m",
+    )
     html = reviewer_client.get(f"/staff/requests/{req.pk}/").content.decode()
-    form = html.split('action="/staff/requests/%d/approve/"' % req.pk)[1].split("</form>")[0]
+    form = html.split(f'action="/staff/requests/{req.pk}/approve/"')[1].split("</form>")[0]
     assert '<option value="europe" selected>' in form
     # Only what is not wider than asked is offered.
     assert 'value="worldwide"' not in form and 'value="mena"' not in form
@@ -83,9 +90,7 @@ def test_a_narrower_scope_is_stored_beside_what_was_asked(
     # The approval email says what differs from what was asked.
     [to_requester] = [m for m in mail.outbox if m.to == [submitted.email]]
     assert "We granted less than you asked for:" in to_requester.body
-    assert (
-        "- Territory: you asked for Worldwide; granted: United Kingdom only" in to_requester.body
-    )
+    assert "- Territory: you asked for Worldwide; granted: United Kingdom only" in to_requester.body
     assert "- Duration: you asked for 1 year; granted: 3 months" in to_requester.body
     assert "- Extent: you asked for Full text; granted: Excerpt, up to 120 words" in (
         to_requester.body
@@ -135,11 +140,18 @@ def test_the_licence_grants_what_was_approved(
     assert "United Kingdom only" in verify and "No, text only" in verify
     policy = json.loads(client.get(f"/verify/{licence.number}.json").content)
     constraints = policy["permission"][0]["constraint"]
-    assert {"leftOperand": "spatial", "operator": "eq", "rightOperand": "GB",
-            "dct:description": "United Kingdom only"} in constraints
-    assert any(c["leftOperand"] == "dateTime" and c["operator"] == "lteq"
-               and c["rightOperand"]["@value"] == licence.end_date.isoformat()
-               for c in constraints)
+    assert {
+        "leftOperand": "spatial",
+        "operator": "eq",
+        "rightOperand": "GB",
+        "dct:description": "United Kingdom only",
+    } in constraints
+    assert any(
+        c["leftOperand"] == "dateTime"
+        and c["operator"] == "lteq"
+        and c["rightOperand"]["@value"] == licence.end_date.isoformat()
+        for c in constraints
+    )
     # Free: the licence email (no quote) says what differs.
     [licence_email] = [m for m in mail.outbox if m.to == [submitted.email]]
     assert "granted: United Kingdom only" in licence_email.body
@@ -148,25 +160,54 @@ def test_the_licence_grants_what_was_approved(
 @pytest.mark.parametrize(
     ("asked", "posted", "field", "error"),
     [
-        ({"territory": "europe"}, {"territory": "worldwide"}, "territory", "Wider than asked (Europe)"),
+        (
+            {"territory": "europe"},
+            {"territory": "worldwide"},
+            "territory",
+            "Wider than asked (Europe)",
+        ),
         ({"territory": "europe"}, {"territory": "mena"}, "territory", "Wider than asked (Europe)"),
         ({"territory": "country"}, {"territory": "europe"}, "territory", "Wider than asked"),
         ({"duration": "6m"}, {"duration": "1y"}, "duration", "Longer than asked (6 months)"),
         ({"duration": "2y"}, {"duration": "perpetual"}, "duration", "Longer than asked (2 years)"),
-        ({"extent": "excerpt", "word_count": "200"}, {"extent": "full", "word_count": ""},
-         "extent", "Only an excerpt was asked for"),
-        ({"extent": "excerpt", "word_count": "200"}, {"word_count": "201"}, "word_count",
-         "More words than asked (200)"),
+        (
+            {"extent": "excerpt", "word_count": "200"},
+            {"extent": "full", "word_count": ""},
+            "extent",
+            "Only an excerpt was asked for",
+        ),
+        (
+            {"extent": "excerpt", "word_count": "200"},
+            {"word_count": "201"},
+            "word_count",
+            "More words than asked (200)",
+        ),
         ({}, {"extent": "excerpt", "word_count": ""}, "word_count", "Say how many words"),
-        ({}, {"extent": "excerpt", "word_count": "272"}, "word_count",
-         "An excerpt must be shorter than the article (272 words)."),
-        ({"include_images": ""}, {"include_images": "true"}, "include_images",
-         "The requester did not ask for the images."),
-        ({}, {"edits": "Translate into German."}, "edits",
-         "The requester asked for no edits: leave this empty."),
+        (
+            {},
+            {"extent": "excerpt", "word_count": "272"},
+            "word_count",
+            "An excerpt must be shorter than the article (272 words).",
+        ),
+        (
+            {"include_images": ""},
+            {"include_images": "true"},
+            "include_images",
+            "The requester did not ask for the images.",
+        ),
+        (
+            {},
+            {"edits": "Translate into German."},
+            "edits",
+            "The requester asked for no edits: leave this empty.",
+        ),
         ({}, {"territory": "atlantis"}, "territory", "Select a valid choice."),
-        ({}, {"word_count": "-3", "extent": "excerpt"}, "word_count",
-         "Ensure this value is greater than or equal to 1."),
+        (
+            {},
+            {"word_count": "-3", "extent": "excerpt"},
+            "word_count",
+            "Ensure this value is greater than or equal to 1.",
+        ),
     ],
 )
 def test_a_wider_scope_is_refused_with_a_field_error(
@@ -187,8 +228,9 @@ def test_a_wider_scope_is_refused_with_a_field_error(
 def test_the_model_refuses_a_wider_scope_too(submitted, reviewer) -> None:
     wider = Scope("worldwide", "perpetual", "full", None, True, "")
     with pytest.raises(ValueError, match="wider than asked"):
-        submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30,
-                          scope=wider)
+        submitted.approve(
+            actor=reviewer, fee_minor=0, currency="GBP", validity_days=30, scope=wider
+        )
     submitted.refresh_from_db()
     assert (submitted.status, submitted.scope_granted) == ("submitted", False)
     assert not Licence.objects.exists()
@@ -201,8 +243,14 @@ def test_the_rate_card_prices_the_scope_granted(reviewer_client: Client, article
     assert req.suggested_fee_minor == 30000
     response = reviewer_client.post(
         f"/staff/requests/{req.pk}/approve/",
-        {**APPROVE, "fee": "300.00", "extent": "excerpt", "word_count": "100", "reprice": "1",
-         "step": "review"},
+        {
+            **APPROVE,
+            "fee": "300.00",
+            "extent": "excerpt",
+            "word_count": "100",
+            "reprice": "1",
+            "step": "review",
+        },
     )
     assert response.status_code == 200
     html = response.content.decode()

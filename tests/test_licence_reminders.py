@@ -26,8 +26,9 @@ def remind(django_capture_on_commit_callbacks):
     def run(on) -> str:
         out = StringIO()
         noon = timezone.make_aware(datetime.combine(on, time(12)))
-        with time_machine.travel(noon, tick=False), django_capture_on_commit_callbacks(
-            execute=True
+        with (
+            time_machine.travel(noon, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
         ):
             call_command("remind_licensees", stdout=out)
         return out.getvalue().strip()
@@ -39,9 +40,7 @@ def licensee_mail(req: RepublicationRequest) -> list:
     return [m for m in mail.outbox if m.to == [req.email]]
 
 
-def test_reminded_30_and_7_days_before_once_each(
-    licensed, remind
-) -> None:
+def test_reminded_30_and_7_days_before_once_each(licensed, remind) -> None:
     licence = licensed.licence
     mail.outbox.clear()
     assert remind(licence.end_date - timedelta(days=31)) == "0 licence reminders sent."
@@ -61,9 +60,7 @@ def test_reminded_30_and_7_days_before_once_each(
     assert sorted(LicenceReminder.objects.values_list("days_before", flat=True)) == [7, 30]
 
 
-def test_the_link_signs_the_licensee_in_and_the_page_offers_renew(
-    licensed, remind
-) -> None:
+def test_the_link_signs_the_licensee_in_and_the_page_offers_renew(licensed, remind) -> None:
     remind(licensed.licence.end_date - timedelta(days=30))
     [reminder] = licensee_mail(licensed)
     browser = Client()
@@ -73,13 +70,12 @@ def test_the_link_signs_the_licensee_in_and_the_page_offers_renew(
     assert browser.get(f"/requests/{licensed.uuid}/renew/").status_code == 200
 
 
-def test_written_in_the_licensee_language(
-    article, reviewer, remind
-) -> None:
+def test_written_in_the_licensee_language(article, reviewer, remind) -> None:
     french = make_request_in(article, "licensed", actor=reviewer, email="fr@outlet.example")
     arabic = make_request_in(article, "licensed", actor=reviewer, email="ar@outlet.example")
     RepublicationRequest.objects.filter(pk=french.pk).update(ui_language="fr")
     RepublicationRequest.objects.filter(pk=arabic.pk).update(ui_language="ar")
+    assert french.licence.end_date is not None
     remind(french.licence.end_date - timedelta(days=7))
     [to_french] = licensee_mail(french)
     [to_arabic] = licensee_mail(arabic)
@@ -107,21 +103,26 @@ def test_not_reminded_when_renewing_revoked_or_too_new(
     # Revoked.
     revoked = make_request_in(article, "revoked", actor=reviewer, email="rev@outlet.example")
     # A one-month licence is not reminded "30 days before" on the day it is issued.
-    short = make_request_in(article, "licensed", actor=reviewer, email="short@outlet.example",
-                            duration="1m", start_date=timezone.localdate().isoformat())
+    short = make_request_in(
+        article,
+        "licensed",
+        actor=reviewer,
+        email="short@outlet.example",
+        duration="1m",
+        start_date=timezone.localdate().isoformat(),
+    )
     Licence.objects.filter(pk__in=[revoked.licence.pk]).update(end_date=licensed.licence.end_date)
     mail.outbox.clear()
     remind(licensed.licence.end_date - timedelta(days=30))
     remind(timezone.localdate())
     assert mail.outbox == []
     # Its 7-day reminder still comes.
+    assert short.licence.end_date is not None
     remind(short.licence.end_date - timedelta(days=7))
     assert [m.to for m in mail.outbox] == [["short@outlet.example"]]
 
 
-def test_perpetual_licences_are_never_reminded(
-    article, reviewer, remind
-) -> None:
+def test_perpetual_licences_are_never_reminded(article, reviewer, remind) -> None:
     make_request_in(article, "licensed", actor=reviewer, duration="perpetual")
     mail.outbox.clear()
     remind(timezone.localdate() + timedelta(days=400))

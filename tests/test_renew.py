@@ -48,7 +48,10 @@ def test_the_renew_form_is_prefilled_from_the_licence(requester: Client, license
 
 
 def test_renewing_makes_a_linked_request_the_desk_sees_as_a_renewal(
-    requester: Client, licensed, reviewer_client: Client, settings,
+    requester: Client,
+    licensed,
+    reviewer_client: Client,
+    settings,
     django_capture_on_commit_callbacks,
 ) -> None:
     make_price_rule(name="Newspapers", outlet_type="newspaper", fee_minor=12000)
@@ -60,7 +63,9 @@ def test_renewing_makes_a_linked_request_the_desk_sees_as_a_renewal(
     assert response["Location"] == f"/requests/{renewal.uuid}/"
     assert renewal.renews == licence
     assert (renewal.article, renewal.email, renewal.duration) == (
-        licensed.article, licensed.email, "6m"
+        licensed.article,
+        licensed.email,
+        "6m",
     )
     assert renewal.start_date == licence.end_date + timedelta(days=1)
     # Signed in as the requester: confirmed at once, priced by the rate card.
@@ -104,8 +109,13 @@ def test_the_renewal_keeps_the_narrowed_scope(client: Client, article, reviewer)
     from licensing.models import Scope
 
     req = make_request(article)
-    req.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30,
-                scope=Scope("europe", "6m", "excerpt", 100, False, ""))
+    req.approve(
+        actor=reviewer,
+        fee_minor=0,
+        currency="GBP",
+        validity_days=30,
+        scope=Scope("europe", "6m", "excerpt", 100, False, ""),
+    )
     client.force_login(req.requester)
     html = client.get(renew_url(req)).content.decode()
     assert '<option value="europe" selected>' in html
@@ -142,9 +152,7 @@ def test_renewing_twice_shows_the_renewal_already_asked_for(requester: Client, l
     assert 'id="renew-button"' not in page and first.reference in page
 
 
-def test_a_declined_renewal_makes_room_for_another(
-    requester: Client, licensed, reviewer
-) -> None:
+def test_a_declined_renewal_makes_room_for_another(requester: Client, licensed, reviewer) -> None:
     requester.post(renew_url(licensed), renewal_data(licensed))
     RepublicationRequest.objects.latest("id").decline(actor=reviewer, reason="Not now.")
     response = requester.post(renew_url(licensed), renewal_data(licensed))
@@ -180,9 +188,7 @@ def test_a_perpetual_licence_has_nothing_to_renew(client: Client, article, revie
     req = make_request_in(article, "licensed", actor=reviewer, duration="perpetual")
     client.force_login(req.requester)
     response = client.get(renew_url(req), follow=True)
-    assert "This licence has no end date: there is nothing to renew." in (
-        response.content.decode()
-    )
+    assert "This licence has no end date: there is nothing to renew." in (response.content.decode())
     assert 'id="renew-button"' not in client.get(f"/requests/{req.uuid}/").content.decode()
 
 
@@ -196,9 +202,7 @@ def test_an_article_withdrawn_from_republication_cannot_be_renewed(
     assert not RepublicationRequest.objects.filter(renews__isnull=False).exists()
 
 
-def test_bad_input_is_a_field_error_and_nothing_is_created(
-    requester: Client, licensed
-) -> None:
+def test_bad_input_is_a_field_error_and_nothing_is_created(requester: Client, licensed) -> None:
     response = requester.post(
         renew_url(licensed), renewal_data(licensed, start_date="2001-01-01", audience_size="0")
     )

@@ -99,7 +99,11 @@ def test_the_desk_sees_the_changes_and_the_edited_marker(
 
 
 def test_an_edit_answers_an_open_information_request(
-    requester: Client, submitted, reviewer, reviewer_client: Client, django_capture_on_commit_callbacks
+    requester: Client,
+    submitted,
+    reviewer,
+    reviewer_client: Client,
+    django_capture_on_commit_callbacks,
 ) -> None:
     submitted.ask_for_information(actor=reviewer, message="Excerpt or full text?")
     page = requester.get(f"/requests/{submitted.uuid}/").content.decode()
@@ -146,13 +150,16 @@ def test_bad_input_is_a_field_error_and_nothing_changes(requester: Client, submi
     assert "Ensure this value has at most 200 characters" in html
     submitted.refresh_from_db()
     assert (submitted.outlet_name, submitted.extent) == ("The Daily Example", "full")
-    assert not StatusChange.objects.filter(request=submitted, from_status="submitted",
-                                           to_status="submitted").exists()
+    assert not StatusChange.objects.filter(
+        request=submitted, from_status="submitted", to_status="submitted"
+    ).exists()
 
 
 def test_the_address_cannot_be_changed(requester: Client, submitted) -> None:
-    requester.post(edit_url(submitted), edited_data(submitted, email="someone@else.example",
-                                                     notes="Sunday edition."))
+    requester.post(
+        edit_url(submitted),
+        edited_data(submitted, email="someone@else.example", notes="Sunday edition."),
+    )
     submitted.refresh_from_db()
     assert submitted.email == "amira@outlet.example"
     assert submitted.notes == "Sunday edition."
@@ -214,7 +221,9 @@ def test_only_the_requester_may_edit(client: Client, submitted, article, reviewe
     # Staff follow requests from the desk; they never act as the requester.
     assert reviewer_client.post(edit_url(submitted), edited_data(submitted)).status_code == 403
     submitted.refresh_from_db()
-    assert submitted.status_changes.filter(from_status="submitted", to_status="submitted").count() == 0
+    assert (
+        submitted.status_changes.filter(from_status="submitted", to_status="submitted").count() == 0
+    )
 
 
 def test_a_signed_out_visitor_signs_in_first(submitted) -> None:

@@ -7,80 +7,170 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_einvoice_buyer_address'),
-        ('licensing', '0011_desk_search'),
+        ("billing", "0004_einvoice_buyer_address"),
+        ("licensing", "0011_desk_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LicenceReminder',
+            name="LicenceReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('days_before', models.PositiveSmallIntegerField()),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("days_before", models.PositiveSmallIntegerField()),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['sent_at', 'id'],
+                "ordering": ["sent_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_duration',
-            field=models.CharField(blank=True, choices=[('1m', '1 month'), ('3m', '3 months'), ('6m', '6 months'), ('1y', '1 year'), ('2y', '2 years'), ('perpetual', 'Perpetual (no end date)')], editable=False, max_length=10),
+            model_name="republicationrequest",
+            name="granted_duration",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("1m", "1 month"),
+                    ("3m", "3 months"),
+                    ("6m", "6 months"),
+                    ("1y", "1 year"),
+                    ("2y", "2 years"),
+                    ("perpetual", "Perpetual (no end date)"),
+                ],
+                editable=False,
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_edits',
+            model_name="republicationrequest",
+            name="granted_edits",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_extent',
-            field=models.CharField(blank=True, choices=[('full', 'Full text'), ('excerpt', 'Excerpt')], editable=False, max_length=10),
+            model_name="republicationrequest",
+            name="granted_extent",
+            field=models.CharField(
+                blank=True,
+                choices=[("full", "Full text"), ("excerpt", "Excerpt")],
+                editable=False,
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_include_images',
+            model_name="republicationrequest",
+            name="granted_include_images",
             field=models.BooleanField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_territory',
-            field=models.CharField(blank=True, choices=[('worldwide', 'Worldwide'), ('country', 'My country only'), ('uk_ie', 'United Kingdom and Ireland'), ('europe', 'Europe'), ('mena', 'Middle East and North Africa'), ('north_america', 'North America'), ('latin_america', 'Latin America'), ('africa', 'Sub-Saharan Africa'), ('asia_pacific', 'Asia and Pacific')], editable=False, max_length=20),
+            model_name="republicationrequest",
+            name="granted_territory",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("worldwide", "Worldwide"),
+                    ("country", "My country only"),
+                    ("uk_ie", "United Kingdom and Ireland"),
+                    ("europe", "Europe"),
+                    ("mena", "Middle East and North Africa"),
+                    ("north_america", "North America"),
+                    ("latin_america", "Latin America"),
+                    ("africa", "Sub-Saharan Africa"),
+                    ("asia_pacific", "Asia and Pacific"),
+                ],
+                editable=False,
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='granted_word_count',
+            model_name="republicationrequest",
+            name="granted_word_count",
             field=models.PositiveIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='republicationrequest',
-            name='renews',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewals', to='licensing.licence'),
+            model_name="republicationrequest",
+            name="renews",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="renewals",
+                to="licensing.licence",
+            ),
         ),
         migrations.AddField(
-            model_name='statuschange',
-            name='changes',
+            model_name="statuschange",
+            name="changes",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddConstraint(
-            model_name='republicationrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('granted_duration', ''), ('granted_extent', ''), ('granted_include_images__isnull', True), ('granted_territory', ''), ('granted_word_count__isnull', True)), models.Q(models.Q(('granted_territory', ''), _negated=True), models.Q(('granted_duration', ''), _negated=True), ('granted_include_images__isnull', False), models.Q(models.Q(('granted_extent', 'excerpt'), ('granted_word_count__isnull', False)), models.Q(('granted_extent', 'full'), ('granted_word_count__isnull', True)), _connector='OR')), _connector='OR'), name='granted_scope_complete'),
+            model_name="republicationrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("granted_duration", ""),
+                        ("granted_extent", ""),
+                        ("granted_include_images__isnull", True),
+                        ("granted_territory", ""),
+                        ("granted_word_count__isnull", True),
+                    ),
+                    models.Q(
+                        models.Q(("granted_territory", ""), _negated=True),
+                        models.Q(("granted_duration", ""), _negated=True),
+                        ("granted_include_images__isnull", False),
+                        models.Q(
+                            models.Q(
+                                ("granted_extent", "excerpt"), ("granted_word_count__isnull", False)
+                            ),
+                            models.Q(
+                                ("granted_extent", "full"), ("granted_word_count__isnull", True)
+                            ),
+                            _connector="OR",
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="granted_scope_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='republicationrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('unconfirmed', 'submitted', 'info_requested', 'awaiting_payment', 'licensed'))), fields=('renews',), name='one_renewal_per_licence'),
+            model_name="republicationrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "unconfirmed",
+                            "submitted",
+                            "info_requested",
+                            "awaiting_payment",
+                            "licensed",
+                        ),
+                    )
+                ),
+                fields=("renews",),
+                name="one_renewal_per_licence",
+            ),
         ),
         migrations.AddField(
-            model_name='licencereminder',
-            name='licence',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='licensing.licence'),
+            model_name="licencereminder",
+            name="licence",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reminders",
+                to="licensing.licence",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='licencereminder',
-            constraint=models.UniqueConstraint(fields=('licence', 'days_before'), name='one_reminder_per_licence_and_lead'),
+            model_name="licencereminder",
+            constraint=models.UniqueConstraint(
+                fields=("licence", "days_before"), name="one_reminder_per_licence_and_lead"
+            ),
         ),
     ]

@@ -167,9 +167,7 @@ def _queue_context(
         queue.order_by(F("relevance").desc(), *DESK_ORDER) if ranked else queue.in_desk_order()
     )
     rows = (
-        ordered.select_related("article", "assignee", "renews")
-        .only(*QUEUE_COLUMNS)
-        .with_markers()
+        ordered.select_related("article", "assignee", "renews").only(*QUEUE_COLUMNS).with_markers()
     )
     paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
     query = request.GET.copy()
@@ -570,7 +568,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         return _render_detail(request, req, action_forms, status=400)
     if action == "approve":
-        form.cleaned_data["granted_scope"] = form.granted_scope()  # type: ignore[attr-defined]
+        form.cleaned_data["granted_scope"] = form.granted_scope()
         if "reprice" in request.POST:
             action_forms["approve"], priced = _reprice(req, form)
             return _render_detail(request, req, action_forms, repriced=priced)

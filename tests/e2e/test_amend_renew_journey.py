@@ -113,6 +113,7 @@ def test_edit_approve_narrowed_then_renew(
     page.get_by_role("link", name="Renew", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Renew licence {licence.number}")
     expect(page.get_by_label("Territory")).to_have_value("country")
+    assert licence.end_date is not None
     expect(page.get_by_label("First publication date")).to_have_value(
         (licence.end_date + timedelta(days=1)).isoformat()
     )

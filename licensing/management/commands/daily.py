@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the daily jobs: license_paid_requests, deliver_licences, expire_quotes, "
-        "expire_licences, remind_licensees, remind_reviewers, delete_unconfirmed and import_articles "
-        "PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
+        "expire_licences, remind_licensees, remind_reviewers, delete_unconfirmed and "
+        "import_articles PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
