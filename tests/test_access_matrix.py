@@ -110,6 +110,16 @@ RULES: dict[str, Rule] = {
         request_uuid,
         {"GET": (405,) * ALL, "POST": (404, 302, 404, 403, 403, 403)},
     ),
+    # Only the requester edits or renews. Licensed: editing is refused with a message
+    # and a redirect; the renewal form is shown, and an empty one refused field by field.
+    "licensing:request_edit": (
+        request_uuid,
+        {"GET": (302, 302, 404, 403, 403, 403), "POST": (404, 302, 404, 403, 403, 403)},
+    ),
+    "licensing:request_renew": (
+        request_uuid,
+        {"GET": (302, 200, 404, 403, 403, 403), "POST": (404, 400, 404, 403, 403, 403)},
+    ),
     # Confirmed long ago: nothing to send again, back to the request page.
     "licensing:request_resend": (
         request_uuid,

@@ -83,8 +83,8 @@ def refuse_staff(request: HttpRequest) -> None:
 
 def own_request(request: HttpRequest, uuid: UUID) -> RepublicationRequest | HttpResponse:
     """For what only the requester may do (edit, renew): the request if this visitor is
-    signed in as its requester. Signed out: to the sign-in page and back; anyone else
-    signed in: 404, whether or not the request exists."""
+    signed in as its requester. Signed out: to the sign-in page and back (a post: 404);
+    anyone else signed in: 404, whether or not the request exists; staff: 403."""
     refuse_staff(request)
     req = (
         RepublicationRequest.objects.select_related("article", "invoice", "renews")
@@ -93,6 +93,6 @@ def own_request(request: HttpRequest, uuid: UUID) -> RepublicationRequest | Http
     )
     if req is not None and request.user.is_authenticated and req.requester_id == request.user.pk:
         return req
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated and request.method in {"GET", "HEAD"}:
         return sign_in_to_see(request)
     raise Http404("No such request")
