@@ -1,6 +1,7 @@
 """The public republication request form and the catalogue search box."""
 
 import logging
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -718,8 +719,6 @@ class ApproveForm(forms.Form):
 
 def _with(scope: Scope, name: str, value: Any) -> Scope:
     """`scope` with one field changed (and an excerpt's length kept sensible)."""
-    from dataclasses import replace
-
     changed = replace(scope, **{name: value})
     if name == "extent" and value == Extent.FULL_TEXT:
         changed = replace(changed, word_count=None)

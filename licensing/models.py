@@ -385,6 +385,24 @@ class ScopeChange:
     granted: str
 
 
+def describe_scope_changes(
+    asked: Scope, granted: Scope, *, country: Any, language: str | None = None
+) -> list[ScopeChange]:
+    """Where `granted` differs from `asked`, in words, in `language` (default: the active one)."""
+    names = granted.differs_from(asked)
+    if "word_count" in names and "extent" in names:
+        names.remove("word_count")  # one row says both: "Excerpt, up to 300 words"
+    with translation.override(language or translation.get_language()):
+        return [
+            ScopeChange(
+                label=str(SCOPE_LABELS[name]),
+                asked=scope_words(asked, name, country=country),
+                granted=scope_words(granted, name, country=country),
+            )
+            for name in names
+        ]
+
+
 class Outlet(models.Model):
     """The requesting organisation, remembered by the requester's email."""
 
@@ -1157,19 +1175,9 @@ class RepublicationRequest(models.Model):
 
     def scope_changes(self, language: str | None = None) -> list[ScopeChange]:
         """How the granted scope differs from the asked one, in words (in `language`)."""
-        asked, granted = self.asked_scope, self.scope()
-        names = granted.differs_from(asked)
-        if "word_count" in names and "extent" in names:
-            names.remove("word_count")  # one row says both: "Excerpt, up to 300 words"
-        with translation.override(language or translation.get_language()):
-            return [
-                ScopeChange(
-                    label=str(SCOPE_LABELS[name]),
-                    asked=scope_words(asked, name, country=self.country),
-                    granted=scope_words(granted, name, country=self.country),
-                )
-                for name in names
-            ]
+        return describe_scope_changes(
+            self.asked_scope, self.scope(), country=self.country, language=language
+        )
 
     def _grant(self, scope: Scope | None) -> dict[str, Any]:
         """The granted_ columns for approving `scope` (None: as asked); refuses a wider one."""

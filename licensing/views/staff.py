@@ -16,7 +16,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
@@ -34,7 +34,6 @@ from licensing.forms import (
 from licensing.models import (
     DESK_ORDER,
     OPEN_STATUSES,
-    SCOPE_LABELS,
     STAFF_TURN,
     DeskTab,
     PriceRule,
@@ -43,7 +42,7 @@ from licensing.models import (
     RequestStatus,
     Scope,
     TransitionNotAllowed,
-    scope_words,
+    describe_scope_changes,
 )
 from licensing.response_target import overdue_cutoff
 from licensing.views.access import REVIEW_PERMISSION
@@ -386,16 +385,8 @@ def _narrowing(req: RepublicationRequest, scope: Scope | None) -> str:
     """How `scope` narrows what `req` asked, in the desk's words; '' when it does not."""
     if scope is None:
         return ""
-    asked = req.asked_scope
-    names = scope.differs_from(asked)
-    if "extent" in names and "word_count" in names:
-        names.remove("word_count")  # one phrase says both: "Excerpt, up to 300 words"
-    with translation.override("en"):
-        return "; ".join(
-            f"{SCOPE_LABELS[name]} {scope_words(asked, name, country=req.country)} → "
-            f"{scope_words(scope, name, country=req.country)}"
-            for name in names
-        )
+    changes = describe_scope_changes(req.asked_scope, scope, country=req.country, language="en")
+    return "; ".join(f"{c.label} {c.asked} → {c.granted}" for c in changes)
 
 
 def _render_detail(
