@@ -85,7 +85,7 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
                 "number": invoice.number,
                 "reference": invoice.reference,
                 "total": format_money(invoice.total_minor, invoice.currency),
-                "paid": date_format(timezone.localdate(invoice.paid_at), "j F Y"),
+                "paid": date_format(timezone.localdate(invoice.paid_at)),
             }
         return gettext(
             "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
@@ -93,7 +93,7 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
             "number": invoice.number,
             "reference": invoice.reference,
             "total": format_money(invoice.total_minor, invoice.currency),
-            "due": date_format(invoice.due_on, "j F Y"),
+            "due": date_format(invoice.due_on),
         }
 
 

@@ -1433,12 +1433,12 @@ class Licence(models.Model):
     @property
     def validity_words(self) -> str:
         """ "From 10 December 2026 until and including 9 December 2027", or perpetual."""
-        start = date_format(self.start_date, "j F Y")
+        start = date_format(self.start_date)
         if self.end_date is None:
             return _("From %(start)s, perpetual") % {"start": start}
         return _("From %(start)s until and including %(end)s") % {
             "start": start,
-            "end": date_format(self.end_date, "j F Y"),
+            "end": date_format(self.end_date),
         }
 
     @classmethod
@@ -1619,15 +1619,15 @@ class Licence(models.Model):
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""
         if self.status == LicenceStatus.REVOKED and self.revoked_at:
             return _("Revoked on %(date)s") % {
-                "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
+                "date": date_format(timezone.localdate(self.revoked_at))
             }
         state = self.verification_state()
         day = self.expired_on or self.end_date
         if state == LicenceState.EXPIRED and day is not None:
-            return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
+            return _("Expired on %(date)s") % {"date": date_format(day)}
         if state == LicenceState.NOT_YET_VALID:
             return _("Not yet valid: from %(date)s") % {
-                "date": date_format(self.start_date, "j F Y")
+                "date": date_format(self.start_date)
             }
         return str(_("Valid"))
 

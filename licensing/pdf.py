@@ -74,10 +74,10 @@ def licence_summary(licence: Licence, language: str) -> str:
             "number": licence.number,
             "licensee": licence.licensee_name,
             "title": licence.article_title,
-            "start": date_format(licence.start_date, "j F Y"),
+            "start": date_format(licence.start_date),
         }
         if licence.end_date:
-            values["end"] = date_format(licence.end_date, "j F Y")
+            values["end"] = date_format(licence.end_date)
             return (
                 gettext(
                     "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
@@ -322,7 +322,7 @@ def _attribution_language(licence: Licence) -> str:
 
 
 def _day(day: date) -> str:
-    return date_format(day, "j F Y")
+    return date_format(day)
 
 
 def _summary(licence: Licence) -> list[Flowable]:

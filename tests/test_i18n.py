@@ -22,6 +22,7 @@ HEADINGS = {
     "ar": "المقالات المتاحة لإعادة النشر",
     "fr": "Articles disponibles pour la republication",
 }
+COUNT_PLACEHOLDERS = {"%(counter)s", "%(count)s", "%(words)s"}
 SWITCHER = re.compile(r'<form[^>]*id="language-switcher".*?</form>', re.S)
 
 
@@ -63,10 +64,24 @@ def test_placeholders_survive_translation(language: str) -> None:
     for entry in po:
         wanted = set(re.findall(r"%\(\w+\)s", entry.msgid))
         translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        # A plural form may leave the count out ("one word", Arabic "كلمة واحدة"),
+        # nothing else: the count is {{ counter }}, or the same number grouped.
+        count = COUNT_PLACEHOLDERS if entry.msgid_plural else set()
         for text in translations:
-            # A plural form may leave the count out ("one word"), nothing else.
-            assert set(re.findall(r"%\(\w+\)s", text)) <= wanted | {"%(counter)s"}, entry.msgid
-            assert set(re.findall(r"%\(\w+\)s", text)) >= wanted - {"%(counter)s"}, entry.msgid
+            assert set(re.findall(r"%\(\w+\)s", text)) <= wanted, entry.msgid
+            assert set(re.findall(r"%\(\w+\)s", text)) >= wanted - count, entry.msgid
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_every_entry_with_placeholders_is_python_format(language: str) -> None:
+    """msgfmt --check-format then checks each translation keeps its placeholders."""
+    po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+    unflagged = [
+        entry.msgid
+        for entry in po
+        if re.search(r"%\(\w+\)s", entry.msgid) and "python-format" not in entry.flags
+    ]
+    assert unflagged == []
 
 
 @pytest.mark.parametrize("language", ["ar", "fr"])
@@ -262,8 +277,10 @@ def test_request_page_dates_and_status_in_french(article) -> None:
     client.force_login(req.requester)
     html = client.get(req.get_absolute_url()).content.decode()
     with translation.override("fr"):
-        sent = date_format(timezone.localtime(req.created_at), "j F Y, H:i")
-    assert f"Envoyée le {sent}" in html  # French month names
+        sent = date_format(timezone.localtime(req.created_at), "DATETIME_FORMAT")
+    # French abbreviated month names, "à" before the time: "7 déc. 2026 à 13:58".
+    assert re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4} à \d\d:\d\d", sent), sent
+    assert f"Envoyée le {sent}" in html
     assert h1(html) == f"Demande {req.reference}"
 
 

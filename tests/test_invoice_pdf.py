@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -271,10 +272,10 @@ def test_legal_wording_is_also_in_the_buyers_language(article, reviewer) -> None
     Invoice.objects.filter(pk=invoice.pk).update(buyer_language="fr")
     invoice.refresh_from_db()
     text = pdf_text(render_invoice_pdf(invoice))
-    assert "Reverse charge: customer to account for VAT" in text
-    assert "Autoliquidation : TVA due par le preneur" in text
+    # The French legal mention (CGI, annexe II, art. 242 nonies A) under the English.
+    assert "Reverse charge: customer to account for VAT Autoliquidation" in text
     note_text = pdf_text(render_credit_note_pdf(invoice.void(reason="x")))
-    assert "Autoliquidation : TVA due par le preneur" in note_text
+    assert "Autoliquidation" in note_text
 
 
 def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
@@ -287,7 +288,9 @@ def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
     assert "Autoliquidation" in pdf_text(render_invoice_pdf(req.invoice))
 
 
-def test_request_page_gives_the_vat_wording_in_both_languages(client, article, reviewer) -> None:
+def test_request_page_gives_the_vat_wording_in_the_readers_language(
+    client, article, reviewer
+) -> None:
     client.post("/i18n/setlang/", {"language": "fr"})
     req = make_request(article, country="FR", vat_number="FR40303265045")
     RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
@@ -295,6 +298,10 @@ def test_request_page_gives_the_vat_wording_in_both_languages(client, article, r
     req.approve(actor=reviewer, fee_minor=10000, currency="EUR", validity_days=30)
     client.force_login(req.requester)
     html = client.get(f"/requests/{req.uuid}/").content.decode()
-    assert '<span lang="en">Reverse charge: customer to account for VAT</span>' in html
-    assert "Autoliquidation : TVA due par le preneur" in html
+    assert '<p class="small" id="vat-note">Autoliquidation</p>' in html
+    assert "Reverse charge" not in html
+    english = Client()
+    english.force_login(req.requester)
+    html_en = english.get(f"/requests/{req.uuid}/").content.decode()
+    assert "Reverse charge: customer to account for VAT" in html_en
     assert "FR40303265045" in html  # with its country prefix, as everywhere
