@@ -14,7 +14,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 import zxingcpp
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
@@ -22,6 +21,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from portal.formats import format_day
 from portal.pdf import (
     BODY,
     CELLS,
@@ -74,10 +74,10 @@ def licence_summary(licence: Licence, language: str) -> str:
             "number": licence.number,
             "licensee": licence.licensee_name,
             "title": licence.article_title,
-            "start": date_format(licence.start_date),
+            "start": format_day(licence.start_date),
         }
         if licence.end_date:
-            values["end"] = date_format(licence.end_date)
+            values["end"] = format_day(licence.end_date)
             return (
                 gettext(
                     "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
@@ -322,7 +322,7 @@ def _attribution_language(licence: Licence) -> str:
 
 
 def _day(day: date) -> str:
-    return date_format(day)
+    return format_day(day)
 
 
 def _summary(licence: Licence) -> list[Flowable]:

@@ -8,12 +8,12 @@ import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import translation
 from django.utils.translation import get_language_info
 
 from licensing.forms import RepublicationRequestForm
 from licensing.models import Article, RepublicationRequest
+from portal.formats import format_moment
 from tests.factories import make_article, make_request, request_form_data
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -276,8 +276,7 @@ def test_request_page_dates_and_status_in_french(article) -> None:
     client = client_in("fr")
     client.force_login(req.requester)
     html = client.get(req.get_absolute_url()).content.decode()
-    with translation.override("fr"):
-        sent = date_format(timezone.localtime(req.created_at), "DATETIME_FORMAT")
+    sent = format_moment(req.created_at, language="fr")
     # French abbreviated month names, "à" before the time: "7 déc. 2026 à 13:58".
     assert re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4} à \d\d:\d\d", sent), sent
     assert f"Envoyée le {sent}" in html

@@ -1,7 +1,5 @@
-"""English pages: "3 December 2026", as the portal has always printed them."""
+"""English number separators: "1,234,567"."""
 
-DATE_FORMAT = "j F Y"
-DATETIME_FORMAT = "j F Y, H:i"
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3

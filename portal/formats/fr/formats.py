@@ -1,12 +1,10 @@
-"""French: "3 déc. 2026", "3 déc. 2026 à 14:30", "1 234 567".
+"""French number separators: "1 234 567", "0,5".
 
 The thousands separator is the narrow no-break space (espace fine
-insécable), as CLDR and so babel's money format use: one separator for
-numbers and amounts on the same page.
+insécable) that CLDR, and so babel's money format, uses: one separator for
+the numbers and the amounts of a page.
 """
 
-DATE_FORMAT = "j N Y"
-DATETIME_FORMAT = "j N Y à H:i"
 DECIMAL_SEPARATOR = ","
 THOUSAND_SEPARATOR = "\u202f"
 NUMBER_GROUPING = 3
