@@ -288,3 +288,60 @@ def test_server_error_page_in_arabic() -> None:
         html = render_to_string("500.html")
     assert '<html lang="ar" dir="rtl">' in html
     assert "حدث خطأ من جهتنا" in html
+
+
+# --- The glossary (docs/glossary.md) ------------------------------------------
+
+# An English word in the source, and the one term each translation uses for it.
+GLOSSARY = [
+    (r"\bdesk\b", {"fr": r"équipe", "ar": r"فريق"}),
+    (r"\b[Mm]edium\b", {"fr": r"support", "ar": r"وسيلة النشر"}),
+    (r"\b[Ee]xtent\b", {"fr": r"[ÉéEe]tendue", "ar": r"حجم النص المنشور"}),
+    (r"\b[Tt]erritory\b", {"fr": r"territoire", "ar": r"النطاق الجغرافي"}),
+    (r"\bdue by\b", {"fr": r"à régler au plus tard le", "ar": r"في موعد أقصاه"}),
+    (r"^Review queue$", {"fr": r"^Demandes à examiner$", "ar": r"^طلبات بانتظار المراجعة$"}),
+    (r"\btake (the article|it) down\b|takedown", {"fr": r"suppr", "ar": r"حذف|احذف"}),
+    (r"\b[Ww]ithdr[ae]w", {"fr": r"retir", "ar": r"سُ?حب|مسحوب"}),
+    (r"\bjournalism\b", {"fr": r"articles", "ar": r"أعمال.* الصحفية"}),
+    (r"^Valid$|valid licence|Not yet valid", {"fr": r"valide", "ar": r"سارٍ"}),
+]
+# Words the glossary rejects, whatever the source.
+REJECTED = {
+    "fr": [r"[Tt]arif", r"relecture", r"avant le", r"service de republication", r"ça marche",
+           r"journalisme", r"en route"],
+    "ar": [r"الوسيط", r"مكتب (?!مفوض)", r"قائمة المراجعة", r"عزيز", r"صحافت", r"سارية",
+           r"ساري(?!ًا)\b", r"التحويل العكسي", r"سجّلت الخروج"],
+}  # fmt: skip
+
+
+def _translations(entry: polib.POEntry) -> list[str]:
+    return list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_catalogue_follows_the_glossary(language: str) -> None:
+    po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+    astray = []
+    for entry in po:
+        for source, terms in GLOSSARY:
+            if re.search(source, entry.msgid):
+                astray += [
+                    (entry.msgid, text)
+                    for text in _translations(entry)
+                    if not re.search(terms[language], text, re.IGNORECASE)
+                ]
+        for word in REJECTED[language]:
+            astray += [(word, text) for text in _translations(entry) if re.search(word, text)]
+    assert astray == []
+
+
+def test_french_typography() -> None:
+    """A no-break space before : ; ? ! and inside guillemets; no straight apostrophe."""
+    po = polib.pofile(str(LOCALE / "fr" / "LC_MESSAGES" / "django.po"))
+    wrong = [
+        text
+        for entry in po
+        for text in _translations(entry)
+        if re.search(r"(?<!\u00a0)[:;?!](\s|$)|« | »|'", text)
+    ]
+    assert wrong == []
