@@ -516,7 +516,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {format_money(self.amount_minor, self.currency)}"
+        return f"{self.get_method_display()} {format_money(self.amount_minor, self.currency, language='en')}"
 
     @property
     def amount_display(self) -> str:

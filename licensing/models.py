@@ -870,7 +870,10 @@ class RepublicationRequest(models.Model):
                 note = note or "Approved with a zero fee, deliberately: no invoice."
                 to = RequestStatus.LICENSED
             else:
-                note = note or f"Approved at {format_money(fee_minor, currency)} (net of VAT)."
+                note = (
+                    note
+                    or f"Approved at {format_money(fee_minor, currency, language='en')} (net of VAT)."
+                )
                 to = RequestStatus.AWAITING_PAYMENT
             self._move(
                 "approve",

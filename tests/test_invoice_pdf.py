@@ -1,14 +1,16 @@
 """billing.pdf: invoice and credit note PDFs, parsed back with pypdf."""
 
 import io
+from datetime import date
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
 from billing.models import Invoice
-from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from billing.pdf import invoice_summary, render_credit_note_pdf, render_invoice_pdf
 from licensing.models import RepublicationRequest
 from tests.factories import approved_request, make_invoice, make_request
 
@@ -305,3 +307,30 @@ def test_request_page_gives_the_vat_wording_in_the_readers_language(
     html_en = english.get(f"/requests/{req.uuid}/").content.decode()
     assert "Reverse charge: customer to account for VAT" in html_en
     assert "FR40303265045" in html  # with its country prefix, as everywhere
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "due"),
+    [
+        # French groups with the narrow no-break space and puts the € after the amount.
+        ("fr", "1\u202f481,40\xa0€", "à régler au plus tard le 3 févr. 2027"),
+        # Arabic in Latin digits, grouped, the amount marked right to left.
+        ("ar", "1,481.40\xa0€", "تُسدَّد في موعد أقصاه 3 فبراير، 2027"),
+    ],
+)
+def test_summary_line_writes_amount_and_date_as_the_buyer_does(
+    article, reviewer, language, total, due
+) -> None:
+    """The English invoice keeps "1,234.50 EUR"; its summary line is the buyer's own."""
+    with time_machine.travel(date(2027, 1, 4), tick=False):
+        req = approved_request(article, actor=reviewer, fee_minor=123450, currency="EUR")
+    invoice = req.invoice
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=date(2027, 2, 3))
+    invoice.refresh_from_db()
+    summary = invoice_summary(invoice, language)
+    assert total in summary
+    assert due in summary
+    text = pdf_text(render_invoice_pdf(invoice, language=language))
+    assert "1,481.40 EUR" in text  # the English body, VAT at 20 % included
+    # pdf_text makes every space a plain one: the amount's groups stay on one line.
+    assert ("1 481,40 €" if language == "fr" else "1,481.40") in text
