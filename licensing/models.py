@@ -870,10 +870,9 @@ class RepublicationRequest(models.Model):
                 note = note or "Approved with a zero fee, deliberately: no invoice."
                 to = RequestStatus.LICENSED
             else:
-                note = (
-                    note
-                    or f"Approved at {format_money(fee_minor, currency, language='en')} (net of VAT)."
-                )
+                # The audit trail is English, whoever's language is active.
+                fee = format_money(fee_minor, currency, language="en")
+                note = note or f"Approved at {fee} (net of VAT)."
                 to = RequestStatus.AWAITING_PAYMENT
             self._move(
                 "approve",
