@@ -338,13 +338,13 @@ def test_catalogue_follows_the_glossary(language: str) -> None:
 
 
 def test_french_typography() -> None:
-    """A no-break space before : ; ? ! and inside guillemets; no straight apostrophe."""
+    """A no-break space before : ; ? ! % and inside guillemets; no straight apostrophe."""
     po = polib.pofile(str(LOCALE / "fr" / "LC_MESSAGES" / "django.po"))
     wrong = [
         text
         for entry in po
         for text in _translations(entry)
-        if re.search(r"(?<!\u00a0)[:;?!](\s|$)|« | »|'", text)
+        if re.search(r"(?<!\u00a0)[:;?!](\s|$)| %%|« | »|'", text)
     ]
     assert wrong == []
 
