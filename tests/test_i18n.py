@@ -24,7 +24,7 @@ HEADINGS = {
     "ar": "المقالات المتاحة لإعادة النشر",
     "fr": "Articles disponibles pour la republication",
 }
-COUNT_PLACEHOLDERS = {"%(counter)s", "%(count)s", "%(words)s"}
+COUNT_PLACEHOLDERS = {"%(counter)s", "%(count)s", "%(words)s", "%(days)s", "%(minutes)s", "%(cap)s"}
 SWITCHER = re.compile(r'<form[^>]*id="language-switcher".*?</form>', re.S)
 
 

@@ -56,6 +56,7 @@ ALLOWED_WORDS = {
     "EN",
     "ODRL",
     "JSON-LD",
+    "JSON",
     "PAdES",
     "SHA-256",
     "QR",
