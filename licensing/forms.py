@@ -4,7 +4,7 @@ import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
@@ -14,7 +14,6 @@ from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
@@ -39,6 +38,9 @@ from licensing.models import (
     Territory,
 )
 from portal.money import currency_choices
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise  # a development dependency: types only
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ def normalise_vat_number(*, country: str, number: str) -> str:
 
 
 # What each python-stdnum error means for the requester, in their language.
-VAT_NUMBER_ERRORS: tuple[tuple[type[StdnumValidationError], Promise], ...] = (
+VAT_NUMBER_ERRORS: "tuple[tuple[type[StdnumValidationError], StrPromise], ...]" = (
     (
         InvalidLength,
         _(
