@@ -516,7 +516,8 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {format_money(self.amount_minor, self.currency)}"
+        amount = format_money(self.amount_minor, self.currency, language="en")
+        return f"{self.get_method_display()} {amount}"
 
     @property
     def amount_display(self) -> str:

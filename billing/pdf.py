@@ -14,7 +14,6 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
@@ -24,6 +23,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import legal_note, prefixed_vat_number
+from portal.formats import format_day
 from portal.money import format_money
 from portal.pdf import (
     BODY,
@@ -85,7 +85,7 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
                 "number": invoice.number,
                 "reference": invoice.reference,
                 "total": format_money(invoice.total_minor, invoice.currency),
-                "paid": date_format(timezone.localdate(invoice.paid_at), "j F Y"),
+                "paid": format_day(timezone.localdate(invoice.paid_at)),
             }
         return gettext(
             "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
@@ -93,7 +93,7 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
             "number": invoice.number,
             "reference": invoice.reference,
             "total": format_money(invoice.total_minor, invoice.currency),
-            "due": date_format(invoice.due_on, "j F Y"),
+            "due": format_day(invoice.due_on),
         }
 
 

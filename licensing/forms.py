@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
@@ -14,11 +14,13 @@ from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import get_cc_module
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from licensing.models import (
@@ -42,6 +44,9 @@ from licensing.models import (
     territory_words,
 )
 from portal.money import currency_choices
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise  # a development dependency: types only
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +78,45 @@ def normalise_vat_number(*, country: str, number: str) -> str:
     try:
         return str(module.validate(number))
     except StdnumValidationError as error:
-        raise forms.ValidationError(
-            _("This is not a valid VAT number for the country you chose (%(reason)s).")
-            % {"reason": str(error)}
-        ) from error
+        # python-stdnum's own text is English: its error class says what is wrong.
+        message = next(
+            (text for kind, text in VAT_NUMBER_ERRORS if isinstance(error, kind)),
+            _("This is not a valid VAT number for the country you chose."),
+        )
+        raise forms.ValidationError(message) from error
+
+
+# What each python-stdnum error means for the requester, in their language.
+VAT_NUMBER_ERRORS: "tuple[tuple[type[StdnumValidationError], StrPromise], ...]" = (
+    (
+        InvalidLength,
+        _(
+            "This is not a valid VAT number for the country you chose: "
+            "it has too many or too few characters."
+        ),
+    ),
+    (
+        InvalidChecksum,
+        _(
+            "This is not a valid VAT number for the country you chose: "
+            "its check digits do not match, perhaps because of a typing mistake."
+        ),
+    ),
+    (
+        InvalidFormat,
+        _(
+            "This is not a valid VAT number for the country you chose: "
+            "it is not written the way that country writes them."
+        ),
+    ),
+    (
+        InvalidComponent,
+        _(
+            "This is not a valid VAT number for the country you chose: "
+            "part of it, such as the country prefix, does not fit."
+        ),
+    ),
+)
 
 
 @lru_cache(maxsize=64)
@@ -268,6 +308,12 @@ class RepublicationRequestForm(forms.ModelForm):
         # A radio group needs no empty "---------" option.
         self.fields["extent"].choices = Extent.choices  # type: ignore[attr-defined]
         self.fields["word_count"].widget.attrs.update({"min": 1})
+        # The limit grouped as the reader writes numbers ("8 500 000 000"):
+        # Django would print the validator's bare integer.
+        self.fields["audience_size"].error_messages["max_value"] = gettext(
+            "That is more than the world's population: enter readers per month, "
+            "less than or equal to %(limit_value)s."
+        ) % {"limit_value": number_format(MAX_AUDIENCE_SIZE, force_grouping=True)}
         for name in ("edits", "notes"):
             self.fields[name].widget.attrs["maxlength"] = MAX_LONG_TEXT_LENGTH
         self.fields["accept_terms"].help_text = format_html(
@@ -401,8 +447,12 @@ class RepublicationRequestForm(forms.ModelForm):
         ):
             self.add_error(
                 "word_count",
-                _("An excerpt must be shorter than the article (%(count)s words).")
-                % {"count": self.article.word_count},
+                ngettext(
+                    "An excerpt must be shorter than the article (%(count)s word).",
+                    "An excerpt must be shorter than the article (%(count)s words).",
+                    self.article.word_count,
+                )
+                % {"count": number_format(self.article.word_count, force_grouping=True)},
             )
         vat, country = cleaned.get("vat_number", "").strip(), cleaned.get("country")
         if vat and country:

@@ -33,6 +33,7 @@ from billing.vat import explain_vat, prefixed_vat_number
 from licensing import signals
 from licensing.response_target import overdue_cutoff
 from portal.documents import document_storage, read_document, save_document
+from portal.formats import format_day
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.search import fold, matching, relevance, search_terms
@@ -1095,7 +1096,9 @@ class RepublicationRequest(models.Model):
                 note = note or "Approved with a zero fee, deliberately: no invoice."
                 to = RequestStatus.LICENSED
             else:
-                note = note or f"Approved at {format_money(fee_minor, currency)} (net of VAT)."
+                # The audit trail is English, whoever's language is active.
+                fee = format_money(fee_minor, currency, language="en")
+                note = note or f"Approved at {fee} (net of VAT)."
                 to = RequestStatus.AWAITING_PAYMENT
             if narrowed:
                 note = f"{note} Scope narrowed: {narrowed}."
@@ -1861,6 +1864,11 @@ class Licence(models.Model):
         return format_money(self.fee_minor, self.currency) if self.currency else ""
 
     @property
+    def attribution_lang(self) -> str:
+        """The language the attribution line is written in: the publication's, or English."""
+        return attribution_language(self.language)
+
+    @property
     def attribution_html(self) -> str:
         """The snippet the licensee pastes beside the republished article, in their language."""
         language = attribution_language(self.language)
@@ -1894,12 +1902,12 @@ class Licence(models.Model):
     @property
     def validity_words(self) -> str:
         """ "From 10 December 2026 until and including 9 December 2027", or perpetual."""
-        start = date_format(self.start_date, "j F Y")
+        start = format_day(self.start_date)
         if self.end_date is None:
             return _("From %(start)s, perpetual") % {"start": start}
         return _("From %(start)s until and including %(end)s") % {
             "start": start,
-            "end": date_format(self.end_date, "j F Y"),
+            "end": format_day(self.end_date),
         }
 
     @classmethod
@@ -2082,16 +2090,14 @@ class Licence(models.Model):
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""
         if self.status == LicenceStatus.REVOKED and self.revoked_at:
             return _("Revoked on %(date)s") % {
-                "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
+                "date": format_day(timezone.localdate(self.revoked_at))
             }
         state = self.verification_state()
         day = self.expired_on or self.end_date
         if state == LicenceState.EXPIRED and day is not None:
-            return _("Expired on %(date)s") % {"date": date_format(day, "j F Y")}
+            return _("Expired on %(date)s") % {"date": format_day(day)}
         if state == LicenceState.NOT_YET_VALID:
-            return _("Not yet valid: from %(date)s") % {
-                "date": date_format(self.start_date, "j F Y")
-            }
+            return _("Not yet valid: from %(date)s") % {"date": format_day(self.start_date)}
         return str(_("Valid"))
 
 

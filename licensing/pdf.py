@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date
 from itertools import groupby
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 import zxingcpp
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
@@ -22,6 +21,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from portal.formats import format_day
 from portal.pdf import (
     BODY,
     CELLS,
@@ -74,10 +74,10 @@ def licence_summary(licence: Licence, language: str) -> str:
             "number": licence.number,
             "licensee": licence.licensee_name,
             "title": licence.article_title,
-            "start": date_format(licence.start_date, "j F Y"),
+            "start": format_day(licence.start_date),
         }
         if licence.end_date:
-            values["end"] = date_format(licence.end_date, "j F Y")
+            values["end"] = format_day(licence.end_date)
             return (
                 gettext(
                     "Licence %(number)s allows %(licensee)s to republish “%(title)s” "
@@ -160,7 +160,9 @@ def _rows(pairs: list[tuple[str, str]]) -> Table:
 
 def _verification(verify_url: str) -> Table:
     """The QR code beside the address it encodes, boxed."""
-    link = f'<a href="{escape(verify_url, {'"': "&quot;"})}">{escape(verify_url)}</a>'
+    # quoteattr, not an f-string nesting quotes: xgettext cannot read those and
+    # would skip every translatable string below this line.
+    link = f"<a href={quoteattr(verify_url)}>{escape(verify_url)}</a>"
     words = [
         Paragraph("Verify this licence", LABEL),
         Spacer(1, 1.5 * mm),
@@ -321,7 +323,7 @@ def _attribution_language(licence: Licence) -> str:
 
 
 def _day(day: date) -> str:
-    return date_format(day, "j F Y")
+    return format_day(day)
 
 
 def _summary(licence: Licence) -> list[Flowable]:

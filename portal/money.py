@@ -2,10 +2,19 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_currency
 from django.conf import settings
+from django.utils import translation
 
 # All configured currencies have two decimal places (GBP, EUR, USD).
 MINOR_UNITS = 100
+# English pages, the desk and every document body print the ISO code after
+# the amount ("1,234.50 GBP"), as accounts teams and the e-invoice expect.
+ENGLISH_PATTERN = "#,##0.00 ¤¤"
+# Our interface languages as CLDR locales (babel). French and Arabic readers
+# get their own currency format: "1 234,50 €", "‏1,234.50 €" (Arabic with
+# Latin digits, as the rest of the portal; see docs/glossary.md).
+LOCALES = {"fr": "fr_FR", "ar": "ar"}
 
 
 def to_minor(amount: Decimal) -> int:
@@ -17,11 +26,20 @@ def to_major(amount_minor: int) -> Decimal:
     return (Decimal(amount_minor) / MINOR_UNITS).quantize(Decimal("0.01"))
 
 
-def format_money(amount_minor: int | None, currency: str) -> str:
-    """'150.00 GBP': two decimals and the ISO code, as on every page and document."""
+def format_money(amount_minor: int | None, currency: str, *, language: str | None = None) -> str:
+    """The amount as a reader of `language` (default: the active one) writes it.
+
+    English "150.00 GBP"; French "150,00 £GB", "120,50 €"; Arabic "‏150.00 UK£".
+    """
     if amount_minor is None:
         return ""
-    return f"{to_major(amount_minor):,.2f} {currency}"
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    locale = LOCALES.get(language.split("-")[0])
+    if locale is None:
+        return format_currency(
+            to_major(amount_minor), currency, format=ENGLISH_PATTERN, locale="en_GB"
+        )
+    return format_currency(to_major(amount_minor), currency, locale=locale)
 
 
 def currency_choices() -> list[tuple[str, str]]:

@@ -204,6 +204,11 @@ USE_I18N = True
 # English is the default; Arabic (right to left) and French for requesters.
 LANGUAGES = [("en", "English"), ("ar", "العربية"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our dates and number separators per language ("3 déc. 2026", "3 ديسمبر، 2026").
+# Numbers are grouped where a reader sees a figure (intcomma, number_format
+# with force_grouping), not by USE_THOUSAND_SEPARATOR: that would also group
+# ids, page numbers and coordinates printed into attributes and links.
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -84,7 +84,7 @@ def test_estimate_in_french_explains_vat_in_french(client: Client, article, rate
     client.post("/i18n/setlang/", {"language": "fr"})
     params = {"country": "DE", "vat_number": "DE136695976"}
     html = client.get(f"/articles/{article.slug}/estimate/", params).content.decode()
-    assert "Numéro de TVA DE de forme valide : autoliquidation" in html
+    assert "Numéro de TVA DE de forme valide\u00a0: autoliquidation" in html
 
 
 def test_estimate_without_a_country_or_with_a_bad_one_says_nothing_of_vat(

@@ -1,13 +1,16 @@
 """billing.pdf: invoice and credit note PDFs, parsed back with pypdf."""
 
 import io
+from datetime import date
 
 import pytest
+import time_machine
+from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
 from billing.models import Invoice
-from billing.pdf import render_credit_note_pdf, render_invoice_pdf
+from billing.pdf import invoice_summary, render_credit_note_pdf, render_invoice_pdf
 from licensing.models import RepublicationRequest
 from tests.factories import approved_request, make_invoice, make_request
 
@@ -271,10 +274,10 @@ def test_legal_wording_is_also_in_the_buyers_language(article, reviewer) -> None
     Invoice.objects.filter(pk=invoice.pk).update(buyer_language="fr")
     invoice.refresh_from_db()
     text = pdf_text(render_invoice_pdf(invoice))
-    assert "Reverse charge: customer to account for VAT" in text
-    assert "Autoliquidation : TVA due par le preneur" in text
+    # The French legal mention (CGI, annexe II, art. 242 nonies A) under the English.
+    assert "Reverse charge: customer to account for VAT Autoliquidation" in text
     note_text = pdf_text(render_credit_note_pdf(invoice.void(reason="x")))
-    assert "Autoliquidation : TVA due par le preneur" in note_text
+    assert "Autoliquidation" in note_text
 
 
 def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
@@ -287,7 +290,9 @@ def test_buyer_language_is_frozen_from_the_request(article, reviewer) -> None:
     assert "Autoliquidation" in pdf_text(render_invoice_pdf(req.invoice))
 
 
-def test_request_page_gives_the_vat_wording_in_both_languages(client, article, reviewer) -> None:
+def test_request_page_gives_the_vat_wording_in_the_readers_language(
+    client, article, reviewer
+) -> None:
     client.post("/i18n/setlang/", {"language": "fr"})
     req = make_request(article, country="FR", vat_number="FR40303265045")
     RepublicationRequest.objects.filter(pk=req.pk).update(ui_language="fr")
@@ -295,6 +300,37 @@ def test_request_page_gives_the_vat_wording_in_both_languages(client, article, r
     req.approve(actor=reviewer, fee_minor=10000, currency="EUR", validity_days=30)
     client.force_login(req.requester)
     html = client.get(f"/requests/{req.uuid}/").content.decode()
-    assert '<span lang="en">Reverse charge: customer to account for VAT</span>' in html
-    assert "Autoliquidation : TVA due par le preneur" in html
+    assert '<p class="small" id="vat-note">Autoliquidation</p>' in html
+    assert "Reverse charge" not in html
+    english = Client()
+    english.force_login(req.requester)
+    html_en = english.get(f"/requests/{req.uuid}/").content.decode()
+    assert "Reverse charge: customer to account for VAT" in html_en
     assert "FR40303265045" in html  # with its country prefix, as everywhere
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "due"),
+    [
+        # French groups with the narrow no-break space and puts the € after the amount.
+        ("fr", "1\u202f481,40\xa0€", "à régler au plus tard le 3 févr. 2027"),
+        # Arabic in Latin digits, grouped, the amount marked right to left.
+        ("ar", "1,481.40\xa0€", "تُسدَّد في موعد أقصاه 3 فبراير، 2027"),
+    ],
+)
+def test_summary_line_writes_amount_and_date_as_the_buyer_does(
+    article, reviewer, language, total, due
+) -> None:
+    """The English invoice keeps "1,234.50 EUR"; its summary line is the buyer's own."""
+    with time_machine.travel(date(2027, 1, 4), tick=False):
+        req = approved_request(article, actor=reviewer, fee_minor=123450, currency="EUR")
+    invoice = req.invoice
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=date(2027, 2, 3))
+    invoice.refresh_from_db()
+    summary = invoice_summary(invoice, language)
+    assert total in summary
+    assert due in summary
+    text = pdf_text(render_invoice_pdf(invoice, language=language))
+    assert "1,481.40 EUR" in text  # the English body, VAT at 20 % included
+    # pdf_text makes every space a plain one: the amount's groups stay on one line.
+    assert ("1 481,40 €" if language == "fr" else "1,481.40") in text

@@ -4,7 +4,8 @@ import uuid
 
 from django.test import Client
 
-from tests.factories import make_request, submit_and_confirm
+from portal.formats import format_day
+from tests.factories import approved_request, make_request, submit_and_confirm
 
 submit = submit_and_confirm
 
@@ -86,3 +87,34 @@ def test_card_button_needs_both_stripe_keys(client: Client, article, reviewer, s
     assert "Pay by card" not in client.get(f"/requests/{req.uuid}/").content.decode()
     settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
     assert "Pay by card" in client.get(f"/requests/{req.uuid}/").content.decode()
+
+
+def test_arabic_request_page_labels_bank_details_and_formats_figures(article, reviewer) -> None:
+    """Arabic labels for IBAN and BIC, the audience grouped, the amount in the reader's format."""
+    req = approved_request(
+        article, actor=reviewer, fee_minor=123450, currency="EUR", audience_size="1250000"
+    )
+    client = Client()
+    client.cookies["django_language"] = "ar"
+    client.force_login(req.requester)
+    html = client.get(req.get_absolute_url()).content.decode()
+    assert '<dt class="col-5">رقم الآيبان (IBAN)</dt>' in html
+    assert '<dt class="col-5">رمز السويفت (BIC)</dt>' in html
+    assert '<dd class="col-sm-8">1,250,000</dd>' in html
+    assert 'id="invoice-total">\u200f1,481.40\xa0€</td>' in html
+    assert "ضريبة القيمة المضافة (20%)" in html
+
+
+def test_french_request_page_writes_figures_and_dates_the_french_way(article, reviewer) -> None:
+    req = approved_request(
+        article, actor=reviewer, fee_minor=123450, currency="EUR", audience_size="1250000"
+    )
+    client = Client()
+    client.cookies["django_language"] = "fr"
+    client.force_login(req.requester)
+    html = client.get(req.get_absolute_url()).content.decode()
+    assert '<dd class="col-sm-8">1\u202f250\u202f000</dd>' in html
+    assert 'id="invoice-total">1\u202f481,40\xa0€</td>' in html
+    assert "TVA (20\xa0%)" in html
+    assert f"à régler au plus tard le {format_day(req.invoice.due_on, language='fr')}" in html
+    assert "Montant HT" in html

@@ -272,3 +272,27 @@ def test_postal_address_is_stored_one_line_a_line(client: Client, article) -> No
 def test_purchase_order_is_optional(client: Client, article) -> None:
     assert client.post(url_for(article), request_form_data(purchase_order="")).status_code == 302
     assert RepublicationRequest.objects.get().purchase_order == ""
+
+
+@pytest.mark.parametrize(
+    ("country", "number", "what_is_wrong"),
+    [
+        ("FR", "FR12345", "il compte trop ou trop peu de caractères"),  # InvalidLength
+        ("DE", "DE136695977", "sa clé de contrôle ne correspond pas"),  # InvalidChecksum
+        ("NL", "NL004495445XYZ", "pas la forme des numéros de ce pays"),  # InvalidFormat
+    ],
+)
+def test_vat_number_error_says_what_is_wrong_in_the_readers_language(
+    article, country: str, number: str, what_is_wrong: str
+) -> None:
+    """python-stdnum's error class picks our own translated message, never its English text."""
+    client = Client()
+    client.cookies["django_language"] = "fr"
+    data = request_form_data(country=country, vat_number=number)
+    response = client.post(url_for(article), data)
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["vat_number"]
+    assert error.startswith("Ce numéro de TVA n\u2019est pas valide pour le pays choisi\u00a0: ")
+    assert what_is_wrong in error
+    assert "number" not in error  # stdnum's "The number has an invalid length."
+    assert RepublicationRequest.objects.count() == 0

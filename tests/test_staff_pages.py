@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.factories import approved_request
+from tests.factories import approved_request, make_request
 
 SIGN_OUT = re.compile(
     r'<form method="post" action="/accounts/logout/"[^>]*>\s*'
@@ -119,3 +119,34 @@ def test_staff_sign_in_page_is_english_too() -> None:
     html = client.get("/accounts/login/").content.decode()
     assert '<html lang="en" dir="ltr">' in html
     assert "Staff sign in" in html
+
+
+def _queue_in_arabic(reviewer, article) -> str:
+    """The desk's queue, for a reviewer who switched the public pages to Arabic."""
+    approved_request(article, actor=reviewer)  # quoted
+    approved_request(article, actor=reviewer, fee_minor=0)  # licensed at once
+    make_request(article).decline(actor=reviewer, reason="Not for this outlet.")
+    client = signed_in(reviewer)
+    client.post("/i18n/setlang/", {"language": "ar", "next": "/"})
+    return client.get("/staff/").content.decode()
+
+
+def test_desk_figures_read_left_to_right_after_switching_to_arabic(reviewer, article) -> None:
+    """Issue 20: the queue turned half right-to-left, "(last 90 days: 3 approved, 0 (declined"."""
+    html = _queue_in_arabic(reviewer, article)
+    assert '<html lang="en" dir="ltr">' in html
+    assert "(last 90 days: 2 approved, 1 declined)" in html
+    # Amounts in the desk's English format, not the Arabic reader's "‏250.00 UK£".
+    assert "UK£" not in html
+    assert "\u200f" not in html
+
+
+def test_without_staff_pages_in_english_the_desk_would_turn_right_to_left(
+    reviewer, article, settings
+) -> None:
+    """What StaffPagesInEnglishMiddleware prevents: the check above is a real one."""
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "portal.middleware.StaffPagesInEnglishMiddleware"
+    ]
+    html = _queue_in_arabic(reviewer, article)
+    assert '<html lang="ar" dir="rtl">' in html

@@ -156,7 +156,7 @@ def test_french_verify_page_says_the_country_and_dates_in_french(
     with time_machine.travel(date(2026, 12, 1), tick=False):
         html = client.get(f"/verify/{year_from_10_december.number}/").content.decode()
     assert "France uniquement" in html
-    assert "Du 10 décembre 2026 au 9 décembre 2027 inclus" in html
+    assert "Du 10 déc. 2026 au 9 déc. 2027 inclus" in html
     assert "Pas encore valide" in html
 
 

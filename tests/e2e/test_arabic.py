@@ -53,7 +53,7 @@ def test_arabic_requester_does_the_journey_in_arabic(
     page.get_by_label("بلد المؤسسة الإعلامية").select_option("EG")
     page.get_by_label("حجم الجمهور").fill("250000")
     page.get_by_label("العنوان البريدي للفاتورة").fill("12 شارع التحرير، القاهرة")
-    page.get_by_label("الوسيط").select_option("online")
+    page.get_by_label("وسيلة النشر").select_option("online")
     page.get_by_label("لغة النشر").select_option("ar")
     page.get_by_label("النطاق الجغرافي").select_option("mena")
     page.get_by_label("المدة").select_option("1y")
