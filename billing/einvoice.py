@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import facturx
+import pikepdf
 from PIL import ImageCms
 
-from billing.models import CreditNote, Invoice
+from billing.pdf import render_credit_note_pdf, render_invoice_pdf
 from billing.vat import REVERSE_CHARGE_NOTE, VatTreatment, prefixed_vat_number
 from portal.money import to_major
+
+if TYPE_CHECKING:
+    from billing.models import CreditNote, Invoice
 
 LEVEL = "en16931"
 INVOICE_TYPE = "380"  # UNTDID 1001: commercial invoice
@@ -217,9 +221,6 @@ def _srgb_profile() -> bytes:
 
 def pdf_a3(pdf: bytes, xml: str, *, title: str, author: str, subject: str, created: date) -> bytes:
     """`pdf` as a Factur-X PDF/A-3: `xml` embedded as factur-x.xml, sRGB output intent, XMP."""
-    # Imported here: pikepdf announces itself in the log when imported, at every command's start.
-    import pikepdf
-
     with_xml = facturx.generate_from_binary(
         pdf,
         xml.encode(),
@@ -286,13 +287,9 @@ def credit_note_pdf_a3(note: CreditNote, pdf: bytes) -> bytes:
 
 def render_invoice_document(invoice: Invoice, *, pay_url: str = "", language: str = "en") -> bytes:
     """The invoice as the buyer downloads it: its PDF, as a Factur-X PDF/A-3."""
-    from billing.pdf import render_invoice_pdf
-
     return invoice_pdf_a3(invoice, render_invoice_pdf(invoice, pay_url=pay_url, language=language))
 
 
 def render_credit_note_document(note: CreditNote) -> bytes:
     """The credit note's PDF as a Factur-X PDF/A-3 (type 381, naming its invoice)."""
-    from billing.pdf import render_credit_note_pdf
-
     return credit_note_pdf_a3(note, render_credit_note_pdf(note))

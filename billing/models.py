@@ -20,7 +20,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import signals
+from billing.einvoice import (
+    credit_note_xml,
+    invoice_xml,
+    render_credit_note_document,
+    render_invoice_document,
+)
 from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
+from portal.documents import StoredPdf, document_storage
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -54,7 +61,7 @@ class Buyer:
     language: str = "en"
 
 
-class Invoice(models.Model):
+class Invoice(StoredPdf):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     reference = models.CharField(max_length=20, db_index=True, help_text="Request reference")
@@ -86,6 +93,10 @@ class Invoice(models.Model):
     # The EN 16931 e-invoice (CII), made once at issue from the fields above.
     einvoice_xml = models.TextField(blank=True, editable=False)
     einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # The PDF/A-3 with that XML inside, stored with its SHA-256. It prints the status
+    # and the payments, so a change of either clears the hash: made again on next read.
+    pdf = models.FileField(upload_to="invoices/", blank=True, storage=document_storage)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -144,6 +155,21 @@ class Invoice(models.Model):
     @property
     def seller_vat_id(self) -> str:
         return prefixed_vat_number(self.seller)
+
+    @property
+    def paid_on(self) -> date | None:
+        """The day it was paid (local time), for a paid invoice; None for any other."""
+        if self.status == InvoiceStatus.PAID and self.paid_at is not None:
+            return timezone.localdate(self.paid_at)
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvoiceStatus.OPEN
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == InvoiceStatus.VOID
 
     @property
     def paid_minor(self) -> int:
@@ -219,8 +245,6 @@ class Invoice(models.Model):
 
     def freeze_einvoice(self) -> None:
         """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
-        from billing.einvoice import invoice_xml
-
         self.einvoice_xml = invoice_xml(self).decode()
         self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
         self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
@@ -235,12 +259,14 @@ class Invoice(models.Model):
             ),
         )
 
-    def _lock(self) -> None:
-        """Lock this invoice's row until the transaction ends, and read it afresh.
+    def make_pdf(self, *, pay_url: str = "", **options: str) -> bytes:
+        """The PDF/A-3 as stored; `pay_url` is the requester's page, printed while it is open."""
+        return render_invoice_document(self, pay_url=pay_url, language=self.buyer_language)
 
-        The public methods below take the lock; the private ones assume it.
-        """
-        self.refresh_from_db(from_queryset=Invoice.objects.select_for_update())
+    def _outdate_pdf(self) -> None:
+        """What the stored PDF prints has changed (a payment, the status, a credit note)."""
+        self.pdf_sha256 = ""
+        self.save(update_fields=["pdf_sha256"])
 
     def record_payment(
         self,
@@ -269,6 +295,7 @@ class Invoice(models.Model):
                 recorded_by=recorded_by,
                 flagged_for_refund=self.status != InvoiceStatus.OPEN,
             )
+            self._outdate_pdf()
             if self.status == InvoiceStatus.OPEN and self.paid_minor >= self.total_minor:
                 self._mark_paid()
         return payment
@@ -286,7 +313,8 @@ class Invoice(models.Model):
             raise InvoiceStateError(f"Invoice {self.number} is {self.status}.")
         self.status = InvoiceStatus.PAID
         self.paid_at = timezone.now()
-        self.save(update_fields=["status", "paid_at"])
+        self.pdf_sha256 = ""  # it says "Paid on" now
+        self.save(update_fields=["status", "paid_at", "pdf_sha256"])
         self._log("Invoice %s paid", self.number, status="paid")
         _announce_paid(self)
 
@@ -306,7 +334,8 @@ class Invoice(models.Model):
             )
             self.status = InvoiceStatus.VOID
             self.voided_at = timezone.now()
-            self.save(update_fields=["status", "voided_at"])
+            self.pdf_sha256 = ""  # stamped VOID now, its credit note listed
+            self.save(update_fields=["status", "voided_at", "pdf_sha256"])
             self._log(
                 "Invoice %s voided by %s",
                 self.number,
@@ -339,6 +368,7 @@ class Invoice(models.Model):
                 amount_minor=amount_minor,
                 provider_reference=provider_reference,
             )
+            self._outdate_pdf()  # it lists its credit notes
             self._log(
                 "Invoice %s: %s refunded by %s",
                 self.number,
@@ -405,7 +435,7 @@ class CreditNoteKind(models.TextChoices):
     REFUND = "refund", "Refund"
 
 
-class CreditNote(models.Model):
+class CreditNote(StoredPdf):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
@@ -418,6 +448,9 @@ class CreditNote(models.Model):
     provider_reference = models.CharField(max_length=255, blank=True)
     einvoice_xml = models.TextField(blank=True, editable=False)
     einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # The PDF/A-3 with that XML inside, made once and stored with its SHA-256.
+    pdf = models.FileField(upload_to="credit-notes/", blank=True, storage=document_storage)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -441,6 +474,11 @@ class CreditNote(models.Model):
     @property
     def total_display(self) -> str:
         return format_money(self.total_minor, self.invoice.currency)
+
+    @property
+    def cancels_invoice(self) -> bool:
+        """A cancellation credits the whole invoice; a refund, money paid back."""
+        return self.kind == CreditNoteKind.VOID
 
     @classmethod
     def issue(
@@ -478,11 +516,13 @@ class CreditNote(models.Model):
 
     def freeze_einvoice(self) -> None:
         """The credit note's e-invoice (type 381, naming its invoice), made once at issue."""
-        from billing.einvoice import credit_note_xml
-
         self.einvoice_xml = credit_note_xml(self).decode()
         self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
         self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
+
+    def make_pdf(self, **options: str) -> bytes:
+        """The PDF/A-3 as stored: everything it prints was frozen at issue."""
+        return render_credit_note_document(self)
 
 
 class PaymentMethod(models.TextChoices):

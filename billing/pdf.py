@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django_countries import countries
@@ -22,7 +22,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import legal_note, prefixed_vat_number
 from portal.money import format_money
 from portal.pdf import (
@@ -42,6 +41,9 @@ from portal.pdf import (
     text,
 )
 from portal.pdf_text import BOLD, register_fonts
+
+if TYPE_CHECKING:
+    from billing.models import CreditNote, Invoice, InvoiceLine
 
 PAID_GREEN = colors.HexColor("#1a7f37")
 VOID_RED = colors.HexColor("#b42318")
@@ -78,14 +80,14 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "", language: str = "
 def invoice_summary(invoice: Invoice, language: str) -> str:
     """One line in `language`: which invoice, for which request, how much, due or paid when."""
     with translation.override(language):
-        if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
+        if invoice.paid_on is not None:
             return gettext(
                 "Invoice %(number)s for request %(reference)s: %(total)s, paid on %(paid)s."
             ) % {
                 "number": invoice.number,
                 "reference": invoice.reference,
                 "total": format_money(invoice.total_minor, invoice.currency),
-                "paid": date_format(timezone.localdate(invoice.paid_at), "j F Y"),
+                "paid": date_format(invoice.paid_on, "j F Y"),
             }
         return gettext(
             "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
@@ -100,9 +102,9 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
 def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     lines = list(invoice.lines.all())
     stamp = None
-    if invoice.status == InvoiceStatus.PAID:
+    if invoice.paid_on is not None:
         stamp = _Stamp("PAID", PAID_GREEN)
-    elif invoice.status == InvoiceStatus.VOID:
+    elif invoice.is_void:
         stamp = _Stamp("VOID", VOID_RED)
     meta = [
         ("Invoice number", invoice.number),
@@ -144,7 +146,6 @@ def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
 def _render_credit_note(credit_note: CreditNote) -> bytes:
     invoice = credit_note.invoice
     currency = invoice.currency
-    kind = CreditNoteKind(credit_note.kind)
     meta = [
         ("Credit note number", credit_note.number),
         ("Issue date", _day(credit_note.issued_on)),
@@ -152,12 +153,12 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         ("Invoice date", _day(invoice.issued_on)),
         ("Request reference", invoice.reference),
         *([("Purchase order", invoice.purchase_order)] if invoice.purchase_order else []),
-        ("Kind", kind.label),
+        ("Kind", credit_note.get_kind_display()),
     ]
     if credit_note.provider_reference:
         meta.append(("Refund reference", credit_note.provider_reference))
     total = format_money(credit_note.total_minor, currency)
-    if kind == CreditNoteKind.VOID:
+    if credit_note.cancels_invoice:
         effect = f"This credit note cancels invoice {invoice.number} in full: nothing is due on it."
     else:
         effect = f"This credit note records a refund of {total} against invoice {invoice.number}."
@@ -237,8 +238,8 @@ def _prefixed(label: str, value: object) -> str:
 def _supply_and_payment_dates(invoice: Invoice) -> list[tuple[str, str]]:
     """Date of supply, then "Paid on" for a paid invoice or the due date for any other."""
     rows = [("Date of supply", _day(invoice.supplied_on))] if invoice.supplied_on else []
-    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
-        return [*rows, ("Paid on", _day(timezone.localdate(invoice.paid_at)))]
+    if invoice.paid_on is not None:
+        return [*rows, ("Paid on", _day(invoice.paid_on))]
     return [*rows, ("Due date", _day(invoice.due_on))]
 
 
@@ -425,14 +426,13 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
 
 def _status_section(invoice: Invoice) -> list[Flowable]:
     lines: list[Flowable] = []
-    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
-        paid_on = _day(timezone.localdate(invoice.paid_at))
-        lines.append(text(f"Paid in full on {paid_on}. Thank you.", HEADING))
-    elif invoice.status == InvoiceStatus.VOID:
+    if invoice.paid_on is not None:
+        lines.append(text(f"Paid in full on {_day(invoice.paid_on)}. Thank you.", HEADING))
+    elif invoice.is_void:
         lines.append(text("This invoice is void: nothing is due on it.", HEADING))
     for note in invoice.credit_notes.order_by("issued_on", "number"):
         amount = format_money(note.total_minor, invoice.currency)
-        kind = CreditNoteKind(note.kind).label.lower()
+        kind = note.get_kind_display().lower()
         lines.append(
             text(
                 f"Credit note {note.number} of {_day(note.issued_on)} ({kind}, {amount}): "
@@ -444,7 +444,7 @@ def _status_section(invoice: Invoice) -> list[Flowable]:
 
 
 def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
-    if invoice.status != InvoiceStatus.OPEN:
+    if not invoice.is_open:
         return []
     due_minor = invoice.due_minor  # a query: the payments received so far
     due = format_money(due_minor, invoice.currency)

@@ -217,7 +217,7 @@ def _story(licence: Licence) -> list[Flowable]:
         edits_below = [Spacer(1, 2 * mm), text(edits)]
         edits = "As set out below."
     conditions = [
-        f"Print the attribution line below, word for word, in {_attribution_language(licence)}, "
+        f"Print the attribution line below, word for word, in {licence.attribution_language_name}, "
         "with the republished article.",
         f"Link back to the original article at {licence.article_url}.",
         "Make no edits or translation beyond those approved under "
@@ -311,12 +311,6 @@ def _story(licence: Licence) -> list[Flowable]:
         section("Attribution line", _attribution(licence)),
         section("Fee and invoice", _rows(fee)),
     ]
-
-
-def _attribution_language(licence: Licence) -> str:
-    from licensing.models import Language, attribution_language
-
-    return str(Language(attribution_language(licence.language)).label)
 
 
 def _day(day: date) -> str:

@@ -121,6 +121,12 @@ def default_language() -> None:
 
 
 @pytest.fixture(autouse=True)
+def documents_folder(settings, tmp_path) -> None:
+    """Stored documents (a download stores the PDF it makes) go to a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     # PBKDF2's deliberate slowness buys nothing in tests that create users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
