@@ -27,7 +27,7 @@ from billing.einvoice import (
     render_invoice_document,
 )
 from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
-from portal.documents import StoredPdf, document_storage
+from portal.documents import StoredPdf
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.structured_logging import reference_fields
@@ -61,7 +61,27 @@ class Buyer:
     language: str = "en"
 
 
-class Invoice(StoredPdf):
+class EInvoiceDocument(StoredPdf):
+    """An invoice or credit note: its EN 16931 XML made once at issue and stored with its
+    SHA-256, and its PDF/A-3 (that XML inside) stored the same way."""
+
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def make_einvoice_xml(self) -> bytes:
+        raise NotImplementedError(f"{type(self).__name__} must make its e-invoice")
+
+    def freeze_einvoice(self) -> None:
+        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
+        self.einvoice_xml = self.make_einvoice_xml().decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
+
+
+class Invoice(EInvoiceDocument):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     reference = models.CharField(max_length=20, db_index=True, help_text="Request reference")
@@ -90,13 +110,6 @@ class Invoice(StoredPdf):
     total_minor = models.PositiveIntegerField()
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
-    # The EN 16931 e-invoice (CII), made once at issue from the fields above.
-    einvoice_xml = models.TextField(blank=True, editable=False)
-    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    # The PDF/A-3 with that XML inside, stored with its SHA-256. It prints the status
-    # and the payments, so a change of either clears the hash: made again on next read.
-    pdf = models.FileField(upload_to="invoices/", blank=True, storage=document_storage)
-    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -243,12 +256,6 @@ class Invoice(StoredPdf):
         invoice._log("Invoice %s issued for %s", invoice.number, reference, status="open")
         return invoice
 
-    def freeze_einvoice(self) -> None:
-        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
-        self.einvoice_xml = invoice_xml(self).decode()
-        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
-        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
-
     def _log(self, message: str, *args: object, **fields: Any) -> None:
         """A record of this invoice's state change, with its cross-references (no buyer data)."""
         logger.info(
@@ -258,6 +265,13 @@ class Invoice(StoredPdf):
                 request_reference=self.reference, invoice_number=self.number, **fields
             ),
         )
+
+    # The stored PDF prints the status and the payments: a change of either clears
+    # its hash (_outdate_pdf), and it is made again on its next read.
+    PDF_FOLDER = "invoices"
+
+    def make_einvoice_xml(self) -> bytes:
+        return invoice_xml(self)
 
     def make_pdf(self, *, pay_url: str = "", **options: str) -> bytes:
         """The PDF/A-3 as stored; `pay_url` is the requester's page, printed while it is open."""
@@ -435,7 +449,7 @@ class CreditNoteKind(models.TextChoices):
     REFUND = "refund", "Refund"
 
 
-class CreditNote(StoredPdf):
+class CreditNote(EInvoiceDocument):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
@@ -446,11 +460,6 @@ class CreditNote(StoredPdf):
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
     provider_reference = models.CharField(max_length=255, blank=True)
-    einvoice_xml = models.TextField(blank=True, editable=False)
-    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    # The PDF/A-3 with that XML inside, made once and stored with its SHA-256.
-    pdf = models.FileField(upload_to="credit-notes/", blank=True, storage=document_storage)
-    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -514,11 +523,12 @@ class CreditNote(StoredPdf):
         note.freeze_einvoice()
         return note
 
-    def freeze_einvoice(self) -> None:
-        """The credit note's e-invoice (type 381, naming its invoice), made once at issue."""
-        self.einvoice_xml = credit_note_xml(self).decode()
-        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
-        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
+    # Everything it prints is frozen at issue: made once, never outdated.
+    PDF_FOLDER = "credit-notes"
+
+    def make_einvoice_xml(self) -> bytes:
+        """Type 381, naming its invoice."""
+        return credit_note_xml(self)
 
     def make_pdf(self, **options: str) -> bytes:
         """The PDF/A-3 as stored: everything it prints was frozen at issue."""

@@ -34,7 +34,7 @@ from licensing.odrl import licence_policy_json
 from licensing.pdf import render_licence_pdf
 from licensing.response_target import overdue_cutoff
 from licensing.signing import finish_licence_pdf
-from portal.documents import StoredPdf, document_storage
+from portal.documents import StoredPdf
 from portal.models import allocate_number
 from portal.money import format_money
 from portal.search import fold, matching, relevance, search_terms
@@ -1359,8 +1359,6 @@ class Licence(StoredPdf):
     expired_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
-    pdf = models.FileField(upload_to="licences/", blank=True, storage=document_storage)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
     # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
     signing_certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -1590,6 +1588,7 @@ class Licence(StoredPdf):
         """The laid-out licence, before its policy is attached and it is signed."""
         return render_licence_pdf(self)
 
+    PDF_FOLDER = "licences"
     SAVED_WITH_PDF = ("signing_certificate_sha256",)
 
     def make_pdf(self, **options: str) -> bytes:

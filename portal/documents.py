@@ -89,19 +89,25 @@ def save_document(file: FieldFile, name: str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def stored_pdf_name(instance: "StoredPdf", filename: str) -> str:
+    """Where a stored PDF lives: its model's folder ("licences/LIC-2026-000001.pdf")."""
+    return f"{instance.PDF_FOLDER}/{filename}"
+
+
 class StoredPdf(models.Model):
     """A model whose PDF is made once, stored with its SHA-256 and served from the store.
 
-    The model declares `pdf` (a FileField on document_storage), `pdf_sha256`
-    and `number`, and makes its PDF in `make_pdf`; a PDF that is missing,
-    altered, or out of date (its hash cleared) is made again on the next read.
+    The model has a `number`, names its `PDF_FOLDER` and makes its PDF in
+    `make_pdf`; a PDF that is missing, altered, or out of date (its hash
+    cleared) is made again on the next read.
     """
 
+    PDF_FOLDER: ClassVar[str]
     # Fields `make_pdf` sets as it makes the PDF, saved with it.
     SAVED_WITH_PDF: ClassVar[tuple[str, ...]] = ()
 
-    pdf: models.FileField
-    pdf_sha256: str
+    pdf = models.FileField(upload_to=stored_pdf_name, blank=True, storage=document_storage)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     number: str
 
     class Meta:
@@ -136,7 +142,5 @@ class StoredPdf(models.Model):
                 return stored
             data = self.make_pdf(**options)
             self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
-            # The subclass's fields, which the type checker cannot see on this base.
-            fields: list[str] = ["pdf", "pdf_sha256", *self.SAVED_WITH_PDF]
-            self.save(update_fields=fields)
+            self.save(update_fields=["pdf", "pdf_sha256", *self.SAVED_WITH_PDF])
             return data
