@@ -29,7 +29,7 @@ from billing.einvoice import (
 from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
 from portal.documents import StoredPdf
 from portal.models import allocate_number
-from portal.money import format_money
+from portal.money import MoneyDisplay
 from portal.structured_logging import reference_fields
 
 logger = logging.getLogger(__name__)
@@ -141,17 +141,11 @@ class Invoice(EInvoiceDocument):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def total_display(self) -> str:
-        return format_money(self.total_minor, self.currency)
+    total_display = MoneyDisplay("total_minor")
 
-    @property
-    def net_display(self) -> str:
-        return format_money(self.net_minor, self.currency)
+    net_display = MoneyDisplay("net_minor")
 
-    @property
-    def vat_display(self) -> str:
-        return format_money(self.vat_minor, self.currency)
+    vat_display = MoneyDisplay("vat_minor")
 
     @property
     def buyer_vat_id(self) -> str:
@@ -192,9 +186,7 @@ class Invoice(EInvoiceDocument):
     def due_minor(self) -> int:
         return max(self.total_minor - self.paid_minor, 0)
 
-    @property
-    def due_display(self) -> str:
-        return format_money(self.due_minor, self.currency)
+    due_display = MoneyDisplay("due_minor")
 
     @classmethod
     def issue(
@@ -480,9 +472,7 @@ class CreditNote(EInvoiceDocument):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def total_display(self) -> str:
-        return format_money(self.total_minor, self.invoice.currency)
+    total_display = MoneyDisplay("total_minor", "invoice.currency")
 
     @property
     def cancels_invoice(self) -> bool:
@@ -566,11 +556,9 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {format_money(self.amount_minor, self.currency)}"
+        return f"{self.get_method_display()} {self.amount_display}"
 
-    @property
-    def amount_display(self) -> str:
-        return format_money(self.amount_minor, self.currency)
+    amount_display = MoneyDisplay("amount_minor")
 
 
 class CheckoutStatus(models.TextChoices):

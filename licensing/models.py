@@ -36,7 +36,7 @@ from licensing.response_target import overdue_cutoff
 from licensing.signing import finish_licence_pdf
 from portal.documents import StoredPdf
 from portal.models import allocate_number
-from portal.money import format_money
+from portal.money import MoneyDisplay, format_money
 from portal.search import fold, matching, relevance, search_terms
 from portal.structured_logging import reference_fields
 
@@ -1071,13 +1071,8 @@ class RepublicationRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    @property
-    def fee_display(self) -> str:
-        return format_money(self.fee_minor, self.currency)
-
-    @property
-    def suggested_fee_display(self) -> str:
-        return format_money(self.suggested_fee_minor, self.suggested_currency)
+    fee_display = MoneyDisplay("fee_minor")
+    suggested_fee_display = MoneyDisplay("suggested_fee_minor", "suggested_currency")
 
     def public_messages(self) -> models.QuerySet[Message]:
         return self.messages.filter(internal=False)
@@ -1172,9 +1167,7 @@ class RuleConditions(models.Model):
     def __str__(self) -> str:
         return f"{self.name}: {self.fee_display}"
 
-    @property
-    def fee_display(self) -> str:
-        return format_money(self.fee_minor, self.currency)
+    fee_display = MoneyDisplay("fee_minor")
 
     def clean(self) -> None:
         if self.currency not in settings.PORTAL_CURRENCIES:
