@@ -84,16 +84,11 @@ def _buyer(invoice: Invoice, *, with_vat_number: bool) -> dict[str, Any]:
 
 
 def _document(
-    invoice: Invoice,
-    *,
-    number: str,
-    type_code: str,
-    issued_on: date,
-    net_minor: int,
-    vat_minor: int,
-    description: str,
+    invoice: Invoice, document: Invoice | CreditNote, *, type_code: str, description: str
 ) -> dict[str, Any]:
-    """The EN 16931 data (BT and BG keys, as factur-x names them) of one single-line document."""
+    """The EN 16931 data (BT and BG keys, as factur-x names them) of one single-line document:
+    `document` is the invoice itself or a credit note against it."""
+    net_minor, vat_minor = document.net_minor, document.vat_minor
     category, reason, reason_code = CATEGORY[VatTreatment(invoice.vat_treatment)]
     rate = invoice.lines.values_list("vat_rate", flat=True).first() or 0
     vat_numbers = category != "O"
@@ -109,8 +104,8 @@ def _document(
     if reason:
         breakdown |= {"BT-120": reason, "BT-121": reason_code}
     data: dict[str, Any] = {
-        "BT-1": number,
-        "BT-2": issued_on,
+        "BT-1": document.number,
+        "BT-2": document.issued_on,
         "BT-3": type_code,
         "BT-5": invoice.currency,
         "BT-72": invoice.supplied_on or invoice.issued_on,
@@ -156,15 +151,7 @@ def _document(
 
 
 def invoice_data(invoice: Invoice) -> dict[str, Any]:
-    data = _document(
-        invoice,
-        number=invoice.number,
-        type_code=INVOICE_TYPE,
-        issued_on=invoice.issued_on,
-        net_minor=invoice.net_minor,
-        vat_minor=invoice.vat_minor,
-        description=invoice.description,
-    )
+    data = _document(invoice, invoice, type_code=INVOICE_TYPE, description=invoice.description)
     data["BT-9"] = invoice.due_on
     return data
 
@@ -173,11 +160,8 @@ def credit_note_data(note: CreditNote) -> dict[str, Any]:
     invoice = note.invoice
     data = _document(
         invoice,
-        number=note.number,
+        note,
         type_code=CREDIT_NOTE_TYPE,
-        issued_on=note.issued_on,
-        net_minor=note.net_minor,
-        vat_minor=note.vat_minor,
         description=f"Credit against invoice {invoice.number}: {invoice.description}",
     )
     data["BG-3"] = [{"BT-25": invoice.number, "BT-26": invoice.issued_on}]
