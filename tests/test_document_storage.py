@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from licensing.models import Article, Licence
+from licensing.models import Article, Licence, RepublicationRequest
 from tests.factories import approved_request, pay_by_transfer
 from tests.ports import free_port
 
@@ -33,18 +33,9 @@ def portal_errors() -> list[str]:
 
 
 @pytest.fixture
-def licence(
-    settings, tmp_path, s3_documents, article: Article, reviewer: User,
-    django_capture_on_commit_callbacks,
-) -> Licence:  # fmt: skip
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with django_capture_on_commit_callbacks(execute=True):
-        req = approved_request(
-            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
-        )
-        pay_by_transfer(req)
-    req.refresh_from_db()
-    return req.licence
+def licence(s3_documents, licensed_request: RepublicationRequest) -> Licence:
+    """The licence of `licensed_request`, stored in the test's bucket (set up first)."""
+    return licensed_request.licence
 
 
 @pytest.fixture

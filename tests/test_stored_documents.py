@@ -22,20 +22,6 @@ from tests.factories import approved_request, pay_by_transfer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def licence(
-    settings, tmp_path, article: Article, reviewer: User, django_capture_on_commit_callbacks
-) -> Licence:
-    settings.MEDIA_ROOT = tmp_path
-    with django_capture_on_commit_callbacks(execute=True):
-        req = approved_request(
-            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
-        )
-        pay_by_transfer(req)
-    req.refresh_from_db()
-    return req.licence
-
-
 def _callbacks(patterns: list) -> list:
     found = []
     for entry in patterns:
