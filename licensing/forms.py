@@ -5,10 +5,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.urls import reverse
@@ -596,10 +598,6 @@ class ArticleAddressForm(forms.Form):
 
 def on_publisher_site(url: str) -> bool:
     """Whether `url` is an http(s) address on one of PUBLISHER_DOMAINS (www. or not)."""
-    from urllib.parse import urlsplit
-
-    from django.conf import settings
-
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().removeprefix("www.")
     return parts.scheme in {"http", "https"} and bool(host) and host in settings.PUBLISHER_DOMAINS
