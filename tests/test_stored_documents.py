@@ -1,5 +1,6 @@
-"""Stored PDFs (licences; invoices are rendered on request) are reachable only through views
-that check who asks: no /media/ URL in the portal, no media location in the nginx example."""
+"""Stored PDFs (licences here; invoices and credit notes in test_stored_invoices.py) are
+reachable only through views that check who asks: no /media/ URL in the portal, no media
+location in the nginx example."""
 
 import contextlib
 import hashlib
