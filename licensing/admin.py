@@ -53,7 +53,7 @@ class MessageInline(ReadOnlyInline):
 
 
 # What a rule matches on, in the list and in the form.
-RULE_CONDITIONS = ["outlet_type", "media", "extent", "territory", "min_audience", "max_audience"]
+RULE_CONDITIONS = ("outlet_type", "media", "extent", "territory", "min_audience", "max_audience")
 
 
 class RuleAdmin(admin.ModelAdmin):

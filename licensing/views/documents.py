@@ -42,13 +42,7 @@ def licence_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @never_cache
 def invoice_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     invoice = get_object_or_404(Invoice, uuid=uuid)
-    req = _request_allowed_to_see(request, invoice)
-    if isinstance(req, HttpResponse):
-        return req
-    # Signed like the emails' links: the printed invoice opens its request anywhere.
-    # Used only when the PDF is made now (never stored, or out of date).
-    pay_url = request_link(req) if req else ""
-    return _stored_pdf(request, invoice, back_url=_back_url(req), pay_url=pay_url)
+    return _invoice_document(request, invoice, invoice)
 
 
 @require_safe
@@ -72,10 +66,20 @@ def invoice_ubl_xml(request: HttpRequest, uuid: UUID) -> HttpResponse:
 @never_cache
 def credit_note_pdf(request: HttpRequest, uuid: UUID) -> HttpResponse:
     note = get_object_or_404(CreditNote.objects.select_related("invoice"), uuid=uuid)
-    req = _request_allowed_to_see(request, note.invoice)
+    return _invoice_document(request, note.invoice, note)
+
+
+def _invoice_document(
+    request: HttpRequest, invoice: Invoice, document: Invoice | CreditNote
+) -> HttpResponse:
+    """The invoice's (or its credit note's) stored PDF, for those who may see the invoice."""
+    req = _request_allowed_to_see(request, invoice)
     if isinstance(req, HttpResponse):
         return req
-    return _stored_pdf(request, note, back_url=_back_url(req))
+    # Signed like the emails' links: the printed invoice opens its request anywhere.
+    # Printed only on an open invoice made now (never stored, or out of date).
+    pay_url = request_link(req) if req else ""
+    return _stored_pdf(request, document, back_url=_back_url(req), pay_url=pay_url)
 
 
 def _request_allowed_to_see(
