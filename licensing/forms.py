@@ -1,10 +1,12 @@
 """The public republication request form and the catalogue search box."""
 
+from __future__ import annotations
+
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crispy_forms.helper import FormHelper
@@ -38,6 +40,9 @@ from licensing.models import (
     Territory,
 )
 from portal.money import currency_choices
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # typing only: a dev dependency
 
 logger = logging.getLogger(__name__)
 
@@ -576,6 +581,15 @@ def _side_by_side(*fields: str) -> Row:
     return Row(*(Column(name, css_class="col-md-6") for name in fields))
 
 
+def long_text(label: StrOrPromise, *, rows: int) -> forms.CharField:
+    """A text box for up to MAX_LONG_TEXT_LENGTH characters, the limit also told to the browser."""
+    return forms.CharField(
+        label=label,
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
 def on_publisher_site(url: str) -> bool:
     """Whether `url` is an http(s) address on one of PUBLISHER_DOMAINS (www. or not)."""
     parts = urlsplit(url.strip())
@@ -584,27 +598,15 @@ def on_publisher_site(url: str) -> bool:
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (sent to the requester)",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    reason = long_text("Reason (sent to the requester)", rows=3)
 
 
 class AskForInformationForm(forms.Form):
-    message = forms.CharField(
-        label="Question for the requester",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    message = long_text("Question for the requester", rows=3)
 
 
 class InternalNoteForm(forms.Form):
-    body = forms.CharField(
-        label="Internal note (never shown to the requester)",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    body = long_text("Internal note (never shown to the requester)", rows=2)
 
 
 class AssignForm(forms.Form):
@@ -621,11 +623,7 @@ class AssignForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label=_("Your message"),
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    body = long_text(_("Your message"), rows=4)
 
 
 class MagicLinkForm(forms.Form):
