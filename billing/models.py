@@ -301,9 +301,10 @@ class Invoice(EInvoiceDocument):
                 recorded_by=recorded_by,
                 flagged_for_refund=self.status != InvoiceStatus.OPEN,
             )
-            self._outdate_pdf()
             if self.status == InvoiceStatus.OPEN and self.paid_minor >= self.total_minor:
                 self._mark_paid()
+            elif self.status == InvoiceStatus.OPEN:
+                self._outdate_pdf()  # it prints what has been received so far
         return payment
 
     def mark_paid(self) -> None:

@@ -191,3 +191,22 @@ def test_the_bucket_out_of_reach_gives_a_503_page_for_an_invoice(
     assert f"We cannot fetch document {req.invoice.number} from our document store" in page
     assert f'href="/requests/{req.uuid}/"' in page
     assert f"Invoice {req.invoice.number} not served" in caplog.text
+
+
+def test_a_part_payment_outdates_the_stored_invoice_too(
+    owner: Client, invoiced: RepublicationRequest
+) -> None:
+    invoice = invoiced.invoice
+    invoice.record_payment(
+        method="bank_transfer",
+        amount_minor=5000,
+        currency=invoice.currency,
+        received_on=invoice.issued_on,
+        provider_reference="BANK-PART",
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == "open" and invoice.pdf_sha256 == ""
+    response = owner.get(f"/billing/invoices/{invoice.uuid}/pdf")
+    assert "received so far" in page_text(response.content)
+    invoice.refresh_from_db()
+    assert hashlib.sha256(response.content).hexdigest() == invoice.pdf_sha256
