@@ -257,6 +257,18 @@ def _ascii(text: str) -> str:
 
 
 @cache
+def outlet_details(k: int) -> tuple[Any, ...]:
+    """Requester `k`'s outlet as a request and an outlet row both give it: contact name,
+    email, outlet name, website, type, country, audience and (no) VAT number."""
+    who = contact(k)
+    return (
+        *(who[key] for key in ("contact_name", "email", "outlet_name", "website", "outlet_type")),
+        "GB",
+        1000 + k,
+        "",
+    )
+
+
 def contact(k: int) -> dict[str, str]:
     """Requester k: a person at one outlet, always the same for the same k."""
     rng = random.Random(k * 7919 + 1)
@@ -486,14 +498,7 @@ class Desk:
                 article_id,
                 k + 1,
                 status,
-                who["contact_name"],
-                who["email"],
-                who["outlet_name"],
-                who["website"],
-                who["outlet_type"],
-                "GB",
-                1000 + k,
-                "",
+                *outlet_details(k),
                 rng.choice(MEDIA),
                 "en",
                 rng.choice(TERRITORIES),
@@ -564,20 +569,7 @@ def _copy(cursor: psycopg.Cursor[Any], table: str, columns: str, rows: Any) -> N
 
 def _outlet_rows(ks: set[int], now: datetime) -> Iterator[tuple[Any, ...]]:
     for k in sorted(ks):
-        who = contact(k)
-        yield (
-            ID_BASE + k + 1,
-            who["email"],
-            who["contact_name"],
-            who["outlet_name"],
-            who["website"],
-            who["outlet_type"],
-            "GB",
-            1000 + k,
-            "",
-            now,
-            now,
-        )
+        yield (ID_BASE + k + 1, *outlet_details(k), now, now)
 
 
 LOADED_TABLES = [
@@ -686,7 +678,7 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
 # Bench rows start here: the demo data keeps its own small ids.
 ID_BASE = 100_000_000
 OUTLET_COLUMNS = (
-    "id, email, contact_name, name, website, outlet_type, country, audience_size, vat_number, "
+    "id, contact_name, email, name, website, outlet_type, country, audience_size, vat_number, "
     "created_at, updated_at, address"
 )
 # The postal address every bench outlet, request and invoice gives.

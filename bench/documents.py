@@ -11,9 +11,12 @@ TASKS_BACKEND=database, so work the worker would do after commit (emails,
 storing PDFs) is queued, as in production.
 """
 
+import contextlib
 import io
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import django
@@ -77,10 +80,7 @@ def distinct_documents(count: int, first: int = 0) -> tuple[list[Any], list[Any]
             "email": f"desk{n}@outlet{n}.example",
             "outlet_website": f"https://outlet{n}.example",
         }
-        invoice = approved_request(article, **requester).invoice
-        if invoice is None:
-            raise SystemExit("approving at a fee issued no invoice")
-        invoices.append(invoice)
+        invoices.append(invoice_of(approved_request(article, **requester)))
         free = make_request(article, **requester)
         free.approve(actor=None, fee_minor=0, currency="GBP", validity_days=30)
         licences.append(free.licence)
@@ -127,36 +127,110 @@ def pdf_figures() -> None:
         )
 
 
+@contextlib.contextmanager
+def throwaway_signer() -> Iterator[str]:
+    """Licences signed, while inside, with a throwaway key in a throwaway folder; its path."""
+    from django.conf import settings
+
+    from licensing.management.commands.demo_signing_certificate import self_signed_p12
+
+    with tempfile.TemporaryDirectory() as folder:
+        p12 = Path(folder) / "bench.p12"
+        password = os.urandom(8).hex()
+        p12.write_bytes(self_signed_p12(common_name="Bench signer", password=password))
+        settings.LICENCE_SIGNING_P12, settings.LICENCE_SIGNING_P12_PASSWORD = str(p12), password
+        try:
+            yield str(p12)
+        finally:
+            settings.LICENCE_SIGNING_P12 = ""
+
+
+def invoice_of(req: Any) -> Any:
+    if req.invoice is None:
+        raise SystemExit(f"approving {req.reference} at a fee issued no invoice")
+    return req.invoice
+
+
+def issue_figures() -> None:
+    """What issuing costs, end to end, as the worker does it (information, no target).
+
+    `invoice_issued_ms`: a request approved at a fee (invoice numbered, its
+    EN 16931 XML made) and its Factur-X PDF/A-3 made and stored.
+    `licence_issued_ms`: that invoice paid (the payment recorded, the request
+    licensed, the licence numbered) and the licence PDF laid out, its ODRL
+    policy attached, PAdES-signed and stored. Each call on a request of its own.
+    """
+    from django.utils import timezone
+
+    from licensing.links import request_link
+    from tests.factories import make_article, make_request
+
+    count = PDFS_A_ROUND * PDF_ROUNDS
+    article = make_article(title="Issued documents", slug="bench-issued")
+    requests = [
+        make_request(article, email=f"issue{n}@outlet{n}.example", outlet_name=f"Outlet {n}")
+        for n in range(count + WARMUP)
+    ]
+    to_invoice, to_license = iter(requests), iter(requests)
+
+    def issue_invoice() -> None:
+        req = next(to_invoice)
+        req.approve(actor=None, fee_minor=15000, currency="GBP", validity_days=30)
+        req.refresh_from_db()
+        invoice_of(req).pdf_bytes(pay_url=request_link(req))
+
+    def issue_licence() -> None:
+        req = next(to_license)
+        invoice = invoice_of(req)
+        invoice.record_payment(
+            method="bank_transfer",
+            amount_minor=invoice.total_minor,
+            currency=invoice.currency,
+            received_on=timezone.localdate(),
+        )
+        req.refresh_from_db()
+        req.licence.pdf_bytes()
+
+    with throwaway_signer():
+        invoiced = time_calls(issue_invoice, count, warmup=WARMUP)
+        licensed = time_calls(issue_licence, count, warmup=WARMUP)
+    emit(
+        "documents_issued",
+        {
+            "invoice_issued_ms": invoiced["p50_ms"],
+            "invoice_issued_p95_ms": invoiced["p95_ms"],
+            "licence_issued_ms": licensed["p50_ms"],
+            "licence_issued_p95_ms": licensed["p95_ms"],
+        },
+        n=count,
+        signed=True,
+        information=True,
+        ok=True,
+    )
+
+
 def signature_and_einvoice_figures() -> None:
-    """What the e-invoice (XML at issue, PDF/A-3 at download) and the licence's signature cost.
+    """What the e-invoice (XML at issue, PDF/A-3 once stored) and the licence's signature cost.
 
     Information beside the PDF figures, no target: each is timed with and
     without its extra step, on documents of their own.
     """
-    import tempfile
-    from pathlib import Path
-
     from django.conf import settings
 
     from billing.einvoice import invoice_pdf_a3, invoice_xml
     from billing.pdf import render_invoice_pdf
-    from licensing.management.commands.demo_signing_certificate import self_signed_p12
     from licensing.odrl import licence_policy_json
     from licensing.pdf import render_licence_pdf
     from licensing.signing import finish_licence_pdf
 
     count = PDFS_A_ROUND * PDF_ROUNDS
     licences, invoices = distinct_documents(count + WARMUP, first=1000)
-    with tempfile.TemporaryDirectory() as folder:
-        p12 = Path(folder) / "bench.p12"
-        password = os.urandom(8).hex()  # a throwaway key in a throwaway folder
-        p12.write_bytes(self_signed_p12(common_name="Bench signer", password=password))
-        settings.LICENCE_SIGNING_P12, settings.LICENCE_SIGNING_P12_PASSWORD = str(p12), password
+    with throwaway_signer() as p12:
         pdfs = [render_licence_pdf(licence) for licence in licences]
         invoice_pdfs = [render_invoice_pdf(invoice) for invoice in invoices]
 
         def finish(n: int, sign: bool) -> bytes:
-            settings.LICENCE_SIGNING_P12 = str(p12) if sign else ""
+            settings.LICENCE_SIGNING_P12 = p12 if sign else ""
             licence = licences[n]
             return finish_licence_pdf(
                 pdfs[n],
@@ -177,7 +251,6 @@ def signature_and_einvoice_figures() -> None:
             return time_calls(lambda: step(next(numbers)), count)["p50_ms"]
 
         measured = {name: timed(step) for name, step in steps.items()}
-        settings.LICENCE_SIGNING_P12 = ""
     emit("document_extras", measured, n=count, information=True, ok=True)
 
 
@@ -212,8 +285,10 @@ def webhook_figures() -> None:
     queue = iter(payloads)
     # time_calls makes 3 warm-up calls first: every event is posted once.
     distinct = time_calls(lambda: post(next(queue)), len(payloads) - 3)
-    paid = Invoice.objects.filter(status=InvoiceStatus.PAID).count()
-    if paid != len(payloads) or Payment.objects.count() != paid:
+    # Its own invoices: the issue figures paid others in the same database.
+    own = [inv.pk for inv in invoices if inv is not None]
+    paid = Invoice.objects.filter(pk__in=own, status=InvoiceStatus.PAID).count()
+    if paid != len(payloads) or Payment.objects.filter(invoice__in=own).count() != paid:
         raise SystemExit(f"webhook bench: {paid} invoices paid by {len(payloads)} events")
     repeated = time_calls(lambda: post(payloads[0]), EVENTS)
     for figure, measured in (("webhook_distinct", distinct), ("webhook_repeated", repeated)):
@@ -236,6 +311,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     pdf_figures()
     signature_and_einvoice_figures()
+    issue_figures()
     webhook_figures()
 
 

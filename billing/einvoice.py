@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import facturx
+import pikepdf
 from PIL import ImageCms
 
-from billing.models import CreditNote, Invoice
+from billing.pdf import render_credit_note_pdf, render_invoice_pdf
 from billing.vat import REVERSE_CHARGE_NOTE, VatTreatment, prefixed_vat_number
 from portal.money import to_major
+
+if TYPE_CHECKING:
+    from billing.models import CreditNote, Invoice
 
 LEVEL = "en16931"
 INVOICE_TYPE = "380"  # UNTDID 1001: commercial invoice
@@ -80,16 +84,11 @@ def _buyer(invoice: Invoice, *, with_vat_number: bool) -> dict[str, Any]:
 
 
 def _document(
-    invoice: Invoice,
-    *,
-    number: str,
-    type_code: str,
-    issued_on: date,
-    net_minor: int,
-    vat_minor: int,
-    description: str,
+    invoice: Invoice, document: Invoice | CreditNote, *, type_code: str, description: str
 ) -> dict[str, Any]:
-    """The EN 16931 data (BT and BG keys, as factur-x names them) of one single-line document."""
+    """The EN 16931 data (BT and BG keys, as factur-x names them) of one single-line document:
+    `document` is the invoice itself or a credit note against it."""
+    net_minor, vat_minor = document.net_minor, document.vat_minor
     category, reason, reason_code = CATEGORY[VatTreatment(invoice.vat_treatment)]
     rate = invoice.lines.values_list("vat_rate", flat=True).first() or 0
     vat_numbers = category != "O"
@@ -105,8 +104,8 @@ def _document(
     if reason:
         breakdown |= {"BT-120": reason, "BT-121": reason_code}
     data: dict[str, Any] = {
-        "BT-1": number,
-        "BT-2": issued_on,
+        "BT-1": document.number,
+        "BT-2": document.issued_on,
         "BT-3": type_code,
         "BT-5": invoice.currency,
         "BT-72": invoice.supplied_on or invoice.issued_on,
@@ -152,15 +151,7 @@ def _document(
 
 
 def invoice_data(invoice: Invoice) -> dict[str, Any]:
-    data = _document(
-        invoice,
-        number=invoice.number,
-        type_code=INVOICE_TYPE,
-        issued_on=invoice.issued_on,
-        net_minor=invoice.net_minor,
-        vat_minor=invoice.vat_minor,
-        description=invoice.description,
-    )
+    data = _document(invoice, invoice, type_code=INVOICE_TYPE, description=invoice.description)
     data["BT-9"] = invoice.due_on
     return data
 
@@ -169,11 +160,8 @@ def credit_note_data(note: CreditNote) -> dict[str, Any]:
     invoice = note.invoice
     data = _document(
         invoice,
-        number=note.number,
+        note,
         type_code=CREDIT_NOTE_TYPE,
-        issued_on=note.issued_on,
-        net_minor=note.net_minor,
-        vat_minor=note.vat_minor,
         description=f"Credit against invoice {invoice.number}: {invoice.description}",
     )
     data["BG-3"] = [{"BT-25": invoice.number, "BT-26": invoice.issued_on}]
@@ -217,9 +205,6 @@ def _srgb_profile() -> bytes:
 
 def pdf_a3(pdf: bytes, xml: str, *, title: str, author: str, subject: str, created: date) -> bytes:
     """`pdf` as a Factur-X PDF/A-3: `xml` embedded as factur-x.xml, sRGB output intent, XMP."""
-    # Imported here: pikepdf announces itself in the log when imported, at every command's start.
-    import pikepdf
-
     with_xml = facturx.generate_from_binary(
         pdf,
         xml.encode(),
@@ -286,13 +271,9 @@ def credit_note_pdf_a3(note: CreditNote, pdf: bytes) -> bytes:
 
 def render_invoice_document(invoice: Invoice, *, pay_url: str = "", language: str = "en") -> bytes:
     """The invoice as the buyer downloads it: its PDF, as a Factur-X PDF/A-3."""
-    from billing.pdf import render_invoice_pdf
-
     return invoice_pdf_a3(invoice, render_invoice_pdf(invoice, pay_url=pay_url, language=language))
 
 
 def render_credit_note_document(note: CreditNote) -> bytes:
     """The credit note's PDF as a Factur-X PDF/A-3 (type 381, naming its invoice)."""
-    from billing.pdf import render_credit_note_pdf
-
     return credit_note_pdf_a3(note, render_credit_note_pdf(note))

@@ -20,9 +20,16 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import signals
+from billing.einvoice import (
+    credit_note_xml,
+    invoice_xml,
+    render_credit_note_document,
+    render_invoice_document,
+)
 from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
+from portal.documents import StoredPdf
 from portal.models import allocate_number
-from portal.money import format_money
+from portal.money import MoneyDisplay, format_money
 from portal.structured_logging import reference_fields
 
 logger = logging.getLogger(__name__)
@@ -54,7 +61,27 @@ class Buyer:
     language: str = "en"
 
 
-class Invoice(models.Model):
+class EInvoiceDocument(StoredPdf):
+    """An invoice or credit note: its EN 16931 XML made once at issue and stored with its
+    SHA-256, and its PDF/A-3 (that XML inside) stored the same way."""
+
+    einvoice_xml = models.TextField(blank=True, editable=False)
+    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def make_einvoice_xml(self) -> bytes:
+        raise NotImplementedError(f"{type(self).__name__} must make its e-invoice")
+
+    def freeze_einvoice(self) -> None:
+        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
+        self.einvoice_xml = self.make_einvoice_xml().decode()
+        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
+        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
+
+
+class Invoice(EInvoiceDocument):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     reference = models.CharField(max_length=20, db_index=True, help_text="Request reference")
@@ -83,9 +110,6 @@ class Invoice(models.Model):
     total_minor = models.PositiveIntegerField()
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
-    # The EN 16931 e-invoice (CII), made once at issue from the fields above.
-    einvoice_xml = models.TextField(blank=True, editable=False)
-    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,17 +141,11 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def total_display(self) -> str:
-        return format_money(self.total_minor, self.currency)
+    total_display = MoneyDisplay("total_minor")
 
-    @property
-    def net_display(self) -> str:
-        return format_money(self.net_minor, self.currency)
+    net_display = MoneyDisplay("net_minor")
 
-    @property
-    def vat_display(self) -> str:
-        return format_money(self.vat_minor, self.currency)
+    vat_display = MoneyDisplay("vat_minor")
 
     @property
     def buyer_vat_id(self) -> str:
@@ -146,6 +164,21 @@ class Invoice(models.Model):
         return prefixed_vat_number(self.seller)
 
     @property
+    def paid_on(self) -> date | None:
+        """The day it was paid (local time), for a paid invoice; None for any other."""
+        if self.status == InvoiceStatus.PAID and self.paid_at is not None:
+            return timezone.localdate(self.paid_at)
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvoiceStatus.OPEN
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == InvoiceStatus.VOID
+
+    @property
     def paid_minor(self) -> int:
         return int(self.payments.aggregate(total=Sum("amount_minor"))["total"] or 0)
 
@@ -153,9 +186,7 @@ class Invoice(models.Model):
     def due_minor(self) -> int:
         return max(self.total_minor - self.paid_minor, 0)
 
-    @property
-    def due_display(self) -> str:
-        return format_money(self.due_minor, self.currency)
+    due_display = MoneyDisplay("due_minor")
 
     @classmethod
     def issue(
@@ -217,14 +248,6 @@ class Invoice(models.Model):
         invoice._log("Invoice %s issued for %s", invoice.number, reference, status="open")
         return invoice
 
-    def freeze_einvoice(self) -> None:
-        """Make the e-invoice XML once, from the frozen fields, and store it with its SHA-256."""
-        from billing.einvoice import invoice_xml
-
-        self.einvoice_xml = invoice_xml(self).decode()
-        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
-        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
-
     def _log(self, message: str, *args: object, **fields: Any) -> None:
         """A record of this invoice's state change, with its cross-references (no buyer data)."""
         logger.info(
@@ -235,12 +258,21 @@ class Invoice(models.Model):
             ),
         )
 
-    def _lock(self) -> None:
-        """Lock this invoice's row until the transaction ends, and read it afresh.
+    # The stored PDF prints the status and the payments: a change of either clears
+    # its hash (_outdate_pdf), and it is made again on its next read.
+    PDF_FOLDER = "invoices"
 
-        The public methods below take the lock; the private ones assume it.
-        """
-        self.refresh_from_db(from_queryset=Invoice.objects.select_for_update())
+    def make_einvoice_xml(self) -> bytes:
+        return invoice_xml(self)
+
+    def make_pdf(self, *, pay_url: str = "", **options: str) -> bytes:
+        """The PDF/A-3 as stored; `pay_url` is the requester's page, printed while it is open."""
+        return render_invoice_document(self, pay_url=pay_url, language=self.buyer_language)
+
+    def _outdate_pdf(self) -> None:
+        """What the stored PDF prints has changed (a payment, the status, a credit note)."""
+        self.pdf_sha256 = ""
+        self.save(update_fields=["pdf_sha256"])
 
     def record_payment(
         self,
@@ -271,6 +303,8 @@ class Invoice(models.Model):
             )
             if self.status == InvoiceStatus.OPEN and self.paid_minor >= self.total_minor:
                 self._mark_paid()
+            elif self.status == InvoiceStatus.OPEN:
+                self._outdate_pdf()  # it prints what has been received so far
         return payment
 
     def mark_paid(self) -> None:
@@ -286,7 +320,8 @@ class Invoice(models.Model):
             raise InvoiceStateError(f"Invoice {self.number} is {self.status}.")
         self.status = InvoiceStatus.PAID
         self.paid_at = timezone.now()
-        self.save(update_fields=["status", "paid_at"])
+        self.pdf_sha256 = ""  # it says "Paid on" now
+        self.save(update_fields=["status", "paid_at", "pdf_sha256"])
         self._log("Invoice %s paid", self.number, status="paid")
         _announce_paid(self)
 
@@ -306,7 +341,8 @@ class Invoice(models.Model):
             )
             self.status = InvoiceStatus.VOID
             self.voided_at = timezone.now()
-            self.save(update_fields=["status", "voided_at"])
+            self.pdf_sha256 = ""  # stamped VOID now, its credit note listed
+            self.save(update_fields=["status", "voided_at", "pdf_sha256"])
             self._log(
                 "Invoice %s voided by %s",
                 self.number,
@@ -339,6 +375,7 @@ class Invoice(models.Model):
                 amount_minor=amount_minor,
                 provider_reference=provider_reference,
             )
+            self._outdate_pdf()  # it lists its credit notes
             self._log(
                 "Invoice %s: %s refunded by %s",
                 self.number,
@@ -405,7 +442,7 @@ class CreditNoteKind(models.TextChoices):
     REFUND = "refund", "Refund"
 
 
-class CreditNote(models.Model):
+class CreditNote(EInvoiceDocument):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
@@ -416,8 +453,6 @@ class CreditNote(models.Model):
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
     provider_reference = models.CharField(max_length=255, blank=True)
-    einvoice_xml = models.TextField(blank=True, editable=False)
-    einvoice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -438,9 +473,12 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    total_display = MoneyDisplay("total_minor", "invoice.currency")
+
     @property
-    def total_display(self) -> str:
-        return format_money(self.total_minor, self.invoice.currency)
+    def cancels_invoice(self) -> bool:
+        """A cancellation credits the whole invoice; a refund, money paid back."""
+        return self.kind == CreditNoteKind.VOID
 
     @classmethod
     def issue(
@@ -476,13 +514,16 @@ class CreditNote(models.Model):
         note.freeze_einvoice()
         return note
 
-    def freeze_einvoice(self) -> None:
-        """The credit note's e-invoice (type 381, naming its invoice), made once at issue."""
-        from billing.einvoice import credit_note_xml
+    # Everything it prints is frozen at issue: made once, never outdated.
+    PDF_FOLDER = "credit-notes"
 
-        self.einvoice_xml = credit_note_xml(self).decode()
-        self.einvoice_sha256 = hashlib.sha256(self.einvoice_xml.encode()).hexdigest()
-        self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
+    def make_einvoice_xml(self) -> bytes:
+        """Type 381, naming its invoice."""
+        return credit_note_xml(self)
+
+    def make_pdf(self, **options: str) -> bytes:
+        """The PDF/A-3 as stored: everything it prints was frozen at issue."""
+        return render_credit_note_document(self)
 
 
 class PaymentMethod(models.TextChoices):
@@ -519,9 +560,7 @@ class Payment(models.Model):
         amount = format_money(self.amount_minor, self.currency, language="en")
         return f"{self.get_method_display()} {amount}"
 
-    @property
-    def amount_display(self) -> str:
-        return format_money(self.amount_minor, self.currency)
+    amount_display = MoneyDisplay("amount_minor")
 
 
 class CheckoutStatus(models.TextChoices):

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django_countries import countries
 from reportlab.lib import colors
@@ -21,43 +21,31 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, InvoiceStatus
 from billing.vat import legal_note, prefixed_vat_number
+from portal import pdf as layout
 from portal.formats import format_day
 from portal.money import format_money
-from portal.pdf import (
-    BODY,
-    CELLS,
-    CONTENT_WIDTH,
-    HEADING,
-    INK,
-    RULE,
-    SHADE,
-    SMALL,
-    SUMMARY,
-    build_pdf,
-    labelled_rows,
-    padded,
-    section,
-    text,
-)
+from portal.pdf import build_pdf, labelled_rows, padded, section, text
 from portal.pdf_text import BOLD, register_fonts
+
+if TYPE_CHECKING:
+    from billing.models import CreditNote, Invoice, InvoiceLine
 
 PAID_GREEN = colors.HexColor("#1a7f37")
 VOID_RED = colors.HexColor("#b42318")
 
-CAPTION = ParagraphStyle("caption", parent=SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
-SELLER = ParagraphStyle("seller", parent=BODY, fontName=BOLD, fontSize=11, leading=14)
-TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=22, leading=26)
-NUMBER = ParagraphStyle("number", parent=BODY, fontName=BOLD, fontSize=13, leading=16)
+CAPTION = ParagraphStyle("caption", parent=layout.SMALL, fontName=BOLD, fontSize=7.5, spaceAfter=2)
+SELLER = ParagraphStyle("seller", parent=layout.BODY, fontName=BOLD, fontSize=11, leading=14)
+TITLE = ParagraphStyle("title", parent=layout.BODY, fontName=BOLD, fontSize=22, leading=26)
+NUMBER = ParagraphStyle("number", parent=layout.BODY, fontName=BOLD, fontSize=13, leading=16)
 
 # Line items, VAT breakdown and credited amounts: a shaded header row, ruled cells.
 GRID = [
-    *CELLS,
+    *layout.CELLS,
     ("FONTSIZE", (0, 0), (-1, -1), 9),
     ("FONTNAME", (0, 0), (-1, 0), BOLD),
-    ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-    ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+    ("BACKGROUND", (0, 0), (-1, 0), layout.SHADE),
+    ("GRID", (0, 0), (-1, -1), 0.4, layout.RULE),
     ("TOPPADDING", (0, 0), (-1, -1), 4),
     ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
 ]
@@ -78,14 +66,14 @@ def render_invoice_pdf(invoice: Invoice, *, pay_url: str = "", language: str = "
 def invoice_summary(invoice: Invoice, language: str) -> str:
     """One line in `language`: which invoice, for which request, how much, due or paid when."""
     with translation.override(language):
-        if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
+        if invoice.paid_on is not None:
             return gettext(
                 "Invoice %(number)s for request %(reference)s: %(total)s, paid on %(paid)s."
             ) % {
                 "number": invoice.number,
                 "reference": invoice.reference,
                 "total": format_money(invoice.total_minor, invoice.currency),
-                "paid": format_day(timezone.localdate(invoice.paid_at)),
+                "paid": format_day(invoice.paid_on),
             }
         return gettext(
             "Invoice %(number)s for request %(reference)s: %(total)s, due by %(due)s."
@@ -100,9 +88,9 @@ def invoice_summary(invoice: Invoice, language: str) -> str:
 def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     lines = list(invoice.lines.all())
     stamp = None
-    if invoice.status == InvoiceStatus.PAID:
+    if invoice.paid_on is not None:
         stamp = _Stamp("PAID", PAID_GREEN)
-    elif invoice.status == InvoiceStatus.VOID:
+    elif invoice.is_void:
         stamp = _Stamp("VOID", VOID_RED)
     meta = [
         ("Invoice number", invoice.number),
@@ -113,7 +101,7 @@ def _render_invoice(invoice: Invoice, *, pay_url: str, summary: str) -> bytes:
     ]
     story: list[Flowable] = [
         _header("Invoice", invoice.number, invoice.seller, meta, stamp),
-        *([Spacer(1, 3 * mm), text(summary, SUMMARY)] if summary else []),
+        *([Spacer(1, 3 * mm), text(summary, layout.SUMMARY)] if summary else []),
         Spacer(1, 6 * mm),
         _parties(invoice),
         Spacer(1, 6 * mm),
@@ -144,7 +132,6 @@ def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
 def _render_credit_note(credit_note: CreditNote) -> bytes:
     invoice = credit_note.invoice
     currency = invoice.currency
-    kind = CreditNoteKind(credit_note.kind)
     meta = [
         ("Credit note number", credit_note.number),
         ("Issue date", _day(credit_note.issued_on)),
@@ -152,12 +139,12 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         ("Invoice date", _day(invoice.issued_on)),
         ("Request reference", invoice.reference),
         *([("Purchase order", invoice.purchase_order)] if invoice.purchase_order else []),
-        ("Kind", kind.label),
+        ("Kind", credit_note.get_kind_display()),
     ]
     if credit_note.provider_reference:
         meta.append(("Refund reference", credit_note.provider_reference))
     total = format_money(credit_note.total_minor, currency)
-    if kind == CreditNoteKind.VOID:
+    if credit_note.cancels_invoice:
         effect = f"This credit note cancels invoice {invoice.number} in full: nothing is due on it."
     else:
         effect = f"This credit note records a refund of {total} against invoice {invoice.number}."
@@ -172,7 +159,7 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
             ],
             [f"Total credited ({currency})", "", "", total],
         ],
-        colWidths=[CONTENT_WIDTH - 90 * mm, 29 * mm, 29 * mm, 32 * mm],
+        colWidths=[layout.CONTENT_WIDTH - 90 * mm, 29 * mm, 29 * mm, 32 * mm],
         style=TableStyle(
             [
                 *GRID,
@@ -180,7 +167,7 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
                 ("SPAN", (0, -1), (2, -1)),
                 ("ALIGN", (0, -1), (0, -1), "LEFT"),
                 ("FONTNAME", (0, -1), (-1, -1), BOLD),
-                ("BACKGROUND", (0, -1), (-1, -1), SHADE),
+                ("BACKGROUND", (0, -1), (-1, -1), layout.SHADE),
             ]
         ),
     )
@@ -197,9 +184,9 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         text(effect),
     ]
     if invoice.vat_note:
-        story += [Spacer(1, 1 * mm), text(f"VAT: {invoice.vat_note}.", SMALL)]
+        story += [Spacer(1, 1 * mm), text(f"VAT: {invoice.vat_note}.", layout.SMALL)]
         if translated := legal_note(invoice.vat_note, invoice.buyer_language):
-            story.append(text(translated, SMALL))
+            story.append(text(translated, layout.SMALL))
     return _build(
         story,
         title=f"Credit note {credit_note.number}",
@@ -237,8 +224,8 @@ def _prefixed(label: str, value: object) -> str:
 def _supply_and_payment_dates(invoice: Invoice) -> list[tuple[str, str]]:
     """Date of supply, then "Paid on" for a paid invoice or the due date for any other."""
     rows = [("Date of supply", _day(invoice.supplied_on))] if invoice.supplied_on else []
-    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
-        return [*rows, ("Paid on", _day(timezone.localdate(invoice.paid_at)))]
+    if invoice.paid_on is not None:
+        return [*rows, ("Paid on", _day(invoice.paid_on))]
     return [*rows, ("Due date", _day(invoice.due_on))]
 
 
@@ -282,7 +269,7 @@ def _header(
         text(number, NUMBER),
     ]
     facts = labelled_rows(
-        [(text(label, SMALL), text(value)) for label, value in meta],
+        [(text(label, layout.SMALL), text(value)) for label, value in meta],
         label_width=34 * mm,  # "Credit note number" on one line, clear of its value
         width=78 * mm,
         padding=(0, 4, 2, 0),
@@ -290,14 +277,14 @@ def _header(
     stamp_width = 36 * mm
     return Table(
         [[title, stamp or "", facts]],
-        colWidths=[CONTENT_WIDTH - stamp_width - 78 * mm, stamp_width, 78 * mm],
+        colWidths=[layout.CONTENT_WIDTH - stamp_width - 78 * mm, stamp_width, 78 * mm],
         style=TableStyle(
             [
-                *CELLS,
+                *layout.CELLS,
                 *padded((0, 0, 8, 0)),
                 ("ALIGN", (1, 0), (1, 0), "CENTER"),
                 ("VALIGN", (1, 0), (1, 0), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, -1), 1.2, INK),
+                ("LINEBELOW", (0, 0), (-1, -1), 1.2, layout.INK),
             ]
         ),
     )
@@ -325,17 +312,17 @@ def _parties(invoice: Invoice) -> Table:
         invoice.buyer_email,
         _prefixed("VAT number", invoice.buyer_vat_id),
     ]
-    half = CONTENT_WIDTH / 2
+    half = layout.CONTENT_WIDTH / 2
     return Table(
         [[_party_block("From", seller_lines), _party_block("Bill to", buyer_lines)]],
         colWidths=[half - 2 * mm, half + 2 * mm],
         style=TableStyle(
             [
-                *CELLS,
+                *layout.CELLS,
                 *padded((6, 6, 8, 0), (0, 0), (0, 0)),
                 *padded((6, 6, 8, 8), (1, 0), (1, 0)),
-                ("BACKGROUND", (1, 0), (1, 0), SHADE),
-                ("BOX", (1, 0), (1, 0), 0.4, RULE),
+                ("BACKGROUND", (1, 0), (1, 0), layout.SHADE),
+                ("BOX", (1, 0), (1, 0), 0.4, layout.RULE),
             ]
         ),
     )
@@ -360,7 +347,7 @@ def _lines_table(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
         )
     return Table(
         rows,
-        colWidths=[CONTENT_WIDTH - 3 * money - rate, money, rate, money, money],
+        colWidths=[layout.CONTENT_WIDTH - 3 * money - rate, money, rate, money, money],
         repeatRows=1,
         style=TableStyle([*GRID, ("ALIGN", (1, 0), (-1, -1), "RIGHT")]),
     )
@@ -405,46 +392,47 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
         hAlign="RIGHT",
         style=TableStyle(
             [
-                *CELLS,
+                *layout.CELLS,
                 ("FONTSIZE", (0, 0), (-1, -1), 9.5),
                 ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-                ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
+                ("LINEABOVE", (0, -1), (-1, -1), 1, layout.INK),
                 ("FONTNAME", (0, -1), (-1, -1), BOLD),
                 ("FONTSIZE", (0, -1), (-1, -1), 11),
                 ("TOPPADDING", (0, -1), (-1, -1), 5),
             ]
         ),
     )
-    left = CONTENT_WIDTH - 70 * mm
+    left = layout.CONTENT_WIDTH - 70 * mm
     return Table(
         [[vat_block, totals]],
-        colWidths=[left, CONTENT_WIDTH - left],
-        style=TableStyle([*CELLS, *padded((0, 0, 0, 0)), ("ALIGN", (1, 0), (1, 0), "RIGHT")]),
+        colWidths=[left, layout.CONTENT_WIDTH - left],
+        style=TableStyle(
+            [*layout.CELLS, *padded((0, 0, 0, 0)), ("ALIGN", (1, 0), (1, 0), "RIGHT")]
+        ),
     )
 
 
 def _status_section(invoice: Invoice) -> list[Flowable]:
     lines: list[Flowable] = []
-    if invoice.status == InvoiceStatus.PAID and invoice.paid_at is not None:
-        paid_on = _day(timezone.localdate(invoice.paid_at))
-        lines.append(text(f"Paid in full on {paid_on}. Thank you.", HEADING))
-    elif invoice.status == InvoiceStatus.VOID:
-        lines.append(text("This invoice is void: nothing is due on it.", HEADING))
+    if invoice.paid_on is not None:
+        lines.append(text(f"Paid in full on {_day(invoice.paid_on)}. Thank you.", layout.HEADING))
+    elif invoice.is_void:
+        lines.append(text("This invoice is void: nothing is due on it.", layout.HEADING))
     for note in invoice.credit_notes.order_by("issued_on", "number"):
         amount = format_money(note.total_minor, invoice.currency)
-        kind = CreditNoteKind(note.kind).label.lower()
+        kind = note.get_kind_display().lower()
         lines.append(
             text(
                 f"Credit note {note.number} of {_day(note.issued_on)} ({kind}, {amount}): "
                 f"{note.reason}",
-                SMALL,
+                layout.SMALL,
             )
         )
     return lines
 
 
 def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
-    if invoice.status != InvoiceStatus.OPEN:
+    if not invoice.is_open:
         return []
     due_minor = invoice.due_minor  # a query: the payments received so far
     due = format_money(due_minor, invoice.currency)
@@ -470,23 +458,26 @@ def _how_to_pay(invoice: Invoice, *, pay_url: str) -> list[Flowable]:
         ("Payment reference", invoice.number),
     ]
     bank_table = labelled_rows(
-        [(text(label, SMALL), text(str(value))) for label, value in bank_rows if value],
+        [(text(label, layout.SMALL), text(str(value))) for label, value in bank_rows if value],
         label_width=36 * mm,  # "Payment reference" on one line
         width=98 * mm,
         padding=(1.5, 6, 2.5, 6),
-        style=[("BOX", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, -1), (-1, -1), SHADE)],
+        style=[
+            ("BOX", (0, 0), (-1, -1), 0.4, layout.RULE),
+            ("BACKGROUND", (0, -1), (-1, -1), layout.SHADE),
+        ],
     )
     return [
         section(
             "How to pay",
             text(f"{intro}."),
             Spacer(1, 2 * mm),
-            Paragraph(card, BODY),
+            Paragraph(card, layout.BODY),
             Spacer(1, 2 * mm),
             Paragraph(
                 f"<b>By bank transfer</b>, quoting {escape(invoice.number)} as the payment "
                 "reference so we can match your payment:",
-                BODY,
+                layout.BODY,
             ),
             Spacer(1, 1.5 * mm),
             bank_table,

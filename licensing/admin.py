@@ -52,18 +52,12 @@ class MessageInline(ReadOnlyInline):
     fields = ("created_at", "sender", "author", "internal", "body")
 
 
+# What a rule matches on, in the list and in the form.
+RULE_CONDITIONS = ("outlet_type", "media", "extent", "territory", "min_audience", "max_audience")
+
+
 class RuleAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "outlet_type",
-        "media",
-        "extent",
-        "territory",
-        "min_audience",
-        "max_audience",
-        "fee_display",
-        "active",
-    ]
+    list_display = ["name", *RULE_CONDITIONS, "fee_display", "active"]
     list_filter = ["active", "outlet_type", "media", "extent", "territory", "currency"]
     search_fields = ["name"]
     list_editable = ["active"]
@@ -71,16 +65,7 @@ class RuleAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "active"], "description": RULE_HELP}),
         (
             "Conditions (leave empty to match anything)",
-            {
-                "fields": [
-                    "outlet_type",
-                    "media",
-                    "extent",
-                    "territory",
-                    "min_audience",
-                    "max_audience",
-                ]
-            },
+            {"fields": RULE_CONDITIONS},
         ),
         ("Fee", {"fields": ["fee_minor", "currency"]}),
     ]

@@ -1,15 +1,19 @@
 """The public republication request form and the catalogue search box."""
 
+from __future__ import annotations
+
 import logging
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.urls import reverse
@@ -46,7 +50,10 @@ from licensing.models import (
 from portal.money import currency_choices
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrPromise  # a development dependency: types only
+    from django_stubs_ext import (
+        StrOrPromise,  # typing only: a dev dependency
+        StrPromise,  # a development dependency: types only
+    )
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +94,7 @@ def normalise_vat_number(*, country: str, number: str) -> str:
 
 
 # What each python-stdnum error means for the requester, in their language.
-VAT_NUMBER_ERRORS: "tuple[tuple[type[StdnumValidationError], StrPromise], ...]" = (
+VAT_NUMBER_ERRORS: tuple[tuple[type[StdnumValidationError], StrPromise], ...] = (
     (
         InvalidLength,
         _(
@@ -336,43 +343,18 @@ class RepublicationRequestForm(forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset(
                 _("Who is asking"),
-                Row(
-                    Column("contact_name", css_class="col-md-6"),
-                    Column("email", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("outlet_name", css_class="col-md-6"),
-                    Column("outlet_website", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("outlet_type", css_class="col-md-6"),
-                    Column("country", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("audience_size", css_class="col-md-6"),
-                    Column("vat_number", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("outlet_address", css_class="col-md-6"),
-                    Column("purchase_order", css_class="col-md-6"),
-                ),
+                _side_by_side("contact_name", "email"),
+                _side_by_side("outlet_name", "outlet_website"),
+                _side_by_side("outlet_type", "country"),
+                _side_by_side("audience_size", "vat_number"),
+                _side_by_side("outlet_address", "purchase_order"),
             ),
             Fieldset(
                 _("How you want to republish"),
-                Row(
-                    Column("media", css_class="col-md-6"), Column("language", css_class="col-md-6")
-                ),
-                Row(
-                    Column("territory", css_class="col-md-6"),
-                    Column("duration", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("start_date", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("extent", css_class="col-md-6"),
-                    Column("word_count", css_class="col-md-6"),
-                ),
+                _side_by_side("media", "language"),
+                _side_by_side("territory", "duration"),
+                _side_by_side("start_date"),
+                _side_by_side("extent", "word_count"),
                 "include_images",
                 "edits",
                 "notes",
@@ -808,39 +790,37 @@ class ArticleAddressForm(forms.Form):
         return url
 
 
+def _side_by_side(*fields: str) -> Row:
+    """Fields in half-width columns, two to a row on a wide screen, stacked on a narrow one."""
+    return Row(*(Column(name, css_class="col-md-6") for name in fields))
+
+
+def long_text(label: StrOrPromise, *, rows: int) -> forms.CharField:
+    """A text box for up to MAX_LONG_TEXT_LENGTH characters, the limit also told to the browser."""
+    return forms.CharField(
+        label=label,
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
 def on_publisher_site(url: str) -> bool:
     """Whether `url` is an http(s) address on one of PUBLISHER_DOMAINS (www. or not)."""
-    from urllib.parse import urlsplit
-
-    from django.conf import settings
-
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().removeprefix("www.")
     return parts.scheme in {"http", "https"} and bool(host) and host in settings.PUBLISHER_DOMAINS
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (sent to the requester)",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    reason = long_text("Reason (sent to the requester)", rows=3)
 
 
 class AskForInformationForm(forms.Form):
-    message = forms.CharField(
-        label="Question for the requester",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    message = long_text("Question for the requester", rows=3)
 
 
 class InternalNoteForm(forms.Form):
-    body = forms.CharField(
-        label="Internal note (never shown to the requester)",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    body = long_text("Internal note (never shown to the requester)", rows=2)
 
 
 class AssignForm(forms.Form):
@@ -857,11 +837,7 @@ class AssignForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label=_("Your message"),
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    body = long_text(_("Your message"), rows=4)
 
 
 class MagicLinkForm(forms.Form):

@@ -31,11 +31,14 @@ from django_countries.fields import CountryField
 from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
 from billing.vat import explain_vat, prefixed_vat_number
 from licensing import signals
+from licensing.odrl import licence_policy_json
+from licensing.pdf import render_licence_pdf
 from licensing.response_target import overdue_cutoff
-from portal.documents import document_storage, read_document, save_document
+from licensing.signing import finish_licence_pdf
+from portal.documents import StoredPdf
 from portal.formats import format_day
 from portal.models import allocate_number
-from portal.money import format_money
+from portal.money import MoneyDisplay, format_money
 from portal.search import fold, matching, relevance, search_terms
 from portal.structured_logging import reference_fields
 
@@ -1526,13 +1529,8 @@ class RepublicationRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    @property
-    def fee_display(self) -> str:
-        return format_money(self.fee_minor, self.currency)
-
-    @property
-    def suggested_fee_display(self) -> str:
-        return format_money(self.suggested_fee_minor, self.suggested_currency)
+    fee_display = MoneyDisplay("fee_minor")
+    suggested_fee_display = MoneyDisplay("suggested_fee_minor", "suggested_currency")
 
     def public_messages(self) -> models.QuerySet[Message]:
         return self.messages.filter(internal=False)
@@ -1627,9 +1625,7 @@ class RuleConditions(models.Model):
     def __str__(self) -> str:
         return f"{self.name}: {self.fee_display}"
 
-    @property
-    def fee_display(self) -> str:
-        return format_money(self.fee_minor, self.currency)
+    fee_display = MoneyDisplay("fee_minor")
 
     def clean(self) -> None:
         if self.currency not in settings.PORTAL_CURRENCIES:
@@ -1778,7 +1774,7 @@ def attribution_language(language: str) -> str:
     return language if language in ATTRIBUTION_LANGUAGES else "en"
 
 
-class Licence(models.Model):
+class Licence(StoredPdf):
     """What the requester may do, exactly as approved: frozen at issue, verifiable by anyone."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -1820,8 +1816,6 @@ class Licence(models.Model):
     expired_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
-    pdf = models.FileField(upload_to="licences/", blank=True, storage=document_storage)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
     # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
     signing_certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -1867,6 +1861,21 @@ class Licence(models.Model):
     def attribution_lang(self) -> str:
         """The language the attribution line is written in: the publication's, or English."""
         return attribution_language(self.language)
+
+    @property
+    def single_country(self) -> bool:
+        """Granted for the licensee's own country only (ODRL names it by its ISO code)."""
+        return self.territory == Territory.SINGLE_COUNTRY
+
+    @property
+    def word_limit(self) -> int | None:
+        """The most words that may be republished, for an excerpt; None for the whole article."""
+        return self.word_count if self.extent == Extent.EXCERPT and self.word_count else None
+
+    @property
+    def attribution_language_name(self) -> str:
+        """The language the attribution line is in, by name ("French"), in the active language."""
+        return str(Language(attribution_language(self.language)).label)
 
     @property
     def attribution_html(self) -> str:
@@ -1988,10 +1997,6 @@ class Licence(models.Model):
         "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED}),
     }
 
-    def _lock(self) -> None:
-        """Lock this row until the transaction ends, and read it afresh."""
-        self.refresh_from_db(from_queryset=Licence.objects.select_for_update())
-
     def _move(
         self, transition: str, *, to: str, actor: User | None, note: str, **fields: Any
     ) -> None:
@@ -2044,47 +2049,22 @@ class Licence(models.Model):
             signals.licence_changed_on_commit(signals.licence_revoked, self)
 
     def render_pdf(self) -> bytes:
-        from licensing.pdf import render_licence_pdf
-
+        """The laid-out licence, before its policy is attached and it is signed."""
         return render_licence_pdf(self)
 
-    def pdf_bytes(self) -> bytes:
-        """The stored PDF; rendered, signed and stored first if it is missing or altered.
+    PDF_FOLDER = "licences"
+    SAVED_WITH_PDF = ("signing_certificate_sha256",)
 
-        The rendering happens under this row's lock, the row read again under
-        it: the worker's first delivery and a download, or two servers, asking
-        at the same moment render it once, and the second serves what the
-        first stored.
-        """
-        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
-        if stored is not None:
-            return stored
-        with transaction.atomic():
-            self._lock()
-            # Read again under the lock: another process may have stored it while
-            # this one waited (the same name and, rendered alike, the same hash).
-            stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
-            if stored is not None:
-                return stored
-            return self._store_pdf()
-
-    def _store_pdf(self) -> bytes:
-        """Render, sign, store and fingerprint the PDF (on this locked row)."""
-        # Imported here as render_pdf's layout is: both modules read this one's models.
-        from licensing.odrl import licence_policy_json
-        from licensing.signing import finish_licence_pdf
-
+    def make_pdf(self, **options: str) -> bytes:
+        """The licence as stored: laid out, its ODRL policy attached, signed when configured."""
         finished = finish_licence_pdf(
             self.render_pdf(),
             policy_json=licence_policy_json(self),
             signer_name=self.publisher_name,
             verify_url=self.verify_url,
         )
-        data = finished.data
-        self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
         self.signing_certificate_sha256 = finished.certificate_sha256
-        self.save(update_fields=["pdf", "pdf_sha256", "signing_certificate_sha256"])
-        return data
+        return finished.data
 
     def status_words(self) -> str:
         """'Valid', 'Expired on 1 May 2027', 'Revoked on 3 June 2026', as /verify/ shows it."""

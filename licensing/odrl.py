@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 from django.utils import translation
 
-from licensing.models import Extent, Territory
-
 if TYPE_CHECKING:
     from licensing.models import Licence
 
@@ -38,8 +36,8 @@ def licence_policy(licence: Licence) -> dict[str, Any]:
         territory = (
             # ISO 3166-1 alpha-2 for one country; the region's name otherwise.
             str(licence.licensee_country)
-            if licence.territory == Territory.SINGLE_COUNTRY
-            else str(Territory(licence.territory).label)
+            if licence.single_country
+            else str(licence.get_territory_display())
         )
         constraints = [
             _constraint("spatial", "eq", territory, **{"dct:description": licence.territory_words}),
@@ -56,10 +54,10 @@ def licence_policy(licence: Licence) -> dict[str, Any]:
             constraints.append(
                 _constraint("dateTime", "lteq", _typed(licence.end_date.isoformat(), "date"))
             )
-        if licence.extent == Extent.EXCERPT and licence.word_count:
+        if licence.word_limit:
             constraints.append(
                 _constraint(
-                    "absoluteSize", "lteq", _typed(str(licence.word_count), "integer"), unit=WORD
+                    "absoluteSize", "lteq", _typed(str(licence.word_limit), "integer"), unit=WORD
                 )
             )
         else:

@@ -21,23 +21,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from portal import pdf as layout
 from portal.formats import format_day
-from portal.pdf import (
-    BODY,
-    CELLS,
-    CONTENT_WIDTH,
-    MUTED,
-    PAGE_HEIGHT,
-    RULE,
-    SHADE,
-    SMALL,
-    SUMMARY,
-    build_pdf,
-    labelled_rows,
-    padded,
-    section,
-    text,
-)
+from portal.pdf import build_pdf, labelled_rows, padded, section, text
 from portal.pdf_text import BOLD, register_fonts
 
 if TYPE_CHECKING:
@@ -49,12 +35,14 @@ QR_SIZE = 30 * mm
 LONG_VALUE_HEIGHT = 60 * mm
 ROW_PADDING = (3, 4, 3, 4)
 
-LABEL = ParagraphStyle("label", parent=BODY, fontName=BOLD, textColor=MUTED)
-PUBLISHER = ParagraphStyle("publisher", parent=BODY, fontName=BOLD, fontSize=13, leading=17)
+LABEL = ParagraphStyle("label", parent=layout.BODY, fontName=BOLD, textColor=layout.MUTED)
+PUBLISHER = ParagraphStyle("publisher", parent=layout.BODY, fontName=BOLD, fontSize=13, leading=17)
 TITLE = ParagraphStyle(
-    "title", parent=BODY, fontName=BOLD, fontSize=21, leading=26, spaceBefore=6, spaceAfter=2
+    "title", parent=layout.BODY, fontName=BOLD, fontSize=21, leading=26, spaceBefore=6, spaceAfter=2
 )
-ATTRIBUTION = ParagraphStyle("attribution", parent=BODY, fontName=BOLD, fontSize=10, leading=14)
+ATTRIBUTION = ParagraphStyle(
+    "attribution", parent=layout.BODY, fontName=BOLD, fontSize=10, leading=14
+)
 
 
 def render_licence_pdf(licence: Licence) -> bytes:
@@ -154,7 +142,7 @@ def _rows(pairs: list[tuple[str, str]]) -> Table:
         [(Paragraph(escape(label), LABEL), text(value)) for label, value in pairs],
         label_width=LABEL_WIDTH,
         padding=ROW_PADDING,
-        style=[("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE)],
+        style=[("LINEBELOW", (0, 0), (-1, -1), 0.4, layout.RULE)],
     )
 
 
@@ -169,22 +157,22 @@ def _verification(verify_url: str) -> Table:
         Paragraph(
             "Scan the code, or open this address, to check that the licence is "
             "genuine and still valid:",
-            BODY,
+            layout.BODY,
         ),
         Spacer(1, 1.5 * mm),
-        Paragraph(link, BODY),
+        Paragraph(link, layout.BODY),
     ]
     return Table(
         [[QRCode(verify_url, size=QR_SIZE), words]],
-        colWidths=[QR_SIZE + 6 * mm, CONTENT_WIDTH - QR_SIZE - 6 * mm],
+        colWidths=[QR_SIZE + 6 * mm, layout.CONTENT_WIDTH - QR_SIZE - 6 * mm],
         style=TableStyle(
             [
-                *CELLS,
+                *layout.CELLS,
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 # The code's own quiet zone is its margin on the left.
                 *padded((3, 6, 3, 0), (0, 0), (0, 0)),
                 *padded((3, 6, 3, 6), (1, 0), (1, 0)),
-                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                ("BOX", (0, 0), (-1, -1), 0.6, layout.RULE),
             ]
         ),
     )
@@ -194,13 +182,13 @@ def _attribution(licence: Licence) -> Table:
     """The line to print with the republished article, in a shaded box."""
     return Table(
         [[[text(licence.attribution, ATTRIBUTION), Spacer(1, 2 * mm), text(licence.article_url)]]],
-        colWidths=[CONTENT_WIDTH],
+        colWidths=[layout.CONTENT_WIDTH],
         style=TableStyle(
             [
-                *CELLS,
+                *layout.CELLS,
                 *padded((7, 8, 7, 8)),
-                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
-                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                ("BACKGROUND", (0, 0), (-1, -1), layout.SHADE),
+                ("BOX", (0, 0), (-1, -1), 0.6, layout.RULE),
             ]
         ),
     )
@@ -214,12 +202,12 @@ def _story(licence: Licence) -> list[Flowable]:
     edits = licence.edits_allowed or "None"
     edits_below: list[Flowable] = []
     # Measured at the value column's width, less its padding.
-    value_width = CONTENT_WIDTH - LABEL_WIDTH - ROW_PADDING[1] - ROW_PADDING[3]
-    if text(edits).wrap(value_width, PAGE_HEIGHT)[1] > LONG_VALUE_HEIGHT:
+    value_width = layout.CONTENT_WIDTH - LABEL_WIDTH - ROW_PADDING[1] - ROW_PADDING[3]
+    if text(edits).wrap(value_width, layout.PAGE_HEIGHT)[1] > LONG_VALUE_HEIGHT:
         edits_below = [Spacer(1, 2 * mm), text(edits)]
         edits = "As set out below."
     conditions = [
-        f"Print the attribution line below, word for word, in {_attribution_language(licence)}, "
+        f"Print the attribution line below, word for word, in {licence.attribution_language_name}, "
         "with the republished article.",
         f"Link back to the original article at {licence.article_url}.",
         "Make no edits or translation beyond those approved under "
@@ -239,7 +227,7 @@ def _story(licence: Licence) -> list[Flowable]:
             f"Licence number <b>{escape(licence.number)}</b> · issued on "
             f"{_day(timezone.localdate(licence.issued_at))} · request "
             f"{escape(licence.request.reference)}",
-            SMALL,
+            layout.SMALL,
         ),
         Spacer(1, 3 * mm),
         text(
@@ -316,12 +304,6 @@ def _story(licence: Licence) -> list[Flowable]:
     ]
 
 
-def _attribution_language(licence: Licence) -> str:
-    from licensing.models import Language, attribution_language
-
-    return str(Language(attribution_language(licence.language)).label)
-
-
 def _day(day: date) -> str:
     return format_day(day)
 
@@ -331,7 +313,7 @@ def _summary(licence: Licence) -> list[Flowable]:
     language = licence.request.ui_language
     if language == "en":
         return []
-    return [Spacer(1, 2 * mm), text(licence_summary(licence, language), SUMMARY)]
+    return [Spacer(1, 2 * mm), text(licence_summary(licence, language), layout.SUMMARY)]
 
 
 def _renewal_rows(licence: Licence) -> list[tuple[str, str]]:

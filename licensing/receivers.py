@@ -63,6 +63,13 @@ def email_about_request(sender: Any, request_id: int, event: RequestEvent, **kwa
         task.enqueue(request_id=request_id)
 
 
+@receiver(request_changed, dispatch_uid="licensing.store_invoice_pdf")
+def store_invoice_pdf(sender: Any, request_id: int, event: RequestEvent, **kwargs: Any) -> None:
+    """The invoice an approval issued is made and stored once, like the licence."""
+    if event == RequestEvent.APPROVED:
+        tasks.store_invoice_pdf.enqueue(request_id=request_id)
+
+
 @receiver(licence_issued, dispatch_uid="licensing.deliver_licence")
 def deliver_licence(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
     tasks.deliver_licence.enqueue(licence_id=licence.pk)

@@ -19,12 +19,14 @@ from sesame.utils import get_query_string
 
 from billing.models import InvoiceStatus
 from licensing import emails
+from licensing.links import request_link
 from licensing.models import (
     Licence,
     LicenceStatus,
     RepublicationRequest,
     RequestStatus,
 )
+from portal.documents import DocumentStorageUnavailable
 from portal.mail_retries import send_or_retry
 
 logger = logging.getLogger(__name__)
@@ -179,6 +181,25 @@ def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
         attempt=attempt,
         licence_id=licence_id,
     )
+
+
+@task
+def store_invoice_pdf(*, request_id: int) -> str:
+    """Make the approved request's invoice PDF/A-3 once, at issue, and store it.
+
+    Not retried: a store that does not answer now leaves it to the first
+    download, which makes and stores it the same way.
+    """
+    request = _request(request_id)
+    invoice = request.invoice
+    if invoice is None:
+        return "no invoice"
+    try:
+        invoice.pdf_bytes(pay_url=request_link(request))
+    except DocumentStorageUnavailable as error:
+        logger.warning("Invoice %s not stored at issue: %s", invoice.number, error)
+        return "not stored: the document store did not answer"
+    return f"stored {invoice.number}"
 
 
 @task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licensing.views import account, amend, documents, licences, payment, public, staff, verify
+from licensing.views import account, amend, documents, payment, public, staff, verify
 
 app_name = "licensing"
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("billing/invoices/<uuid:uuid>/pdf", documents.invoice_pdf, name="invoice_pdf"),
     path("billing/invoices/<uuid:uuid>/ubl", documents.invoice_ubl_xml, name="invoice_ubl"),
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
-    path("licences/<uuid:uuid>/pdf", licences.licence_pdf, name="licence_pdf"),
+    path("licences/<uuid:uuid>/pdf", documents.licence_pdf, name="licence_pdf"),
     path("verify/", verify.verify_form, name="verify_form"),
     path("verify/<str:number>.json", verify.verify_json, name="verify_json"),
     path("verify/<str:number>/", verify.verify, name="verify"),

@@ -1,4 +1,5 @@
-"""Stored documents (licence PDFs): written to and read back from the "documents" storage.
+"""Stored documents (licence, invoice and credit note PDFs): written to and read back from
+the "documents" storage.
 
 That storage is the local disk (MEDIA_ROOT) or a private S3-compatible bucket
 (DOCUMENT_STORAGE=s3), shared by every web server and worker. What is read back
@@ -9,10 +10,12 @@ serving it; a store that does not answer raises DocumentStorageUnavailable.
 
 import hashlib
 import logging
+from typing import ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
@@ -84,3 +87,60 @@ def save_document(file: FieldFile, name: str, data: bytes) -> str:
     except STORE_ERRORS as error:
         raise DocumentStorageUnavailable(f"Document store unavailable: {error}") from error
     return hashlib.sha256(data).hexdigest()
+
+
+def stored_pdf_name(instance: "StoredPdf", filename: str) -> str:
+    """Where a stored PDF lives: its model's folder ("licences/LIC-2026-000001.pdf")."""
+    return f"{instance.PDF_FOLDER}/{filename}"
+
+
+class StoredPdf(models.Model):
+    """A model whose PDF is made once, stored with its SHA-256 and served from the store.
+
+    The model has a `number`, names its `PDF_FOLDER` and makes its PDF in
+    `make_pdf`; a PDF that is missing, altered, or out of date (its hash
+    cleared) is made again on the next read.
+    """
+
+    PDF_FOLDER: ClassVar[str]
+    # Fields `make_pdf` sets as it makes the PDF, saved with it.
+    SAVED_WITH_PDF: ClassVar[tuple[str, ...]] = ()
+
+    pdf = models.FileField(upload_to=stored_pdf_name, blank=True, storage=document_storage)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    number: str
+
+    class Meta:
+        abstract = True
+
+    def make_pdf(self, **options: str) -> bytes:
+        raise NotImplementedError(f"{type(self).__name__} must make its PDF")
+
+    def _lock(self) -> None:
+        """Lock this row until the transaction ends, and read it afresh.
+
+        The public methods take the lock; the private ones assume it.
+        """
+        self.refresh_from_db(from_queryset=type(self)._default_manager.select_for_update())
+
+    def pdf_bytes(self, **options: str) -> bytes:
+        """The stored PDF; made (with `options`) and stored first if missing, altered or outdated.
+
+        It is made under this row's lock, the row read again under it: the
+        worker and a download, or two servers, asking at the same moment make
+        it once, and the second serves what the first stored.
+        """
+        stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+        if stored is not None:
+            return stored
+        with transaction.atomic():
+            self._lock()
+            # Read again under the lock: another process may have stored it while
+            # this one waited.
+            stored = read_document(self.pdf, self.pdf_sha256, label=self.number)
+            if stored is not None:
+                return stored
+            data = self.make_pdf(**options)
+            self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
+            self.save(update_fields=["pdf", "pdf_sha256", *self.SAVED_WITH_PDF])
+            return data

@@ -1,6 +1,8 @@
 """Money as integer minor units plus an ISO currency, and its one formatting helper."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
+from typing import Any, Self, overload
 
 from babel.numbers import format_currency
 from django.conf import settings
@@ -40,6 +42,26 @@ def format_money(amount_minor: int | None, currency: str, *, language: str | Non
             to_major(amount_minor), currency, format=ENGLISH_PATTERN, locale="en_GB"
         )
     return format_currency(to_major(amount_minor), currency, locale=locale)
+
+
+class MoneyDisplay:
+    """A read-only attribute: an amount field and its currency, as format_money prints them.
+
+    `total_display = MoneyDisplay("total_minor")` reads `currency`; a currency
+    kept elsewhere is named by its path ("invoice.currency").
+    """
+
+    def __init__(self, amount: str, currency: str = "currency") -> None:
+        self.amount, self.currency = attrgetter(amount), attrgetter(currency)
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> str: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> Self | str:
+        if instance is None:
+            return self
+        return format_money(self.amount(instance), self.currency(instance))
 
 
 def currency_choices() -> list[tuple[str, str]]:

@@ -221,9 +221,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 PDF_FONT_DIR = env.str("PDF_FONT_DIR", default="") or env.str(
     "LICENCE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu"
 )
-# Stored documents (licence PDFs): on this machine's disk under MEDIA_ROOT, the
-# default; or with DOCUMENT_STORAGE=s3 in a private S3-compatible bucket that every
-# web server and worker shares (django-storages; AWS_* as it names them).
+# Stored documents (licence, invoice and credit note PDFs): on this machine's disk
+# under MEDIA_ROOT, the default; or with DOCUMENT_STORAGE=s3 in a private
+# S3-compatible bucket that every web server and worker shares (django-storages;
+# AWS_* as it names them).
 DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="local")
 # How many machines run the portal (web servers and workers) against this one
 # database: above one, documents on local disk would be on the wrong machine, and
@@ -473,7 +474,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pikepdf says at import that its logger is ready: noise at every command's start.
+        "pikepdf": {"level": "WARNING"},
+    },
 }
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from billing.views.finance import RECORD_PAYMENT_PERMISSION
-from licensing.models import Article
+from licensing.models import UNCONFIRMED_LIFETIME, Article
 from licensing.views.access import REVIEW_PERMISSION
 from portal.rate_limits import CACHE_OUTAGE
 from portal.task_workers import queue_health
@@ -34,8 +34,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _about_context() -> dict[str, object]:
-    from licensing.models import UNCONFIRMED_LIFETIME
-
     return {
         "contact_email": settings.CONTACT_EMAIL,
         "seller": settings.SELLER,

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
-from licensing.models import Article, RepublicationRequest
-from tests.factories import make_article, make_request
+from licensing.models import Article, Licence, RepublicationRequest
+from tests.factories import approved_request, make_article, make_request, pay_by_transfer
 
 E2E_DIR = Path(__file__).parent / "e2e"
 
@@ -98,6 +98,27 @@ def licensed(submitted: RepublicationRequest, reviewer: User) -> RepublicationRe
 
 
 @pytest.fixture
+def licensed_request(
+    article: Article, reviewer: User, django_capture_on_commit_callbacks
+) -> RepublicationRequest:
+    """Approved at 150.00 GBP to a UK buyer and paid by transfer, the work after each
+    commit done: its invoice and its licence stored, the licence emailed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        req = approved_request(
+            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
+        )
+        pay_by_transfer(req)
+    req.refresh_from_db()
+    return req
+
+
+@pytest.fixture
+def licence(licensed_request: RepublicationRequest) -> Licence:
+    """The stored licence of `licensed_request`."""
+    return licensed_request.licence
+
+
+@pytest.fixture
 def requester(client: Client, submitted: RepublicationRequest) -> Client:
     """The browser of the requester who sent `submitted`, signed in to their account."""
     assert submitted.requester is not None
@@ -126,6 +147,12 @@ def default_language() -> None:
     the next test formatting its expected dates in Arabic.
     """
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def documents_folder(settings, tmp_path) -> None:
+    """Stored documents (a download stores the PDF it makes) go to a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

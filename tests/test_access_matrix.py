@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 
 from billing.models import CreditNote
 from licensing.models import Article, RepublicationRequest
-from tests.factories import approved_request, make_request, pay_by_transfer
+from tests.factories import make_request
 
 ACTORS = ("anonymous", "requester_a", "requester_b", "reviewer", "finance", "superuser")
 # The admin is one app with its own URL conf: its index (and one list) stand for it.
@@ -255,15 +255,12 @@ def test_walker_reads_root_nested_and_namespaced_patterns() -> None:
 
 @pytest.fixture
 def objects(
-    settings, tmp_path, article: Article, reviewer: User, django_capture_on_commit_callbacks
-) -> Objects:
+    licensed_request: RepublicationRequest, article: Article, reviewer: User,
+    django_capture_on_commit_callbacks,
+) -> Objects:  # fmt: skip
     """A's licensed request (invoice paid, licence stored) and a credit note of A's."""
-    settings.MEDIA_ROOT = tmp_path
+    req = licensed_request
     with django_capture_on_commit_callbacks(execute=True):
-        req = approved_request(
-            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
-        )
-        pay_by_transfer(req)
         withdrawn = make_request(article)
         withdrawn.approve(actor=reviewer, fee_minor=5000, currency="GBP", validity_days=30)
         withdrawn.withdraw()

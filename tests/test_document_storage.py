@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from licensing.models import Article, Licence
+from licensing.models import Article, Licence, RepublicationRequest
 from tests.factories import approved_request, pay_by_transfer
 from tests.ports import free_port
 
@@ -33,18 +33,9 @@ def portal_errors() -> list[str]:
 
 
 @pytest.fixture
-def licence(
-    settings, tmp_path, s3_documents, article: Article, reviewer: User,
-    django_capture_on_commit_callbacks,
-) -> Licence:  # fmt: skip
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with django_capture_on_commit_callbacks(execute=True):
-        req = approved_request(
-            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
-        )
-        pay_by_transfer(req)
-    req.refresh_from_db()
-    return req.licence
+def licence(s3_documents, licensed_request: RepublicationRequest) -> Licence:
+    """The licence of `licensed_request`, stored in the test's bucket (set up first)."""
+    return licensed_request.licence
 
 
 @pytest.fixture
@@ -63,7 +54,8 @@ def test_the_licence_is_stored_in_the_bucket_and_served_byte_for_byte(
 ) -> None:
     key = f"licences/{licence.number}.pdf"
     assert licence.pdf.name == key
-    assert s3_documents.keys() == [key]
+    # Beside the invoice its approval stored (S3 lists keys in order).
+    assert s3_documents.keys() == [f"invoices/{licence.invoice_number}.pdf", key]
     stored = s3_documents.read(key)
     assert stored.startswith(b"%PDF")
     assert hashlib.sha256(stored).hexdigest() == licence.pdf_sha256
@@ -118,7 +110,8 @@ def test_a_document_deleted_from_the_bucket_is_rendered_again_and_stored(
     assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
     licence.refresh_from_db()
     assert hashlib.sha256(response.content).hexdigest() == licence.pdf_sha256
-    assert s3_documents.keys() == [key]
+    # Beside the invoice its approval stored (S3 lists keys in order).
+    assert s3_documents.keys() == [f"invoices/{licence.invoice_number}.pdf", key]
     assert s3_documents.read(key) == response.content
 
 
@@ -137,7 +130,8 @@ def test_an_altered_document_is_never_served(
     # Rendered again in the forgery's place: the document as first stored.
     assert licence.pdf_sha256 == original_sha
     assert hashlib.sha256(response.content).hexdigest() == original_sha
-    assert s3_documents.keys() == [key]
+    # Beside the invoice its approval stored (S3 lists keys in order).
+    assert s3_documents.keys() == [f"invoices/{licence.invoice_number}.pdf", key]
     assert s3_documents.read(key) == response.content
 
 
@@ -146,7 +140,7 @@ def test_the_bucket_out_of_reach_gives_a_503_page_and_nothing_is_lost(
 ) -> None:
     stored = s3_documents.read(str(licence.pdf.name))
     s3_documents.proxy.cut()
-    with caplog.at_level(logging.ERROR, logger="licensing.views.licences"):
+    with caplog.at_level(logging.ERROR, logger="licensing.views.documents"):
         response = download(owner, licence)
     assert response.status_code == 503
     assert response["Retry-After"] == "120"

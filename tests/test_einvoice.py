@@ -267,16 +267,18 @@ def test_pdf_is_pdf_a_3_with_its_xml_and_only_embedded_fonts(uk_invoice, kind) -
 
 
 def _fonts(document: pikepdf.Pdf) -> dict[str, bool]:
-    """Every font the pages use, and whether its program is embedded."""
+    """Every font in the file (pages, form XObjects, graphics alike), and whether its
+    program is embedded: a Helvetica reportlab slipped in anywhere is found."""
     found: dict[str, bool] = {}
-    for page in document.pages:
-        for font in page.Resources.get("/Font", {}).values():
-            descriptor = font.get("/FontDescriptor")
-            if descriptor is None and "/DescendantFonts" in font:
-                descriptor = font.DescendantFonts[0].FontDescriptor
-            found[str(font.BaseFont)] = descriptor is not None and any(
-                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
-            )
+    for font in document.objects:
+        if not isinstance(font, pikepdf.Dictionary) or font.get("/Type") != pikepdf.Name.Font:
+            continue
+        if "/DescendantFonts" in font:
+            continue  # a Type0 font: its descendant is listed with its own descriptor
+        descriptor = font.get("/FontDescriptor")
+        found[str(font.BaseFont)] = descriptor is not None and any(
+            key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+        )
     return found
 
 

@@ -331,24 +331,10 @@ def test_csv_for_accounting(finance_client, invoices) -> None:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="invoices-2026-05-04.csv"'
     rows = csv_rows(response)
-    assert rows[0] == [
-        "number",
-        "issued_on",
-        "due_on",
-        "reference",
-        "buyer_name",
-        "buyer_email",
-        "buyer_country",
-        "buyer_vat_number",
-        "vat_treatment",
-        "currency",
-        "net",
-        "vat",
-        "total",
-        "status",
-        "paid_at",
-        "credit_notes",
-    ]
+    assert ",".join(rows[0]) == (
+        "number,issued_on,due_on,reference,buyer_name,buyer_email,buyer_country,"
+        "buyer_vat_number,vat_treatment,currency,net,vat,total,status,paid_at,credit_notes"
+    )
     by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert set(by_number) == {i.number for i in invoices.values()}
     gb = invoices["gb"]

@@ -22,11 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
 from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from werkzeug import Request, Response
 
+from licensing import signing as licence_signing
 from licensing.models import Licence
 from licensing.signing import POLICY_FILENAME, configured_signer
 from tests.factories import make_request
@@ -230,3 +232,22 @@ def test_with_a_timestamp_authority_the_signature_is_pades_b_t(
     assert status.timestamp_validity is not None
     assert status.timestamp_validity.intact and status.timestamp_validity.valid
     assert status.timestamp_validity.trusted
+
+
+def test_the_signer_is_read_from_disk_once_per_process(
+    signing: Pki, article, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    licence_signing._load_signer.cache_clear()
+    reads: list[str] = []
+    load = signers.SimpleSigner.load_pkcs12
+
+    def counted(path: str, *args, **kwargs):
+        reads.append(path)
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(signers.SimpleSigner, "load_pkcs12", counted)
+    first = issue_licence(article, django_capture_on_commit_callbacks)
+    second = issue_licence(article, django_capture_on_commit_callbacks)
+    assert first.signing_certificate_sha256 == second.signing_certificate_sha256 != ""
+    assert configured_signer() is configured_signer()
+    assert reads == [signing.p12_path]

@@ -91,7 +91,10 @@ def test_invoice_summary_in_the_requesters_language(article, reviewer) -> None:
 
 
 def test_invoice_download_carries_the_requesters_summary(client, article, reviewer) -> None:
-    req = in_language(approved_request(article, actor=reviewer), "fr")
+    # The language the requester wrote in, frozen on the invoice at issue.
+    req = in_language(make_request(article), "fr")
+    req.approve(actor=reviewer, fee_minor=25000, currency="GBP", validity_days=30)
+    req.refresh_from_db()
     client.force_login(req.requester)
     response = client.get(f"/billing/invoices/{req.invoice.uuid}/pdf")
     assert response.status_code == 200

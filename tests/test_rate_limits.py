@@ -28,14 +28,10 @@ def tight(settings) -> dict[str, str]:
 
 def test_defaults_are_generous_for_a_newsroom_behind_one_address(settings) -> None:
     assert settings.RATE_LIMITS == {
-        "request_form": "30/h",
-        "magic_link_ip": "10/h",
-        "magic_link_email": "3/h",
-        "login_ip": "30/h",
-        "login_username": "10/h",
-        "verify": "60/m",
+        "request_form": "30/h", "magic_link_ip": "10/h", "magic_link_email": "3/h",
+        "login_ip": "30/h", "login_username": "10/h", "verify": "60/m",
         "confirmation_email": "3/h",
-    }
+    }  # fmt: skip
 
 
 def test_request_form_refuses_sending_past_the_limit(

@@ -10,29 +10,13 @@ from django.utils import timezone
 from licensing.models import Outlet, RepublicationRequest, StatusChange
 from tests.factories import follow_request_link, make_article, request_form_data
 
+# The form's inputs, in order, as the contract names them.
 CONTRACT_FIELDS = [
-    "contact_name",
-    "email",
-    "outlet_name",
-    "outlet_website",
-    "outlet_type",
-    "country",
-    "audience_size",
-    "vat_number",
-    "outlet_address",
-    "purchase_order",
-    "media",
-    "language",
-    "territory",
-    "start_date",
-    "duration",
-    "extent",
-    "word_count",
-    "include_images",
-    "edits",
-    "notes",
-    "accept_terms",
-]
+    "contact_name", "email", "outlet_name", "outlet_website", "outlet_type", "country",
+    "audience_size", "vat_number", "outlet_address", "purchase_order", "media", "language",
+    "territory", "start_date", "duration", "extent", "word_count", "include_images", "edits",
+    "notes", "accept_terms",
+]  # fmt: skip
 
 
 def url_for(article) -> str:

@@ -1,5 +1,6 @@
-"""Stored PDFs (licences; invoices are rendered on request) are reachable only through views
-that check who asks: no /media/ URL in the portal, no media location in the nginx example."""
+"""Stored PDFs (licences here; invoices and credit notes in test_stored_invoices.py) are
+reachable only through views that check who asks: no /media/ URL in the portal, no media
+location in the nginx example."""
 
 import contextlib
 import hashlib
@@ -20,20 +21,6 @@ from portal.documents import document_storage
 from tests.factories import approved_request, pay_by_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def licence(
-    settings, tmp_path, article: Article, reviewer: User, django_capture_on_commit_callbacks
-) -> Licence:
-    settings.MEDIA_ROOT = tmp_path
-    with django_capture_on_commit_callbacks(execute=True):
-        req = approved_request(
-            article, actor=reviewer, fee_minor=15000, country="GB", vat_number=""
-        )
-        pay_by_transfer(req)
-    req.refresh_from_db()
-    return req.licence
 
 
 def _callbacks(patterns: list) -> list:
@@ -128,12 +115,15 @@ def test_a_local_file_altered_or_removed_is_rendered_again_never_served(
     assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
 
 
-def stored_names(request: pytest.FixtureRequest, storage: str) -> list[str]:
-    """Every stored document's name, on this disk or in the test's bucket."""
+def stored_licences(request: pytest.FixtureRequest, storage: str) -> list[str]:
+    """Every stored licence's name, on this disk or in the test's bucket (the invoice its
+    approval stored beside them aside)."""
     if storage == "s3":
-        return sorted(request.getfixturevalue("s3_documents").keys())
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        names = request.getfixturevalue("s3_documents").keys()
+    else:
+        root = Path(settings.MEDIA_ROOT)
+        names = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
+    return sorted(name for name in names if name.startswith("licences/"))
 
 
 @pytest.mark.skipif(
@@ -156,7 +146,7 @@ def test_two_renders_at_once_store_one_document(
     document_storage().delete(licence.pdf.name)
     if before == "never stored":
         Licence.objects.filter(pk=licence.pk).update(pdf="", pdf_sha256="")
-    assert stored_names(request, storage) == []
+    assert stored_licences(request, storage) == []
 
     # Each render waits for the other (a while, not for ever): two that overlap meet here.
     barrier = threading.Barrier(2)
@@ -193,7 +183,7 @@ def test_two_renders_at_once_store_one_document(
     licence.refresh_from_db()
     key = f"licences/{licence.number}.pdf"
     assert licence.pdf.name == key
-    assert stored_names(request, storage) == [key]  # no orphan beside it
+    assert stored_licences(request, storage) == [key]  # no orphan beside it
     assert served[0] == served[1]
     assert hashlib.sha256(served[0]).hexdigest() == licence.pdf_sha256
     assert licence.pdf_bytes() == served[0]
