@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
-from portal.task_workers import Heartbeat, beat, requeue_abandoned_tasks
+from portal.task_workers import Heartbeat, beat, requeue_abandoned_tasks, warm_up
 
 logger = logging.getLogger("portal.task_workers")
 
@@ -45,6 +45,8 @@ class Command(DatabaseWorkerCommand):
         heartbeat = Heartbeat(worker_id=worker_id)
         self.wait_for_database(worker_id, heartbeat)
         heartbeat.start()
+        # Before the first task, not during it: that task's latency is a user's wait.
+        warm_up()
         try:
             while True:
                 try:
