@@ -440,7 +440,11 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
         terms = search_terms(query)
         if not terms:
             return self
-        return cast(Self, matching(self, terms).annotate(relevance=relevance(self, terms)))
+        return matching(self, terms).ranked(query)
+
+    def ranked(self, query: str) -> Self:
+        """With the `relevance` annotation search() gives word matches for `query`."""
+        return cast(Self, self.annotate(relevance=relevance(self, search_terms(query))))
 
     def with_markers(self) -> Self:
         """`requester_replied`: a requester message since the request last changed hands.
