@@ -440,7 +440,7 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
         terms = search_terms(query)
         if not terms:
             return self
-        return matching(self, terms).ranked(query)
+        return cast(Self, matching(self, terms)).ranked(query)
 
     def ranked(self, query: str) -> Self:
         """With the `relevance` annotation search() gives word matches for `query`."""
