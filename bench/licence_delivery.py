@@ -23,7 +23,8 @@ from bench.figures import emit, summary, time_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 BURST = 100
-# As many workers as cores on the bench machine (two).
+# As make serve and docs/deploy.md's systemd units run them (two, as many as
+# the bench machine's cores), with the portal's own db_worker defaults.
 WORKERS = 2
 TARGET_P95_MS = 2000
 

@@ -241,6 +241,19 @@ class Territory(models.TextChoices):
     ASIA_PACIFIC = "asia_pacific", _("Asia and Pacific")
 
 
+def choice_label(choices: type[models.Choices], value: str) -> str:
+    """What get_FOO_display() shows (the label, else the value), from the enum alone.
+
+    get_FOO_display() builds a dict of all the field's choices, each label
+    translated, at every call: three columns of 25 rows made that a fifth of
+    the desk's rendering.
+    """
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def territory_words(territory: str, country: Any) -> str:
     """The territory as granted: "France only" rather than "My country only"."""
     if territory == Territory.SINGLE_COUNTRY and country:
@@ -572,7 +585,11 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
         terms = search_terms(query)
         if not terms:
             return self
-        return cast(Self, matching(self, terms).annotate(relevance=relevance(self, terms)))
+        return cast(Self, matching(self, terms)).ranked(query)
+
+    def ranked(self, query: str) -> Self:
+        """With the `relevance` annotation search() gives word matches for `query`."""
+        return cast(Self, self.annotate(relevance=relevance(self, search_terms(query))))
 
     def with_markers(self) -> Self:
         """`requester_replied`: a requester message since the request last changed hands.
@@ -821,6 +838,19 @@ class RepublicationRequest(models.Model):
     @property
     def territory_words(self) -> str:
         return territory_words(self.territory, self.country)
+
+    # The desk's rows show these (choice_label says why not get_FOO_display).
+    @property
+    def status_label(self) -> str:
+        return choice_label(RequestStatus, self.status)
+
+    @property
+    def outlet_type_label(self) -> str:
+        return choice_label(OutletType, self.outlet_type)
+
+    @property
+    def media_label(self) -> str:
+        return choice_label(Medium, self.media)
 
     @property
     def vat_id(self) -> str:

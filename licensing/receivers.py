@@ -9,6 +9,7 @@ from typing import Any
 
 from django.dispatch import receiver
 from django.tasks import Task
+from django.template.loader import get_template
 
 from billing.models import Invoice
 from billing.signals import invoice_paid
@@ -21,6 +22,8 @@ from licensing.signals import (
     licence_revoked,
     request_changed,
 )
+from portal.pdf_text import register_fonts
+from portal.task_workers import worker_starting
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +86,21 @@ def email_licence_revoked(sender: type[Licence], licence: Licence, **kwargs: Any
 @receiver(licence_expired, dispatch_uid="licensing.email_licence_expired")
 def email_licence_expired(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
     tasks.send_licence_expired_email.enqueue(licence_id=licence.pk)
+
+
+@receiver(worker_starting, dispatch_uid="licensing.warm_up_licence_delivery")
+def warm_up_licence_delivery(sender: Any, **kwargs: Any) -> None:
+    """Load in a starting worker what the first licence it delivers would otherwise wait for.
+
+    The PDF, ODRL and signing libraries are imported where they are used
+    (web processes rarely need them), the fonts and the signing key are read
+    once per process, and templates compile on first use: together seconds
+    on a cold process, paid here instead of by the first licensee.
+    """
+    from licensing import odrl, pdf  # noqa: F401 (imported for their import's sake)
+    from licensing.signing import configured_signer
+
+    register_fonts()
+    configured_signer()
+    for name in ("licence_issued_subject.txt", "licence_issued.txt", "licence_issued.html"):
+        get_template(f"emails/{name}")

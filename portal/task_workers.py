@@ -20,7 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Min
+from django.dispatch import Signal
 from django.tasks import TaskResultStatus
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -37,6 +39,23 @@ MAX_CLAIMS = 3
 SILENT_WORKER_TIMEOUT = timedelta(hours=1)
 # Heartbeats of workers gone this long are deleted.
 HEARTBEAT_RETENTION = timedelta(days=1)
+
+
+# Sent by `db_worker` once, before it takes its first task (no kwargs). A
+# receiver loads what the first task of its kind would otherwise pay for in
+# the middle of the work (imports, fonts, a signing key): seconds on a cold
+# process, so the first licence after a worker starts was the slowest (make bench).
+worker_starting = Signal()
+
+
+def warm_up() -> None:
+    """Load the URL conf (and with it every view module) and let each app warm up its tasks."""
+    # Links in emails and PDFs are reversed: the first reverse imports all URL modules.
+    reverse("healthz")
+    for receiver, error in worker_starting.send_robust(sender=None):
+        if error is not None:
+            # Only a head start: the task that needs it loads it (or fails) as before.
+            logger.error("Task worker warm-up %s failed: %r", receiver, error)
 
 
 class WorkerLost(Exception):

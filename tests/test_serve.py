@@ -118,28 +118,30 @@ def test_serve_answers_healthz_with_debug_off(tmp_path: Path) -> None:
 
 def test_serve_restarts_a_worker_that_dies_and_keeps_serving(tmp_path: Path) -> None:
     with serving(tmp_path) as served:
-        [first] = served.worker_pids()
+        # Two workers, as make serve runs by default (TASK_WORKERS).
+        first, second = served.worker_pids()
         assert served.healthz() is not None, served.output()
 
         os.kill(first, signal.SIGKILL)
         answers = []
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(served.worker_pids()) < 2:
+        while time.monotonic() < deadline and len(served.worker_pids()) < 3:
             answers.append(served.healthz())
             time.sleep(0.2)
 
         output = served.output()
-        assert len(served.worker_pids()) == 2, output
+        assert len(served.worker_pids()) == 3, output
         assert f"Task worker (pid {first}) exited" in output
+        assert f"Task worker (pid {second}) exited" not in output
         # gunicorn answered all along.
         assert answers and all(a is not None and a[0] == 200 for a in answers), output
         assert served.process.poll() is None
         # The new worker is at work: its heartbeat shows on /healthz.
-        assert wait_for(lambda: live_workers(served) >= 1), served.output()
+        assert wait_for(lambda: live_workers(served) >= 2), served.output()
 
         # SIGTERM to the script alone (as systemd or Ctrl+C's shell would): its
-        # trap must stop gunicorn and the restarted worker.
-        assert len(processes_in_group(served.process.pid)) >= 3  # script, gunicorn, worker
+        # trap must stop gunicorn and both workers, the restarted one too.
+        assert len(processes_in_group(served.process.pid)) >= 4  # script, gunicorn, 2 workers
         served.process.send_signal(signal.SIGTERM)
         served.process.wait(timeout=15)
         assert wait_for(lambda: processes_in_group(served.process.pid) == []), served.output()

@@ -520,3 +520,28 @@ def test_query_count_does_not_grow_with_requests(
         response = reviewer_client.get("/staff/")
     assert len(listed(response)) == 25
     assert _queue_queries(reviewer_client) == with_three
+
+
+def test_rows_show_the_labels_get_display_would(reviewer_client: Client, reviewer, article) -> None:
+    from licensing.models import Medium, OutletType, RequestStatus, choice_label
+
+    req = make_request_in(article, "declined", actor=reviewer)
+    html = reviewer_client.get("/staff/", {"tab": "closed"}).content.decode()
+    for shown in (req.get_status_display(), req.get_outlet_type_display(), req.get_media_display()):
+        assert f">{shown}</span>" in html or f"<td>{shown}</td>" in html, shown
+    for choices in (RequestStatus, OutletType, Medium):
+        for value, label in choices.choices:
+            assert choice_label(choices, value) == str(label)
+    assert choice_label(Medium, "not-a-medium") == "not-a-medium"  # as get_FOO_display
+
+
+def test_the_filters_keep_their_chosen_options(reviewer_client: Client, second_reviewer) -> None:
+    html = reviewer_client.get(
+        "/staff/",
+        {"status": "declined", "outlet_type": "newspaper", "media": "online", "assignee": "none"},
+    ).content.decode()
+    assert '<option value="declined" selected>' in html
+    assert '<option value="newspaper" selected>' in html
+    assert '<option value="online" selected>' in html
+    assert '<option value="none" selected>Unassigned</option>' in html
+    assert f'<option value="{second_reviewer.pk}">{second_reviewer.username}</option>' in html

@@ -199,3 +199,33 @@ def test_query_count_does_not_grow_with_matches(reviewer_client: Client, article
     for n in range(30):
         make_request(article, contact_name="Amélie Lefèvre", email=f"a{n}@x.example")
     assert queries("lefevre") == few
+
+
+def test_ranked_matches_keep_the_filters_and_tab(
+    reviewer_client: Client, reviewer, article
+) -> None:
+    # The page's rows are the ids the count read: the filters must have chosen them.
+    waiting = make_request(article, contact_name="Amélie Lefèvre", email="w@x.example")
+    closed = make_request_in(
+        article, "declined", actor=reviewer, contact_name="Amélie Lefèvre", email="c@x.example"
+    )
+    assert set(found(reviewer_client, "amelie lefevre")) == {waiting.reference, closed.reference}
+    assert found(reviewer_client, "amelie lefevre", tab="closed") == [closed.reference]
+    assert found(reviewer_client, "amelie lefevre", status="submitted") == [waiting.reference]
+    html = reviewer_client.get("/staff/", {"q": "amelie lefevre"}).content.decode()
+    assert "Best matches first." in html
+    assert "2 requests." in html
+
+
+def test_a_search_past_the_cap_keeps_the_desk_order(
+    reviewer_client: Client, article, monkeypatch
+) -> None:
+    monkeypatch.setattr("licensing.views.staff.COUNT_CAP", 2)
+    made = [
+        make_request(article, contact_name="Zoë Núñez", email=f"z{n}@x.example") for n in range(3)
+    ]
+    html = reviewer_client.get("/staff/", {"q": "zoe"}).content.decode()
+    assert "More than 2 requests: add words to narrow the search" in html
+    assert "Best matches first." not in html
+    # Waiting on us, the longest waiting first.
+    assert REFERENCE.findall(html) == [req.reference for req in made]
