@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from licensing.links import request_link
-from licensing.models import Licence, RepublicationRequest
+from licensing.links import acknowledgement_link, request_link
+from licensing.models import Licence, LicenceNotice, RepublicationRequest
 
 
 def _send(
@@ -163,3 +163,20 @@ def send_licence_revoked(licence: Licence) -> None:
 
 def send_licence_expired(licence: Licence) -> None:
     _to_requester(licence.request, "licence_expired", licence=licence)
+
+
+def send_article_notice(reached: LicenceNotice) -> None:
+    """A correction or takedown request, to one licensee, with its "Done" link."""
+    notice = reached.notice
+    _to_requester(
+        reached.licence.request,
+        "article_takedown" if notice.is_takedown else "article_correction",
+        licence=reached.licence,
+        notice=notice,
+        acknowledgement_url=acknowledgement_link(reached),
+    )
+
+
+def send_licence_withdrawn(licence: Licence) -> None:
+    """A takedown's grace period is over: the licence has ended."""
+    _to_requester(licence.request, "licence_withdrawn", licence=licence)

@@ -1282,6 +1282,8 @@ class LicenceStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    # Ended by a takedown (licensing.notices): no fault of the licensee's, unlike a revocation.
+    WITHDRAWN = "withdrawn", _("Withdrawn by the publisher")
 
 
 class LicenceStateError(TransitionNotAllowed):
@@ -1295,6 +1297,7 @@ class LicenceState(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the publisher")
 
 
 def attribution_line(*, publisher: str, number: str, language: str) -> str:
@@ -1356,6 +1359,8 @@ class Licence(models.Model):
     expired_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
+    # The day a takedown's grace period ended and the licence with it.
+    withdrawn_on = models.DateField(null=True, blank=True)
     pdf = models.FileField(upload_to="licences/", blank=True, storage=document_storage)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
@@ -1378,6 +1383,11 @@ class Licence(models.Model):
                 condition=~models.Q(status=LicenceStatus.EXPIRED)
                 | models.Q(expired_on__isnull=False),
                 name="licence_expired_on_when_expired",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LicenceStatus.WITHDRAWN)
+                | models.Q(withdrawn_on__isnull=False),
+                name="licence_withdrawn_on_when_withdrawn",
             ),
         ]
 
@@ -1420,6 +1430,8 @@ class Licence(models.Model):
         today = today or timezone.localdate()
         if self.status == LicenceStatus.REVOKED:
             return LicenceState.REVOKED
+        if self.status == LicenceStatus.WITHDRAWN:
+            return LicenceState.WITHDRAWN
         if self.status == LicenceStatus.EXPIRED or (self.end_date and self.end_date < today):
             return LicenceState.EXPIRED
         if self.start_date > today:
@@ -1515,6 +1527,8 @@ class Licence(models.Model):
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         "expire": frozenset({LicenceStatus.VALID}),
         "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED}),
+        # A takedown ends what still runs (or is yet to start); an ended licence stays as it ended.
+        "withdraw": frozenset({LicenceStatus.VALID}),
     }
 
     def _lock(self) -> None:
@@ -1572,6 +1586,16 @@ class Licence(models.Model):
             )
             signals.licence_changed_on_commit(signals.licence_revoked, self)
 
+    def withdraw(self, *, on: date, note: str) -> None:
+        """A takedown's grace period is over (licensing.notices): the licence ends as
+        "Withdrawn by the publisher"; the licensee is told after the commit."""
+        with transaction.atomic():
+            self._lock()
+            self._move(
+                "withdraw", to=LicenceStatus.WITHDRAWN, actor=None, note=note, withdrawn_on=on
+            )
+            signals.licence_changed_on_commit(signals.licence_withdrawn, self)
+
     def render_pdf(self) -> bytes:
         from licensing.pdf import render_licence_pdf
 
@@ -1621,6 +1645,10 @@ class Licence(models.Model):
             return _("Revoked on %(date)s") % {
                 "date": date_format(timezone.localdate(self.revoked_at), "j F Y")
             }
+        if self.status == LicenceStatus.WITHDRAWN and self.withdrawn_on:
+            return _("Withdrawn by the publisher on %(date)s") % {
+                "date": date_format(self.withdrawn_on, "j F Y")
+            }
         state = self.verification_state()
         day = self.expired_on or self.end_date
         if state == LicenceState.EXPIRED and day is not None:
@@ -1633,7 +1661,7 @@ class Licence(models.Model):
 
 
 class LicenceStatusChange(HistoryRow):
-    """The audit trail of a licence: it expired, or it was revoked, when and by whom."""
+    """The audit trail of a licence: it expired, was revoked or withdrawn, when and by whom."""
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=10, choices=LicenceStatus)
@@ -1641,3 +1669,8 @@ class LicenceStatusChange(HistoryRow):
 
     def __str__(self) -> str:
         return f"{self.licence_id}: {self.from_status} -> {self.to_status}"
+
+
+# Corrections and takedowns live in their own module; imported here so Django
+# registers their models with this app.
+from licensing.notices import ArticleNotice, LicenceNotice  # noqa: E402

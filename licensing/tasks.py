@@ -21,6 +21,7 @@ from billing.models import InvoiceStatus
 from licensing import emails
 from licensing.models import (
     Licence,
+    LicenceNotice,
     LicenceStatus,
     RepublicationRequest,
     RequestStatus,
@@ -287,4 +288,52 @@ def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int
         attempt=attempt,
         request_ids=request_ids,
         to=to,
+    )
+
+
+# --- Corrections and takedowns (licensing.notices) ------------------------
+
+
+@task
+def send_article_notice_email(*, licence_notice_id: int, attempt: int = 1) -> str:
+    """One licensee's correction or takedown email; recorded as emailed once sent.
+
+    Not sent once the licence has ended (a retry after a revocation, say):
+    nobody is asked to act on a licence they no longer hold.
+    """
+    reached = LicenceNotice.objects.select_related(
+        "notice__article", "licence__request__article"
+    ).get(pk=licence_notice_id)
+    if reached.licence.status != LicenceStatus.VALID:
+        logger.info(
+            "Notice email for licence %s not sent: the licence is now %s",
+            reached.licence.number,
+            reached.licence.status,
+        )
+        return f"not sent: the licence is now {reached.licence.status}"
+
+    def send() -> None:
+        emails.send_article_notice(reached)
+        reached.mark_emailed()
+
+    return send_or_retry(
+        send_article_notice_email,
+        send=send,
+        email=f"article_{reached.notice.kind}",
+        request_reference=reached.licence.request.reference,
+        attempt=attempt,
+        licence_notice_id=licence_notice_id,
+    )
+
+
+@task
+def send_licence_withdrawn_email(*, licence_id: int, attempt: int = 1) -> str:
+    licence = Licence.objects.select_related("request").get(pk=licence_id)
+    return send_or_retry(
+        send_licence_withdrawn_email,
+        send=lambda: emails.send_licence_withdrawn(licence),
+        email="licence_withdrawn",
+        request_reference=licence.request.reference,
+        attempt=attempt,
+        licence_id=licence_id,
     )

@@ -2,7 +2,8 @@
 
 Paid requests still awaiting their licence (first, so a paid quote is never
 expired or reminded), licences whose PDF was never stored (delivered again),
-quote expiry and reminders, licence expiry, reviewer reminders, deleting
+quote expiry and reminders, licence expiry, the end of licences whose
+article was taken down (after TAKEDOWN_GRACE_DAYS), reviewer reminders, deleting
 requests never confirmed within 7 days, and the catalogue import from
 PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even
 when an earlier one failed; the command fails if any did.
@@ -23,8 +24,9 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the daily jobs: license_paid_requests, deliver_licences, expire_quotes, "
-        "expire_licences, remind_reviewers, delete_unconfirmed and import_articles "
-        "PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
+        "expire_licences, withdraw_taken_down_licences, remind_reviewers, "
+        "delete_unconfirmed and import_articles PUBLISHER_FEED_URL (skipped when unset). "
+        "Fails if any job failed."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,6 +35,7 @@ class Command(BaseCommand):
             ("deliver_licences", []),
             ("expire_quotes", []),
             ("expire_licences", []),
+            ("withdraw_taken_down_licences", []),
             ("remind_reviewers", []),
             ("delete_unconfirmed", []),
         ]
