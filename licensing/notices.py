@@ -147,7 +147,7 @@ class ArticleNotice(models.Model):
             Article.objects.filter(pk=locked.pk).update(
                 republishable=False, updated_at=timezone.now()
             )
-            article.republishable = False
+            locked.republishable = article.republishable = False
             remove_by = timezone.localdate() + timedelta(days=settings.TAKEDOWN_GRACE_DAYS)
             return cls._send(
                 locked,

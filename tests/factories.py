@@ -203,3 +203,14 @@ def pay_by_transfer(req: RepublicationRequest) -> None:
         received_on=timezone.localdate(),
         provider_reference="BANK-1",
     )
+
+
+def make_licence_holder(
+    article: Article, *, actor: Any, ui_language: str = "en", **overrides: Any
+) -> RepublicationRequest:
+    """A request licensed free of charge, its requester reading the site (and so their
+    emails) in `ui_language`; `overrides` are request form fields."""
+    req = make_request_in(article, "licensed", actor=actor, **overrides)
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language=ui_language)
+    req.refresh_from_db()
+    return req
