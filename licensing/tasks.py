@@ -158,11 +158,11 @@ def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
 def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     """Render and store the licence PDF, then email it to the licensee."""
     licence = Licence.objects.select_related("request__article").get(pk=licence_id)
-    if licence.status == LicenceStatus.REVOKED:
-        # Revoked before the email went out (a retry after a mail outage): the
-        # licensee gets the revocation email, not a licence that no longer holds.
-        logger.info("Licence %s not sent: it has been revoked", licence.number)
-        return "not sent: the licence has been revoked"
+    if licence.status in {LicenceStatus.REVOKED, LicenceStatus.WITHDRAWN}:
+        # Revoked or withdrawn before the email went out (a retry after a mail
+        # outage): the licensee gets that email, not a licence that no longer holds.
+        logger.info("Licence %s not sent: it is %s", licence.number, licence.status)
+        return f"not sent: the licence is {licence.status}"
 
     def store_and_send() -> None:
         # Rendered and stored unless a download (or an earlier attempt) already
