@@ -680,7 +680,9 @@ class CorrectionForm(forms.Form):
 
 
 class TakedownForm(forms.Form):
-    reason = forms.ChoiceField(label="Reason", choices=[("", "Choose a reason"), *TakedownReason.choices])
+    reason = forms.ChoiceField(
+        label="Reason", choices=[("", "Choose a reason"), *TakedownReason.choices]
+    )
     details = forms.CharField(
         label="Details for the licensees (optional)",
         required=False,

@@ -1673,4 +1673,4 @@ class LicenceStatusChange(HistoryRow):
 
 # Corrections and takedowns live in their own module; imported here so Django
 # registers their models with this app.
-from licensing.notices import ArticleNotice, LicenceNotice  # noqa: E402
+from licensing.notices import ArticleNotice, LicenceNotice  # noqa: E402, F401

@@ -47,7 +47,8 @@ class TakedownReason(models.TextChoices):
 
 
 class NoLicenceHolders(Exception):
-    """Nobody holds a valid or not-yet-valid licence for the article: a correction reaches nobody."""
+    """Nobody holds a valid or not-yet-valid licence for the article: a correction
+    would reach nobody."""
 
 
 class AlreadyTakenDown(Exception):

@@ -73,9 +73,7 @@ def test_the_page_lists_requests_and_licences_with_their_status(
     assert 'lang="en"' in response.content.decode()  # staff pages stay English
 
 
-def test_the_desk_links_the_article_page(
-    reviewer_client: Client, article, licence_holders
-) -> None:
+def test_the_desk_links_the_article_page(reviewer_client: Client, article, licence_holders) -> None:
     req = licence_holders[0]
     request_page = reviewer_client.get(f"/staff/requests/{req.pk}/").content.decode()
     queue = reviewer_client.get("/staff/?tab=all").content.decode()
@@ -87,7 +85,9 @@ def test_the_desk_links_the_article_page(
 def test_send_correction_asks_first_without_javascript(
     reviewer_client: Client, article, licence_holders
 ) -> None:
-    response = post(reviewer_client, article, "correction", {"message": CORRECTION, "step": "review"})
+    response = post(
+        reviewer_client, article, "correction", {"message": CORRECTION, "step": "review"}
+    )
 
     assert response.status_code == 200
     body = text(response)
@@ -120,7 +120,9 @@ def test_send_correction_emails_the_licensees_and_shows_who_has_not_acknowledged
     assert "1 of 2 licence holders acknowledged." in body
     assert "1 not yet" in body
     rows = re.findall(
-        r'<tr[^>]*data-licence="(LIC-[\d-]+)"[^>]*>(.*?)</tr>', response_page(reviewer_client, article), re.S
+        r'<tr[^>]*data-licence="(LIC-[\d-]+)"[^>]*>(.*?)</tr>',
+        response_page(reviewer_client, article),
+        re.S,
     )
     state = {number: "Not yet" in row for number, row in rows}
     assert state == {french.licence.number: False, arabic.licence.number: True}
@@ -143,7 +145,9 @@ def test_an_empty_correction_is_a_field_error_and_nothing_is_sent(
     assert mail.outbox == []
 
 
-def test_a_correction_too_long_is_a_field_error(reviewer_client: Client, article, licence_holders) -> None:
+def test_a_correction_too_long_is_a_field_error(
+    reviewer_client: Client, article, licence_holders
+) -> None:
     response = post(reviewer_client, article, "correction", {"message": "x" * 5001})
     assert response.status_code == 400
     assert "Ensure this value has at most 5000 characters" in text(response)

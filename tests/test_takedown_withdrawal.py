@@ -72,8 +72,10 @@ def test_after_the_grace_period_daily_withdraws_them_and_tells_each_licensee(
     french = subjects[
         (licence_holders[0].email, f"La licence {licence_holders[0].licence.number} a été retirée")
     ]
-    assert "retirée par l’éditeur" in french.body
-    arabic = subjects[(licence_holders[1].email, f"سُحب الترخيص {licence_holders[1].licence.number}")]
+    assert "retirée par l’éditeur" in french.body  # noqa: RUF001
+    arabic = subjects[
+        (licence_holders[1].email, f"سُحب الترخيص {licence_holders[1].licence.number}")
+    ]
     assert "سحب الناشر" in arabic.body
 
     with on(4):
@@ -134,7 +136,7 @@ def test_withdrawn_shows_on_verification_the_requesters_page_and_the_desk(
     assert words in text(reviewer_client.get(f"/staff/articles/{req.article.slug}/"))
 
     client.cookies["django_language"] = "fr"
-    assert "Retirée par l’éditeur le" in text(client.get(f"/verify/{licence.number}/"))
+    assert "Retirée par l’éditeur le" in text(client.get(f"/verify/{licence.number}/"))  # noqa: RUF001
 
 
 def test_the_withdrawal_is_posted_to_the_webhook(

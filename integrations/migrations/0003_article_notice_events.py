@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0002_endpoint_url_http_only'),
+        ("integrations", "0002_endpoint_url_http_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('licence.issued', 'Licence issued'), ('licence.revoked', 'Licence revoked'), ('licence.withdrawn', 'Licence withdrawn after a takedown'), ('article.corrected', 'Article corrected (licensees told)'), ('article.takedown_requested', 'Article takedown requested')], max_length=40),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("licence.issued", "Licence issued"),
+                    ("licence.revoked", "Licence revoked"),
+                    ("licence.withdrawn", "Licence withdrawn after a takedown"),
+                    ("article.corrected", "Article corrected (licensees told)"),
+                    ("article.takedown_requested", "Article takedown requested"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

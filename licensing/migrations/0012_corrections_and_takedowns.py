@@ -8,98 +8,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0011_desk_search'),
+        ("licensing", "0011_desk_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArticleNotice',
+            name="ArticleNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('correction', 'Correction'), ('takedown', 'Takedown request')], max_length=12)),
-                ('message', models.TextField(blank=True, max_length=5000)),
-                ('reason', models.CharField(blank=True, choices=[('legal', 'Legal reasons'), ('safety', 'The safety of people named or involved'), ('error', 'A serious error in the article')], max_length=10)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('remove_by', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("correction", "Correction"), ("takedown", "Takedown request")],
+                        max_length=12,
+                    ),
+                ),
+                ("message", models.TextField(blank=True, max_length=5000)),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("legal", "Legal reasons"),
+                            ("safety", "The safety of people named or involved"),
+                            ("error", "A serious error in the article"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("remove_by", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-sent_at', '-id'],
+                "ordering": ["-sent_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LicenceNotice',
+            name="LicenceNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-notice__sent_at', '-id'],
+                "ordering": ["-notice__sent_at", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='licence',
-            name='licence_status_valid',
+            model_name="licence",
+            name="licence_status_valid",
         ),
         migrations.AddField(
-            model_name='licence',
-            name='withdrawn_on',
+            model_name="licence",
+            name="withdrawn_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='licence',
-            name='status',
-            field=models.CharField(choices=[('valid', 'Valid'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('withdrawn', 'Withdrawn by the publisher')], default='valid', max_length=10),
+            model_name="licence",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("valid", "Valid"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                    ("withdrawn", "Withdrawn by the publisher"),
+                ],
+                default="valid",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='licencestatuschange',
-            name='from_status',
-            field=models.CharField(choices=[('valid', 'Valid'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('withdrawn', 'Withdrawn by the publisher')], max_length=10),
+            model_name="licencestatuschange",
+            name="from_status",
+            field=models.CharField(
+                choices=[
+                    ("valid", "Valid"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                    ("withdrawn", "Withdrawn by the publisher"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='licencestatuschange',
-            name='to_status',
-            field=models.CharField(choices=[('valid', 'Valid'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('withdrawn', 'Withdrawn by the publisher')], max_length=10),
+            model_name="licencestatuschange",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("valid", "Valid"),
+                    ("expired", "Expired"),
+                    ("revoked", "Revoked"),
+                    ("withdrawn", "Withdrawn by the publisher"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='licence',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['valid', 'expired', 'revoked', 'withdrawn'])), name='licence_status_valid'),
+            model_name="licence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["valid", "expired", "revoked", "withdrawn"])),
+                name="licence_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='licence',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'withdrawn'), _negated=True), ('withdrawn_on__isnull', False), _connector='OR'), name='licence_withdrawn_on_when_withdrawn'),
+            model_name="licence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "withdrawn"), _negated=True),
+                    ("withdrawn_on__isnull", False),
+                    _connector="OR",
+                ),
+                name="licence_withdrawn_on_when_withdrawn",
+            ),
         ),
         migrations.AddField(
-            model_name='articlenotice',
-            name='article',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='licensing.article'),
+            model_name="articlenotice",
+            name="article",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="notices",
+                to="licensing.article",
+            ),
         ),
         migrations.AddField(
-            model_name='articlenotice',
-            name='sent_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="articlenotice",
+            name="sent_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='licencenotice',
-            name='licence',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='licensing.licence'),
+            model_name="licencenotice",
+            name="licence",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="notices",
+                to="licensing.licence",
+            ),
         ),
         migrations.AddField(
-            model_name='licencenotice',
-            name='notice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipients', to='licensing.articlenotice'),
+            model_name="licencenotice",
+            name="notice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="recipients",
+                to="licensing.articlenotice",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='articlenotice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'correction'), ('reason', ''), ('remove_by__isnull', True), models.Q(('message', ''), _negated=True)), models.Q(('kind', 'takedown'), ('remove_by__isnull', False), ('reason__in', ['legal', 'safety', 'error'])), _connector='OR'), name='notice_kind_fields'),
+            model_name="articlenotice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind", "correction"),
+                        ("reason", ""),
+                        ("remove_by__isnull", True),
+                        models.Q(("message", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("kind", "takedown"),
+                        ("remove_by__isnull", False),
+                        ("reason__in", ["legal", "safety", "error"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="notice_kind_fields",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='licencenotice',
-            constraint=models.UniqueConstraint(fields=('notice', 'licence'), name='one_notice_per_licence'),
+            model_name="licencenotice",
+            constraint=models.UniqueConstraint(
+                fields=("notice", "licence"), name="one_notice_per_licence"
+            ),
         ),
     ]

@@ -1,6 +1,7 @@
 """Corrections and takedowns: the desk's page per article, and the licensee's "Done" page."""
 
-from typing import Any
+from datetime import date
+from typing import Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -72,7 +73,9 @@ def _statements(article: Article, holders: list[Any]) -> dict[str, str]:
     """What each action will do, in words, for the "are you sure?" dialog and page."""
     names = ", ".join(f"{licence.licensee_name} ({licence.number})" for licence in holders)
     if holders:
-        reach = f"emails the {len(holders)} licence holder{'s' if len(holders) != 1 else ''} ({names})"
+        reach = (
+            f"emails the {len(holders)} licence holder{'s' if len(holders) != 1 else ''} ({names})"
+        )
     else:
         reach = "emails nobody: no one holds a valid or not-yet-valid licence for it"
     return {
@@ -191,7 +194,8 @@ def request_takedown(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("licensing:staff_article", slug=article.slug)
     numbers = notice.licence_numbers()
-    remove_by = date_format(notice.remove_by, "j M Y")
+    # A takedown always has its date: the notice_kind_fields constraint says so.
+    remove_by = date_format(cast(date, notice.remove_by), "j M Y")
     if numbers:
         done = (
             f"Takedown requested: new requests are refused, and {len(numbers)} licence "
@@ -248,8 +252,10 @@ def acknowledge(request: HttpRequest, uuid: UUID) -> HttpResponse:
             return render(request, "licensing/notice_link_invalid.html", status=400)
         if state == LinkState.EXPIRED and not _owner(request, reached):
             request_page = reached.licence.request.get_absolute_url()
-            login = reverse("licensing:account_login") + "?" + urlencode(
-                {"email": reached.licence.licensee_email, "next": request_page}
+            login = (
+                reverse("licensing:account_login")
+                + "?"
+                + urlencode({"email": reached.licence.licensee_email, "next": request_page})
             )
             return render(request, "licensing/notice_link_expired.html", {"login_url": login})
         if state == LinkState.EXPIRED:
@@ -270,8 +276,6 @@ def acknowledge(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def _owner(request: HttpRequest, reached: LicenceNotice) -> bool:
     """The requester of the licensed request, signed in or in the browser that sent it;
     staff never acknowledge on a licensee's behalf."""
-    if is_reviewer(request) or (
-        request.user.is_authenticated and is_staff_account(request.user)
-    ):
+    if is_reviewer(request) or (request.user.is_authenticated and is_staff_account(request.user)):
         return False
     return may_see(request, reached.licence.request)

@@ -226,7 +226,10 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _not_republishable(request: HttpRequest, article: Article) -> HttpResponse:
     """No new requests: the desk unticked the article, or the publisher took it down."""
-    context = {"article": article, "taken_down": article.notices.filter(kind=NoticeKind.TAKEDOWN).exists()}
+    context = {
+        "article": article,
+        "taken_down": article.notices.filter(kind=NoticeKind.TAKEDOWN).exists(),
+    }
     return render(request, "licensing/not_republishable.html", context)
 
 

@@ -57,9 +57,9 @@ def test_a_correction_sent_from_the_desk_is_acknowledged_by_a_licensee(
     expect(page.locator("[data-notice=correction]")).to_contain_text(
         "0 of 2 licence holders acknowledged."
     )
-    assert sorted(m.to[0] for m in mail.outbox if "Correction" in m.subject or "تصحيح" in m.subject) == sorted(
-        [french.email, arabic.email]
-    )
+    assert sorted(
+        m.to[0] for m in mail.outbox if "Correction" in m.subject or "تصحيح" in m.subject
+    ) == sorted([french.email, arabic.email])
 
     # The French licensee opens the emailed link in a browser of their own.
     licensee = new_context(locale="fr-FR").new_page()
@@ -69,7 +69,7 @@ def test_a_correction_sent_from_the_desk_is_acknowledged_by_a_licensee(
     check_accessibility(licensee)
     reached = LicenceNotice.objects.get(licence__request=french)
     assert reached.acknowledged_at is None  # opening the page records nothing
-    licensee.get_by_role("button", name="C’est fait").click()
+    licensee.get_by_role("button", name="C’est fait").click()  # noqa: RUF001
     expect(licensee.locator("#acknowledged")).to_be_visible()
     expect(licensee.get_by_role("status").first).to_contain_text("Merci")
     check_accessibility(licensee)
