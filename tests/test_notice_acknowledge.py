@@ -159,9 +159,10 @@ def test_without_a_link_only_the_signed_in_requester_may_acknowledge(
 ) -> None:
     path = f"/notices/{french_notice.uuid}/done/"
 
-    signed_out = client.post(path)
+    signed_out = client.get(path)
     assert signed_out.status_code == 302
-    assert signed_out["Location"].startswith("/account/login/")
+    assert signed_out["Location"] == f"/account/login/?next={path}"
+    assert client.post(path).status_code == 404
     # Another licensee, signed in: 404, and their own notice is not touched either.
     other_requester.force_login(arabic_notice.licence.request.requester)
     assert other_requester.post(path).status_code == 404

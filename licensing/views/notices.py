@@ -261,7 +261,9 @@ def acknowledge(request: HttpRequest, uuid: UUID) -> HttpResponse:
         if state == LinkState.EXPIRED:
             token = ""  # signed in: the session, not the old link, is the proof from here on
     elif reached is None or not _owner(request, reached):
-        if not request.user.is_authenticated:
+        # As for a request's own pages: a signed-out visitor is asked to sign in
+        # (and sent back here), a post from one, or anyone else, gets 404.
+        if not request.user.is_authenticated and request.method != "POST":
             return sign_in_to_see(request)
         raise Http404("No such notice")
     if request.method == "POST":
