@@ -2,6 +2,7 @@
 fresh browser; a takedown asked for without JavaScript. axe-core checks every page."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -35,6 +36,7 @@ def test_a_correction_sent_from_the_desk_is_acknowledged_by_a_licensee(
     reviewer: User,
     licence_holders: list[RepublicationRequest],
     console_errors: list[str],
+    screenshot_dir: Path,
 ) -> None:
     french, arabic = licence_holders
     # The reviewer goes from a request's desk page to its article's.
@@ -65,6 +67,7 @@ def test_a_correction_sent_from_the_desk_is_acknowledged_by_a_licensee(
     licensee = new_context(locale="fr-FR").new_page()
     licensee.goto(emailed_acknowledgement_link(french.email))
     expect(licensee.get_by_role("heading", level=1)).to_contain_text("Correction de")
+    licensee.screenshot(path=screenshot_dir / "notice-done-fr.png", full_page=True)
     expect(licensee.locator("#notice-text")).to_contain_text(CORRECTION)
     check_accessibility(licensee)
     reached = LicenceNotice.objects.get(licence__request=french)
@@ -91,6 +94,7 @@ def test_a_correction_sent_from_the_desk_is_acknowledged_by_a_licensee(
     expect(page.locator(f"tr[data-licence='{french.licence.number}']")).not_to_contain_text(
         "Not yet"
     )
+    page.screenshot(path=screenshot_dir / "staff-article.png", full_page=True)
 
 
 def test_a_takedown_asked_for_without_javascript(
