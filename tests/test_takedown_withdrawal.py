@@ -131,6 +131,9 @@ def test_withdrawn_shows_on_verification_the_requesters_page_and_the_desk(
     requester_page = owner.get(req.get_absolute_url()).content.decode()
     assert words in requester_page
     assert 'id="attribution-snippet"' not in requester_page  # nothing left to attribute
+    taken = "The publisher took this article down: your licence has been withdrawn."
+    assert taken in requester_page
+    assert taken in text(owner.get("/account/"))
 
     assert words in text(reviewer_client.get(f"/staff/requests/{req.pk}/"))
     assert words in text(reviewer_client.get(f"/staff/articles/{req.article.slug}/"))
