@@ -2,18 +2,20 @@
 licensee's language, the acknowledgement, and the webhooks, signatures checked."""
 
 import re
+import threading
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 from django.core import mail
+from django.db import connection, connections
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from licensing import tasks
 from licensing.links import LinkState, read_acknowledgement_link
-from licensing.models import Licence, RepublicationRequest
+from licensing.models import Article, Licence, RepublicationRequest
 from licensing.notices import (
     AlreadyTakenDown,
     ArticleNotice,
@@ -304,3 +306,36 @@ def test_a_request_for_another_article_is_untouched(article, reviewer, licence_h
     other.refresh_from_db()
     assert other.republishable is True
     assert RepublicationRequest.objects.filter(article=other).count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL; SQLite serialises writes"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_taking_the_article_down_at_once_make_one_takedown(
+    article, reviewer, second_reviewer
+) -> None:
+    make_licence_holder(article, actor=reviewer, email="claire@journal.example")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def take_down(user) -> None:
+        try:
+            mine = Article.objects.get(pk=article.pk)
+            barrier.wait(timeout=10)
+            ArticleNotice.request_takedown(mine, actor=user, reason="legal")
+            outcomes[user.username] = "done"
+        except AlreadyTakenDown:
+            outcomes[user.username] = "refused"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=take_down, args=(u,)) for u in (reviewer, second_reviewer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["done", "refused"], outcomes
+    assert ArticleNotice.objects.count() == 1
+    assert LicenceNotice.objects.count() == 1
