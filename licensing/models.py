@@ -1523,10 +1523,12 @@ class Licence(models.Model):
         return licence
 
     # Which statuses each change may start from. A revoked licence stays revoked;
-    # an expired one can still be revoked (a takedown, a licence obtained by fraud).
+    # an expired or withdrawn one can still be revoked (a licence obtained by fraud).
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         "expire": frozenset({LicenceStatus.VALID}),
-        "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED}),
+        "revoke": frozenset(
+            {LicenceStatus.VALID, LicenceStatus.EXPIRED, LicenceStatus.WITHDRAWN}
+        ),
         # A takedown ends what still runs (or is yet to start); an ended licence stays as it ended.
         "withdraw": frozenset({LicenceStatus.VALID}),
     }
