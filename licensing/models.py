@@ -1526,9 +1526,7 @@ class Licence(models.Model):
     # an expired or withdrawn one can still be revoked (a licence obtained by fraud).
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         "expire": frozenset({LicenceStatus.VALID}),
-        "revoke": frozenset(
-            {LicenceStatus.VALID, LicenceStatus.EXPIRED, LicenceStatus.WITHDRAWN}
-        ),
+        "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED, LicenceStatus.WITHDRAWN}),
         # A takedown ends what still runs (or is yet to start); an ended licence stays as it ended.
         "withdraw": frozenset({LicenceStatus.VALID}),
     }
