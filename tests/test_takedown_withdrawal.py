@@ -211,10 +211,10 @@ def test_the_expired_revoked_and_other_articles_licences_are_untouched(
 
 
 def test_a_withdrawn_licence_can_still_be_revoked(taken_down, licence_holders, reviewer) -> None:
+    req = licence_holders[0]
     with on(3):
         daily()
-    req = licence_holders[0]
-    req.revoke(actor=reviewer, reason="Obtained with a false identity.")
+        req.revoke(actor=reviewer, reason="Obtained with a false identity.")
     licence = Licence.objects.get(request=req)
     assert licence.status == "revoked"
     assert licence.status_words().startswith("Revoked on")
