@@ -84,6 +84,9 @@ class ApiToken(models.Model):
 class WebhookEvent(models.TextChoices):
     LICENCE_ISSUED = "licence.issued", "Licence issued"
     LICENCE_REVOKED = "licence.revoked", "Licence revoked"
+    LICENCE_WITHDRAWN = "licence.withdrawn", "Licence withdrawn after a takedown"
+    ARTICLE_CORRECTED = "article.corrected", "Article corrected (licensees told)"
+    ARTICLE_TAKEDOWN_REQUESTED = "article.takedown_requested", "Article takedown requested"
 
 
 def default_events() -> list[str]:

@@ -1,4 +1,4 @@
-"""Outgoing webhooks: what a licence event says, how it is signed, sent and retried."""
+"""Outgoing webhooks: what a licence or article event says, how it is signed, sent and retried."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from licensing.models import Licence
+from licensing.models import ArticleNotice, Licence
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ def licence_data(licence: Licence) -> dict[str, Any]:
             "end_date": licence.end_date.isoformat() if licence.end_date else None,
             "issued_at": _iso(licence.issued_at),
             "revoked_at": _iso(licence.revoked_at),
+            "withdrawn_on": licence.withdrawn_on.isoformat() if licence.withdrawn_on else None,
             "invoice_number": licence.invoice_number or None,
             "verify_url": licence.verify_url,
         },
@@ -79,6 +80,51 @@ def licence_data(licence: Licence) -> dict[str, Any]:
 
 def queue_deliveries(*, event: str, licence: Licence) -> list[WebhookDelivery]:
     """One delivery per active endpoint that wants `event`, each sent by a task."""
+    return _queue(
+        event=event,
+        data=licence_data(licence),
+        about=f"licence {licence.number} (request {licence.request.reference})",
+    )
+
+
+def notice_data(notice: ArticleNotice) -> dict[str, Any]:
+    """A correction or takedown, with every licence it reached, for the CMS to follow up."""
+    reached = notice.recipients.select_related("licence").order_by("licence__number")
+    article = notice.article
+    return {
+        "notice": {
+            "uuid": str(notice.uuid),
+            "kind": notice.kind,
+            "sent_at": _iso(notice.sent_at),
+            # A correction's "what changed", or a takedown's details for the licensees.
+            "message": notice.message,
+            "reason": notice.reason or None,
+            "remove_by": notice.remove_by.isoformat() if notice.remove_by else None,
+        },
+        "article": {
+            "title": article.title,
+            "canonical_url": article.canonical_url,
+            "republishable": article.republishable,
+        },
+        "licence_numbers": [r.licence.number for r in reached],
+        "licences": [
+            {
+                "number": r.licence.number,
+                "status": r.licence.status,
+                "licensee": r.licence.licensee_name,
+                "verify_url": r.licence.verify_url,
+            }
+            for r in reached
+        ],
+    }
+
+
+def queue_notice_deliveries(*, event: str, notice: ArticleNotice) -> list[WebhookDelivery]:
+    """article.corrected or article.takedown_requested, to each endpoint that wants it."""
+    return _queue(event=event, data=notice_data(notice), about=f"article {notice.article_id}")
+
+
+def _queue(*, event: str, data: dict[str, Any], about: str) -> list[WebhookDelivery]:
     from integrations.tasks import deliver_webhook
 
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if event in e.events]
@@ -89,17 +135,11 @@ def queue_deliveries(*, event: str, licence: Licence) -> list[WebhookDelivery]:
             "id": str(delivery.uuid),
             "event": event,
             "created_at": timezone.now().isoformat(),
-            "data": licence_data(licence),
+            "data": data,
         }
         delivery.save()
         deliveries.append(delivery)
-        logger.info(
-            "Webhook %s queued for licence %s (request %s) to endpoint %s",
-            event,
-            licence.number,
-            licence.request.reference,
-            endpoint.pk,
-        )
+        logger.info("Webhook %s queued for %s to endpoint %s", event, about, endpoint.pk)
     for delivery in deliveries:
         deliver_webhook.enqueue(delivery_id=delivery.pk)
     return deliveries

@@ -10,8 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from licensing.links import request_link
-from licensing.models import Licence, RepublicationRequest
+from licensing.links import acknowledgement_link, request_link
+from licensing.models import Licence, LicenceNotice, RepublicationRequest
 
 
 def _send(
@@ -186,3 +186,20 @@ def send_licence_renewal_reminder(licence: Licence, *, days_before: int) -> None
         days_left=(licence.end_date - timezone.localdate()).days if licence.end_date else 0,
         days_before=days_before,
     )
+
+
+def send_article_notice(reached: LicenceNotice) -> None:
+    """A correction or takedown request, to one licensee, with its "Done" link."""
+    notice = reached.notice
+    _to_requester(
+        reached.licence.request,
+        "article_takedown" if notice.is_takedown else "article_correction",
+        licence=reached.licence,
+        notice=notice,
+        acknowledgement_url=acknowledgement_link(reached),
+    )
+
+
+def send_licence_withdrawn(licence: Licence) -> None:
+    """A takedown's grace period is over: the licence has ended."""
+    _to_requester(licence.request, "licence_withdrawn", licence=licence)

@@ -47,6 +47,7 @@ from licensing.models import (
     Territory,
     territory_words,
 )
+from licensing.notices import TakedownReason
 from portal.money import currency_choices
 
 if TYPE_CHECKING:
@@ -866,3 +867,26 @@ class VerifyForm(forms.Form):
 
     def clean_number(self) -> str:
         return str(self.cleaned_data["number"]).strip().upper()
+
+
+# --- Corrections and takedowns (licensing.notices), on the desk's article page --------
+
+
+class CorrectionForm(forms.Form):
+    message = forms.CharField(
+        label="What changed (sent to every licensee, to reflect in their copy)",
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+class TakedownForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Reason", choices=[("", "Choose a reason"), *TakedownReason.choices]
+    )
+    details = forms.CharField(
+        label="Details for the licensees (optional)",
+        required=False,
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )

@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
-from licensing.models import RepublicationRequest
+from licensing.models import LicenceNotice, RepublicationRequest
 
 # The query parameter of /requests/<uuid>/ that carries the signed value.
 LINK_PARAMETER = "link"
@@ -59,3 +60,41 @@ def read_request_link(token: str, *, req: RepublicationRequest | None) -> LinkSt
     except signing.BadSignature:
         return LinkState.INVALID
     return state if value == req.uuid.hex else LinkState.INVALID
+
+
+# --- Acknowledging a correction or takedown (licensing.notices) -------------
+
+
+def _acknowledgement_signer(reached: LicenceNotice) -> signing.TimestampSigner:
+    # Salted with the licensee's address, as request links are: a link made for one
+    # licensee's notice never acknowledges another's, even for the same article.
+    email = reached.licence.licensee_email.strip().lower()
+    return signing.TimestampSigner(salt=f"licensing.notice-acknowledgement:{email}")
+
+
+def acknowledgement_link(reached: LicenceNotice) -> str:
+    """The absolute address of the notice's "Done" page, signed for its licensee.
+
+    It only opens the page: acknowledging takes the page's button (a POST), so
+    a mail scanner that follows every link acknowledges nothing.
+    """
+    token = _acknowledgement_signer(reached).sign(reached.uuid.hex)
+    path = reverse("licensing:notice_acknowledge", args=[reached.uuid])
+    return f"{settings.PORTAL_BASE_URL}{path}?{urlencode({LINK_PARAMETER: token})}"
+
+
+def read_acknowledgement_link(token: str, *, reached: LicenceNotice | None) -> LinkState:
+    """What an acknowledgement link followed to the page of `reached` (None: no such
+    notice) is worth; it lasts as long as a request link."""
+    if reached is None:
+        return LinkState.INVALID
+    signer = _acknowledgement_signer(reached)
+    try:
+        value = signer.unsign(token, max_age=timedelta(days=settings.REQUEST_LINK_MAX_AGE_DAYS))
+        state = LinkState.VALID
+    except signing.SignatureExpired:
+        value = signer.unsign(token)
+        state = LinkState.EXPIRED
+    except signing.BadSignature:
+        return LinkState.INVALID
+    return state if value == reached.uuid.hex else LinkState.INVALID

@@ -1772,6 +1772,8 @@ class LicenceStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    # Ended by a takedown (licensing.notices): no fault of the licensee's, unlike a revocation.
+    WITHDRAWN = "withdrawn", _("Withdrawn by the publisher")
 
 
 class LicenceStateError(TransitionNotAllowed):
@@ -1785,6 +1787,7 @@ class LicenceState(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the publisher")
 
 
 def attribution_line(*, publisher: str, number: str, language: str) -> str:
@@ -1846,6 +1849,8 @@ class Licence(StoredPdf):
     expired_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
+    # The day a takedown's grace period ended and the licence with it.
+    withdrawn_on = models.DateField(null=True, blank=True)
     # SHA-256 (hex) of the certificate that signed the stored PDF; '' when unsigned.
     signing_certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -1866,6 +1871,11 @@ class Licence(StoredPdf):
                 condition=~models.Q(status=LicenceStatus.EXPIRED)
                 | models.Q(expired_on__isnull=False),
                 name="licence_expired_on_when_expired",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LicenceStatus.WITHDRAWN)
+                | models.Q(withdrawn_on__isnull=False),
+                name="licence_withdrawn_on_when_withdrawn",
             ),
         ]
 
@@ -1928,6 +1938,8 @@ class Licence(StoredPdf):
         today = today or timezone.localdate()
         if self.status == LicenceStatus.REVOKED:
             return LicenceState.REVOKED
+        if self.status == LicenceStatus.WITHDRAWN:
+            return LicenceState.WITHDRAWN
         if self.status == LicenceStatus.EXPIRED or (self.end_date and self.end_date < today):
             return LicenceState.EXPIRED
         if self.start_date > today:
@@ -2021,10 +2033,12 @@ class Licence(StoredPdf):
         return licence
 
     # Which statuses each change may start from. A revoked licence stays revoked;
-    # an expired one can still be revoked (a takedown, a licence obtained by fraud).
+    # an expired or withdrawn one can still be revoked (a licence obtained by fraud).
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         "expire": frozenset({LicenceStatus.VALID}),
-        "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED}),
+        "revoke": frozenset({LicenceStatus.VALID, LicenceStatus.EXPIRED, LicenceStatus.WITHDRAWN}),
+        # A takedown ends what still runs (or is yet to start); an ended licence stays as it ended.
+        "withdraw": frozenset({LicenceStatus.VALID}),
     }
 
     def _move(
@@ -2078,6 +2092,16 @@ class Licence(StoredPdf):
             )
             signals.licence_changed_on_commit(signals.licence_revoked, self)
 
+    def withdraw(self, *, on: date, note: str) -> None:
+        """A takedown's grace period is over (licensing.notices): the licence ends as
+        "Withdrawn by the publisher"; the licensee is told after the commit."""
+        with transaction.atomic():
+            self._lock()
+            self._move(
+                "withdraw", to=LicenceStatus.WITHDRAWN, actor=None, note=note, withdrawn_on=on
+            )
+            signals.licence_changed_on_commit(signals.licence_withdrawn, self)
+
     def render_pdf(self) -> bytes:
         """The laid-out licence, before its policy is attached and it is signed."""
         return render_licence_pdf(self)
@@ -2102,6 +2126,10 @@ class Licence(StoredPdf):
             return _("Revoked on %(date)s") % {
                 "date": format_day(timezone.localdate(self.revoked_at))
             }
+        if self.status == LicenceStatus.WITHDRAWN and self.withdrawn_on:
+            return _("Withdrawn by the publisher on %(date)s") % {
+                "date": date_format(self.withdrawn_on, "j F Y")
+            }
         state = self.verification_state()
         day = self.expired_on or self.end_date
         if state == LicenceState.EXPIRED and day is not None:
@@ -2112,7 +2140,7 @@ class Licence(StoredPdf):
 
 
 class LicenceStatusChange(HistoryRow):
-    """The audit trail of a licence: it expired, or it was revoked, when and by whom."""
+    """The audit trail of a licence: it expired, was revoked or withdrawn, when and by whom."""
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=10, choices=LicenceStatus)
@@ -2176,3 +2204,8 @@ class LicenceReminder(models.Model):
             and timezone.localdate(licence.issued_at)
             < licence.end_date - timedelta(days=days_before)
         ]
+
+
+# Corrections and takedowns live in their own module; imported here so Django
+# registers their models with this app.
+from licensing.notices import ArticleNotice, LicenceNotice  # noqa: E402, F401

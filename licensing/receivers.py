@@ -14,12 +14,14 @@ from django.template.loader import get_template
 from billing.models import Invoice
 from billing.signals import invoice_paid
 from licensing import tasks
-from licensing.models import Licence, RepublicationRequest, TransitionNotAllowed
+from licensing.models import ArticleNotice, Licence, RepublicationRequest, TransitionNotAllowed
 from licensing.signals import (
     RequestEvent,
+    article_notice_sent,
     licence_expired,
     licence_issued,
     licence_revoked,
+    licence_withdrawn,
     request_changed,
 )
 from portal.pdf_text import register_fonts
@@ -104,3 +106,15 @@ def warm_up_licence_delivery(sender: Any, **kwargs: Any) -> None:
     configured_signer()
     for name in ("licence_issued_subject.txt", "licence_issued.txt", "licence_issued.html"):
         get_template(f"emails/{name}")
+
+
+@receiver(article_notice_sent, dispatch_uid="licensing.email_article_notice")
+def email_article_notice(sender: type[ArticleNotice], notice: ArticleNotice, **kwargs: Any) -> None:
+    """One email per licence reached: a mail failure retries only that licensee's."""
+    for reached_id in notice.recipients.order_by("pk").values_list("pk", flat=True):
+        tasks.send_article_notice_email.enqueue(licence_notice_id=reached_id)
+
+
+@receiver(licence_withdrawn, dispatch_uid="licensing.email_licence_withdrawn")
+def email_licence_withdrawn(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
+    tasks.send_licence_withdrawn_email.enqueue(licence_id=licence.pk)

@@ -15,6 +15,7 @@ from django.dispatch import Signal
 
 if TYPE_CHECKING:
     from licensing.models import Licence, RepublicationRequest
+    from licensing.notices import ArticleNotice
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ request_changed = Signal()
 licence_issued = Signal()
 licence_revoked = Signal()
 licence_expired = Signal()
+# Ended by a takedown's grace period (licensing.notices). kwargs: licence.
+licence_withdrawn = Signal()
+# A correction or takedown sent to an article's licensees (licensing.notices). kwargs: notice.
+article_notice_sent = Signal()
 
 
 def _send_on_commit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:
@@ -59,5 +64,9 @@ def request_changed_on_commit(request: RepublicationRequest, event: RequestEvent
 
 
 def licence_changed_on_commit(signal: Signal, licence: Licence) -> None:
-    """`signal` (licence_issued, _revoked or _expired), with the licence as saved."""
+    """`signal` (licence_issued, _revoked, _expired or _withdrawn), with the licence as saved."""
     _send_on_commit(signal, type(licence), licence=licence)
+
+
+def article_notice_sent_on_commit(notice: ArticleNotice) -> None:
+    _send_on_commit(article_notice_sent, type(notice), notice=notice)

@@ -22,6 +22,7 @@ from licensing import emails
 from licensing.links import request_link
 from licensing.models import (
     Licence,
+    LicenceNotice,
     LicenceStatus,
     RepublicationRequest,
     RequestStatus,
@@ -159,11 +160,11 @@ def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
 def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     """Render and store the licence PDF, then email it to the licensee."""
     licence = Licence.objects.select_related("request__article").get(pk=licence_id)
-    if licence.status == LicenceStatus.REVOKED:
-        # Revoked before the email went out (a retry after a mail outage): the
-        # licensee gets the revocation email, not a licence that no longer holds.
-        logger.info("Licence %s not sent: it has been revoked", licence.number)
-        return "not sent: the licence has been revoked"
+    if licence.status in {LicenceStatus.REVOKED, LicenceStatus.WITHDRAWN}:
+        # Revoked or withdrawn before the email went out (a retry after a mail
+        # outage): the licensee gets that email, not a licence that no longer holds.
+        logger.info("Licence %s not sent: it is %s", licence.number, licence.status)
+        return f"not sent: the licence is {licence.status}"
 
     def store_and_send() -> None:
         # Rendered and stored unless a download (or an earlier attempt) already
@@ -341,4 +342,52 @@ def send_licence_renewal_reminder_email(
         attempt=attempt,
         licence_id=licence_id,
         days_before=days_before,
+    )
+
+
+# --- Corrections and takedowns (licensing.notices) ------------------------
+
+
+@task
+def send_article_notice_email(*, licence_notice_id: int, attempt: int = 1) -> str:
+    """One licensee's correction or takedown email; recorded as emailed once sent.
+
+    Not sent once the licence has ended (a retry after a revocation, say):
+    nobody is asked to act on a licence they no longer hold.
+    """
+    reached = LicenceNotice.objects.select_related(
+        "notice__article", "licence__request__article"
+    ).get(pk=licence_notice_id)
+    if reached.licence.status != LicenceStatus.VALID:
+        logger.info(
+            "Notice email for licence %s not sent: the licence is now %s",
+            reached.licence.number,
+            reached.licence.status,
+        )
+        return f"not sent: the licence is now {reached.licence.status}"
+
+    def send() -> None:
+        emails.send_article_notice(reached)
+        reached.mark_emailed()
+
+    return send_or_retry(
+        send_article_notice_email,
+        send=send,
+        email=f"article_{reached.notice.kind}",
+        request_reference=reached.licence.request.reference,
+        attempt=attempt,
+        licence_notice_id=licence_notice_id,
+    )
+
+
+@task
+def send_licence_withdrawn_email(*, licence_id: int, attempt: int = 1) -> str:
+    licence = Licence.objects.select_related("request").get(pk=licence_id)
+    return send_or_retry(
+        send_licence_withdrawn_email,
+        send=lambda: emails.send_licence_withdrawn(licence),
+        email="licence_withdrawn",
+        request_reference=licence.request.reference,
+        attempt=attempt,
+        licence_id=licence_id,
     )

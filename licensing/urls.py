@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licensing.views import account, amend, documents, payment, public, staff, verify
+from licensing.views import account, amend, documents, notices, payment, public, staff, verify
 
 app_name = "licensing"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("billing/invoices/<uuid:uuid>/ubl", documents.invoice_ubl_xml, name="invoice_ubl"),
     path("billing/credit-notes/<uuid:uuid>/pdf", documents.credit_note_pdf, name="credit_note_pdf"),
     path("licences/<uuid:uuid>/pdf", documents.licence_pdf, name="licence_pdf"),
+    path("notices/<uuid:uuid>/done/", notices.acknowledge, name="notice_acknowledge"),
     path("verify/", verify.verify_form, name="verify_form"),
     path("verify/<str:number>.json", verify.verify_json, name="verify_json"),
     path("verify/<str:number>/", verify.verify, name="verify"),
@@ -34,5 +35,16 @@ urlpatterns = [
     path("staff/requests/<int:pk>/", staff.request_page, name="staff_request"),
     path(
         "staff/requests/<int:pk>/<slug:action>/", staff.request_action, name="staff_request_action"
+    ),
+    path("staff/articles/<slug:slug>/", notices.staff_article, name="staff_article"),
+    path(
+        "staff/articles/<slug:slug>/correction/",
+        notices.send_correction,
+        name="staff_article_correction",
+    ),
+    path(
+        "staff/articles/<slug:slug>/takedown/",
+        notices.request_takedown,
+        name="staff_article_takedown",
     ),
 ]

@@ -52,6 +52,9 @@ SESAME_ONE_TIME = True
 # The links in every email to a requester (and on the invoice) open the request
 # in any browser, signed in as its requester, for this many days (licensing.links).
 REQUEST_LINK_MAX_AGE_DAYS = env.int("REQUEST_LINK_MAX_AGE_DAYS", default=30)
+# After a takedown request, licensees have this many days to take the article
+# down; `manage.py daily` then ends their licences as withdrawn (licensing.notices).
+TAKEDOWN_GRACE_DAYS = env.int("TAKEDOWN_GRACE_DAYS", default=2)
 
 # The seller printed on invoices and credit notes, frozen into each at issue.
 SELLER = {

@@ -247,3 +247,36 @@ def webhooks_to_local_receivers(settings) -> None:
     tests/test_webhook_destinations.py turns the refusal back on.
     """
     settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True
+
+
+@pytest.fixture
+def licence_holders(article: Article, reviewer: User) -> list[RepublicationRequest]:
+    """Two outlets licensed to republish `article`: a French one whose licence runs
+    from today, and an Arabic one whose licence starts in a week (not yet valid)."""
+    from django.utils import timezone
+
+    from tests.factories import make_licence_holder
+
+    return [
+        make_licence_holder(
+            article,
+            actor=reviewer,
+            ui_language="fr",
+            email="claire@journal.example",
+            contact_name="Claire Martin",
+            outlet_name="Le Journal Exemple",
+            language="fr",
+            country="FR",
+            start_date=timezone.localdate().isoformat(),
+        ),
+        make_licence_holder(
+            article,
+            actor=reviewer,
+            ui_language="ar",
+            email="omar@sahifa.example",
+            contact_name="عمر الحسيني",
+            outlet_name="صحيفة المثال",
+            language="ar",
+            country="JO",
+        ),
+    ]

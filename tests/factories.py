@@ -208,3 +208,14 @@ def pay_by_transfer(req: RepublicationRequest) -> None:
 def email_html(message: Any) -> str:
     """The HTML alternative of a sent email, as its reader's mail program shows it."""
     return next(str(body) for body, mimetype in message.alternatives if mimetype == "text/html")
+
+
+def make_licence_holder(
+    article: Article, *, actor: Any, ui_language: str = "en", **overrides: Any
+) -> RepublicationRequest:
+    """A request licensed free of charge, its requester reading the site (and so their
+    emails) in `ui_language`; `overrides` are request form fields."""
+    req = make_request_in(article, "licensed", actor=actor, **overrides)
+    RepublicationRequest.objects.filter(pk=req.pk).update(ui_language=ui_language)
+    req.refresh_from_db()
+    return req

@@ -61,6 +61,18 @@ def request_uuid(objects: Objects) -> dict[str, Any]:
     return {"uuid": objects["request"].uuid}
 
 
+def reached_uuid(objects: Objects) -> dict[str, Any]:
+    """A correction of the article, as it reached A's licence."""
+    from licensing.notices import ArticleNotice, LicenceNotice
+
+    licence = objects["request"].licence
+    if not LicenceNotice.objects.filter(licence=licence).exists():
+        ArticleNotice.send_correction(
+            objects["article"], actor=objects["reviewer"], message="A date was wrong."
+        )
+    return {"uuid": LicenceNotice.objects.get(licence=licence).uuid}
+
+
 ALL = 6
 REQUESTER_PAGE = (302, 200, 404, 200, 404, 200)  # A's request: A and reviewers only
 REVIEWER_PAGE = (302, 404, 404, 200, 404, 200)  # the queue: reviewers (and superusers)
@@ -148,6 +160,12 @@ RULES: dict[str, Rule] = {
         lambda o: {"uuid": o["request"].licence.uuid},
         {"GET": REQUESTER_PAGE, "POST": (405,) * ALL},
     ),
+    # A correction's "Done" page without its emailed link: A (signed in) only; staff
+    # never acknowledge for a licensee. A acknowledges, and is sent back to the page.
+    "licensing:notice_acknowledge": (
+        reached_uuid,
+        {"GET": (302, 200, 404, 404, 404, 404), "POST": (404, 302, 404, 404, 404, 404)},
+    ),
     "licensing:verify_form": (no_args, {"GET": (200,) * ALL, "POST": (405,) * ALL}),
     "licensing:verify": (
         lambda o: {"number": o["request"].licence.number},
@@ -188,6 +206,19 @@ RULES: dict[str, Rule] = {
     # An internal note without text: a form error for reviewers.
     "licensing:staff_request_action": (
         lambda o: {"pk": o["request"].pk, "action": "note"},
+        {"GET": (302, 404, 404, 405, 404, 405), "POST": (302, 404, 404, 400, 404, 400)},
+    ),
+    # An article's desk page, and its two actions (an empty POST is a field error).
+    "licensing:staff_article": (
+        lambda o: {"slug": o["article"].slug},
+        {"GET": REVIEWER_PAGE, "POST": (302, 404, 404, 405, 404, 405)},
+    ),
+    "licensing:staff_article_correction": (
+        lambda o: {"slug": o["article"].slug},
+        {"GET": (302, 404, 404, 405, 404, 405), "POST": (302, 404, 404, 400, 404, 400)},
+    ),
+    "licensing:staff_article_takedown": (
+        lambda o: {"slug": o["article"].slug},
         {"GET": (302, 404, 404, 405, 404, 405), "POST": (302, 404, 404, 400, 404, 400)},
     ),
     # Stripe's events: anyone may post, only a valid signature is acted on.
@@ -268,7 +299,7 @@ def objects(
     assert req.status == "licensed" and req.licence.pdf.name
     note = CreditNote.objects.get(invoice__uuid=withdrawn.invoice.uuid)
     assert withdrawn.requester_id == req.requester_id
-    return {"article": article, "request": req, "credit_note": note}
+    return {"article": article, "request": req, "credit_note": note, "reviewer": reviewer}
 
 
 @pytest.fixture

@@ -54,9 +54,10 @@ def test_runs_every_job_and_imports_the_publisher_feed(
     assert "expire_quotes: 1 quotes expired, 0 reminders sent." in output
     assert "expire_licences: 1 licence expired." in output
     assert "remind_licensees: 0 licence reminders sent." in output
+    assert "withdraw_taken_down_licences: 0 licences withdrawn after a takedown." in output
     assert "remind_reviewers: 0 overdue requests; 0 reminders sent." in output
     assert "import_articles: " in output and " created" in output
-    assert "8 daily jobs done." in output
+    assert "9 daily jobs done." in output
     lapsed_quote.refresh_from_db()
     ended_licence.refresh_from_db()
     assert lapsed_quote.status == "expired"
@@ -70,7 +71,7 @@ def test_without_a_feed_the_import_is_skipped(settings, db) -> None:
     output = daily()
 
     assert "import_articles: skipped, PUBLISHER_FEED_URL is not set." in output
-    assert "7 daily jobs done." in output
+    assert "8 daily jobs done." in output
 
 
 def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote) -> None:
@@ -79,7 +80,7 @@ def test_a_failing_job_does_not_stop_the_others(settings, tmp_path, lapsed_quote
     settings.PUBLISHER_FEED_URL = str(broken)
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 of 8 daily jobs failed: import_articles"):
+    with pytest.raises(CommandError, match="1 of 9 daily jobs failed: import_articles"):
         call_command("daily", stdout=out, stderr=out)
 
     assert "expire_quotes: 1 quotes expired" in out.getvalue()

@@ -37,6 +37,7 @@ from licensing.models import (
     is_staff_account,
     without_tracking,
 )
+from licensing.notices import NoticeKind
 from licensing.views.access import (
     may_see,
     refuse_staff,
@@ -115,6 +116,9 @@ def _url_variants(url: str) -> list[str]:
 def republish_redirect(request: HttpRequest) -> HttpResponse:
     url = request.POST.get("url") or request.GET.get("url", "")
     article = Article.objects.filter(canonical_url__in=_url_variants(url)).first()
+    if article is not None and not article.republishable:
+        # Refused here too: an unlisted article would otherwise get the form below.
+        return _not_republishable(request, article)
     if article is not None and article.in_catalogue:
         return redirect(article.get_republish_url())
     if not on_publisher_site(url):
@@ -200,7 +204,7 @@ def _prefill(request: HttpRequest) -> dict[str, object]:
 def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article, slug=slug, in_catalogue=True)
     if not article.republishable:
-        return render(request, "licensing/not_republishable.html", {"article": article})
+        return _not_republishable(request, article)
     data = request.POST if request.method == "POST" else None
     if data is not None and "estimate" in data:
         # "Update estimate" (browsers without JavaScript): show the form again,
@@ -218,6 +222,15 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     }
     status = 400 if form.is_bound else 200
     return render(request, "licensing/request_form.html", context, status=status)
+
+
+def _not_republishable(request: HttpRequest, article: Article) -> HttpResponse:
+    """No new requests: the desk unticked the article, or the publisher took it down."""
+    context = {
+        "article": article,
+        "taken_down": article.notices.filter(kind=NoticeKind.TAKEDOWN).exists(),
+    }
+    return render(request, "licensing/not_republishable.html", context)
 
 
 @require_safe

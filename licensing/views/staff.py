@@ -72,6 +72,7 @@ QUEUE_COLUMNS = [
     "waiting_since",
     "created_at",
     "article__title",
+    "article__slug",  # the row links the article's desk page
     "assignee__username",
     "renews__number",
 ]

@@ -2,8 +2,9 @@
 
 Paid requests still awaiting their licence (first, so a paid quote is never
 expired or reminded), licences whose PDF was never stored (delivered again),
-quote expiry and reminders, licence expiry, licensees' renewal reminders
-(30 and 7 days before a licence ends), reviewer reminders, deleting
+quote expiry and reminders, licence expiry, the end of licences whose
+article was taken down (after TAKEDOWN_GRACE_DAYS), licensees' renewal
+reminders (30 and 7 days before a licence ends), reviewer reminders, deleting
 requests never confirmed within 7 days, and the catalogue import from
 PUBLISHER_FEED_URL (skipped when it is empty). Each job runs even
 when an earlier one failed; the command fails if any did.
@@ -24,8 +25,9 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the daily jobs: license_paid_requests, deliver_licences, expire_quotes, "
-        "expire_licences, remind_licensees, remind_reviewers, delete_unconfirmed and "
-        "import_articles PUBLISHER_FEED_URL (skipped when unset). Fails if any job failed."
+        "expire_licences, withdraw_taken_down_licences, remind_licensees, remind_reviewers, "
+        "delete_unconfirmed and import_articles PUBLISHER_FEED_URL (skipped when unset). "
+        "Fails if any job failed."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +36,7 @@ class Command(BaseCommand):
             ("deliver_licences", []),
             ("expire_quotes", []),
             ("expire_licences", []),
+            ("withdraw_taken_down_licences", []),
             ("remind_licensees", []),
             ("remind_reviewers", []),
             ("delete_unconfirmed", []),
