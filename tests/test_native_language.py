@@ -37,9 +37,17 @@ from django_countries import countries
 
 from billing.pdf import invoice_summary
 from licensing import emails
-from licensing.models import Article, Licence, RepublicationRequest
+from licensing.links import acknowledgement_link
+from licensing.models import LICENCE_REMINDER_DAYS, Article, Licence, RepublicationRequest
+from licensing.notices import ArticleNotice, LicenceNotice
 from licensing.pdf import licence_summary
-from tests.factories import make_article, make_request, make_request_in, request_form_data
+from tests.factories import (
+    make_article,
+    make_licence_holder,
+    make_request,
+    make_request_in,
+    request_form_data,
+)
 
 LANGUAGES = ["ar", "fr"]
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -205,6 +213,8 @@ class World:
     requests: dict[str, RepublicationRequest]
     licences: dict[str, Licence]
     content: list[str]
+    # One licensee's correction and takedown notices (licensing.notices).
+    notices: dict[str, LicenceNotice]
 
 
 @pytest.fixture
@@ -256,16 +266,36 @@ def world(db, settings) -> World:
     )
     future.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
     future.refresh_from_db()
+    # A second article, corrected and then taken down, its licence withdrawn at the end.
+    taken_down = make_article(title="Border towns after the floods", slug="border-towns")
+    holder = make_licence_holder(taken_down, actor=reviewer)
+    correction = ArticleNotice.send_correction(
+        taken_down, actor=reviewer, message="The death toll was 41, not 14."
+    )
+    takedown = ArticleNotice.request_takedown(taken_down, actor=reviewer, reason="legal")
+    notices = {
+        "correction": correction.recipients.get(),
+        "takedown": takedown.recipients.get(),
+    }
+    notices["correction"].acknowledge()
+    withdrawn = Licence.objects.get(pk=holder.licence.pk)
+    withdrawn.withdraw(on=timezone.localdate(), note="Withdrawn by the publisher.")
     licences = {
         "valid": requests["licensed"].licence,
         "revoked": requests["revoked"].licence,
         "expired": Licence.objects.get(pk=old.licence.pk),
         "not_yet_valid": future.licence,
+        "withdrawn": withdrawn,
     }
     content = [
         *BRANDS,
         *(licence.attribution for licence in licences.values()),
-        *(value for a in (article, closed_article) for value in (a.title, a.standfirst, a.author)),
+        *(
+            value
+            for a in (article, closed_article, taken_down)
+            for value in (a.title, a.standfirst, a.author)
+        ),
+        "The death toll was 41, not 14.",
         article.section,
         *SEARCHES,
         REPLY,
@@ -277,7 +307,7 @@ def world(db, settings) -> World:
         "Not for this outlet.",
         "Published against the terms.",
     ]
-    return World(article, closed_article, requests, licences, content)
+    return World(article, closed_article, requests, licences, content, notices)
 
 
 # --- The pages -------------------------------------------------------------------
@@ -290,7 +320,7 @@ def _as_requester(req_key: str, path: Callable[[RepublicationRequest], str]) -> 
         req = world.requests[req_key]
         assert req.requester is not None
         client.force_login(req.requester)
-        return client.get(path(req))
+        return client.get(path(req), follow=True)  # a refusal shows its message on the next page
 
     return visit
 
@@ -333,6 +363,21 @@ SEARCHES = ["fighters", "zzzz"]  # one finds the article, one finds nothing
 
 def _search(words: str) -> Visit:
     return lambda client, world: client.get("/articles/", {"q": words})
+
+
+def _notice(key: str) -> Visit:
+    """The "Done" page, as its email's signed link opens it."""
+    return lambda client, world: client.get(
+        acknowledgement_link(world.notices[key]).removeprefix(settings.PORTAL_BASE_URL)
+    )
+
+
+def _acknowledged(key: str) -> Visit:
+    def visit(client: Client, world: World) -> Any:
+        link = acknowledgement_link(world.notices[key]).removeprefix(settings.PORTAL_BASE_URL)
+        return client.post(link, follow=True)
+
+    return visit
 
 
 def _verify(state: str) -> Visit:
@@ -411,9 +456,30 @@ PAGES: dict[str, list[Visit]] = {
         _posted("info_requested", "withdraw", {}),
     ],
     "licensing:request_resend": [_resend],
+    "licensing:request_edit": [
+        _as_requester("submitted", lambda req: f"/requests/{req.uuid}/edit/"),
+        _posted("submitted", "edit", {**request_form_data(), "word_count": "0"}),
+        _as_requester("licensed", lambda req: f"/requests/{req.uuid}/edit/"),
+    ],
+    "licensing:request_renew": [
+        _as_requester("licensed", lambda req: f"/requests/{req.uuid}/renew/"),
+        _as_requester("expired", lambda req: f"/requests/{req.uuid}/renew/"),
+        _as_requester("submitted", lambda req: f"/requests/{req.uuid}/renew/"),
+    ],
+    "licensing:notice_acknowledge": [
+        _notice("correction"),
+        _notice("takedown"),
+        _acknowledged("takedown"),
+        lambda c, w: c.get(
+            f"{acknowledgement_link(w.notices['takedown'])}x".removeprefix(settings.PORTAL_BASE_URL)
+        ),
+    ],
     "licensing:verify_form": [lambda c, w: c.get("/verify/")],
     "licensing:verify": [
-        *[_verify(state) for state in ["valid", "revoked", "expired", "not_yet_valid"]],
+        *[
+            _verify(state)
+            for state in ["valid", "revoked", "expired", "not_yet_valid", "withdrawn"]
+        ],
         lambda c, w: c.get("/verify/LIC-2026-999999/"),
     ],
     "licensing:account": [_signed_in, lambda c, w: c.get("/account/", follow=True)],
@@ -442,6 +508,9 @@ NOT_PAGES = {
     "licensing:staff_bulk_assign": "staff",
     "licensing:staff_request": "staff",
     "licensing:staff_request_action": "staff",
+    "licensing:staff_article": "staff",
+    "licensing:staff_article_correction": "staff",
+    "licensing:staff_article_takedown": "staff",
     "billing:stripe_webhook": "Stripe's webhook",
     "billing:invoice_list": "staff",
     "billing:invoice_csv": "staff",
@@ -539,6 +608,11 @@ def _each(send: Callable[[RepublicationRequest], None], *requests: Republication
         send(req)
 
 
+def _each_lead(licence: Licence) -> None:
+    for days_before in LICENCE_REMINDER_DAYS:
+        emails.send_licence_renewal_reminder(licence, days_before=days_before)
+
+
 def _send_licence_issued(world: World) -> None:
     emails.send_licence_issued(world.licences["valid"], pdf=b"%PDF-1.7")
 
@@ -560,6 +634,10 @@ EMAILS: dict[str, Callable[[World], None]] = {
     "licence_issued": _send_licence_issued,
     "licence_revoked": lambda w: emails.send_licence_revoked(w.licences["revoked"]),
     "licence_expired": lambda w: emails.send_licence_expired(w.licences["expired"]),
+    "licence_renewal_reminder": lambda w: _each_lead(w.licences["valid"]),
+    "article_correction": lambda w: emails.send_article_notice(w.notices["correction"]),
+    "article_takedown": lambda w: emails.send_article_notice(w.notices["takedown"]),
+    "licence_withdrawn": lambda w: emails.send_licence_withdrawn(w.licences["withdrawn"]),
     "magic_link": lambda w: emails.send_magic_link(
         email="amira@outlet.example",
         link="https://portal.example/account/magic/?sesame=x",
@@ -573,6 +651,7 @@ STAFF_EMAILS = {
     "overdue_reminder",
     "paid_requests_licensed",
     "payment_problem",
+    "request_edited",
 }
 
 
