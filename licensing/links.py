@@ -49,7 +49,11 @@ def read_request_link(token: str, *, req: RepublicationRequest | None) -> LinkSt
     """
     if req is None:
         return LinkState.INVALID
-    signer = _signer(req)
+    return _read(_signer(req), token, signed=req.uuid.hex)
+
+
+def _read(signer: signing.TimestampSigner, token: str, *, signed: str) -> LinkState:
+    """What `token` is worth as a link that `signer` made for the value `signed`."""
     try:
         value = signer.unsign(token, max_age=timedelta(days=settings.REQUEST_LINK_MAX_AGE_DAYS))
         state = LinkState.VALID
@@ -59,7 +63,7 @@ def read_request_link(token: str, *, req: RepublicationRequest | None) -> LinkSt
         state = LinkState.EXPIRED
     except signing.BadSignature:
         return LinkState.INVALID
-    return state if value == req.uuid.hex else LinkState.INVALID
+    return state if value == signed else LinkState.INVALID
 
 
 # --- Acknowledging a correction or takedown (licensing.notices) -------------
@@ -88,13 +92,4 @@ def read_acknowledgement_link(token: str, *, reached: LicenceNotice | None) -> L
     notice) is worth; it lasts as long as a request link."""
     if reached is None:
         return LinkState.INVALID
-    signer = _acknowledgement_signer(reached)
-    try:
-        value = signer.unsign(token, max_age=timedelta(days=settings.REQUEST_LINK_MAX_AGE_DAYS))
-        state = LinkState.VALID
-    except signing.SignatureExpired:
-        value = signer.unsign(token)
-        state = LinkState.EXPIRED
-    except signing.BadSignature:
-        return LinkState.INVALID
-    return state if value == reached.uuid.hex else LinkState.INVALID
+    return _read(_acknowledgement_signer(reached), token, signed=reached.uuid.hex)
