@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
 from billing import signals
@@ -410,12 +411,17 @@ def _announce_paid(invoice: Invoice) -> None:
 
 def _announce_voided(invoice: Invoice) -> None:
     """Tell listeners after commit; a failing listener is logged, never undoes the voiding."""
-    for receiver, result in signals.invoice_voided.send_robust(sender=Invoice, invoice=invoice):
+    _announce(signals.invoice_voided, sender=Invoice, number=invoice.number, invoice=invoice)
+
+
+def _announce(signal: Signal, *, sender: type[models.Model], number: str, **kwargs: Any) -> None:
+    """Send `signal` after a commit; a failing listener is logged, and undoes nothing."""
+    for receiver, result in signal.send_robust(sender=sender, **kwargs):
         if isinstance(result, Exception):
             logger.error(
-                "Listener %r failed for invoice %s",
+                "Listener %r failed for %s",
                 receiver,
-                invoice.number,
+                number,
                 exc_info=(type(result), result, result.__traceback__),
             )
 
@@ -512,6 +518,11 @@ class CreditNote(EInvoiceDocument):
         note.full_clean()
         note.save()
         note.freeze_einvoice()
+        transaction.on_commit(
+            lambda: _announce(
+                signals.credit_note_issued, sender=cls, number=note.number, credit_note=note
+            )
+        )
         return note
 
     # Everything it prints is frozen at issue: made once, never outdated.

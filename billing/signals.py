@@ -7,3 +7,6 @@ from django.dispatch import Signal
 invoice_paid = Signal()
 # Sent on commit when an open invoice is voided by a credit note; kwargs: invoice.
 invoice_voided = Signal()
+# Sent on commit when a credit note is issued (a cancellation or a refund);
+# kwargs: credit_note. Billing itself stores its PDF (billing.receivers).
+credit_note_issued = Signal()

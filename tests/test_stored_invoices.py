@@ -133,7 +133,7 @@ def test_an_altered_stored_invoice_is_never_served(
     assert stored_file(invoice).read_bytes() == response.content
 
 
-def test_a_credit_note_is_stored_at_its_first_download_and_served_unchanged(
+def test_a_credit_note_not_stored_at_issue_is_stored_at_its_first_download(
     owner: Client, invoiced: RepublicationRequest, monkeypatch
 ) -> None:
     owner.post(f"/requests/{invoiced.uuid}/withdraw/")
@@ -151,6 +151,23 @@ def test_a_credit_note_is_stored_at_its_first_download_and_served_unchanged(
     # The voided invoice's stored copy was outdated: it is made again, stamped VOID.
     monkeypatch.undo()
     assert "VOID" in page_text(owner.get(f"/billing/invoices/{invoiced.invoice.uuid}/pdf").content)
+
+
+def test_a_credit_note_is_stored_when_it_is_issued(
+    owner: Client, invoiced: RepublicationRequest, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.post(f"/requests/{invoiced.uuid}/withdraw/")
+    note = CreditNote.objects.get(invoice=invoiced.invoice)
+    assert note.pdf.name == f"credit-notes/{note.number}.pdf"
+    stored = stored_file(note).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == note.pdf_sha256
+    with pikepdf.open(io.BytesIO(stored)) as pdf:
+        assert pdf.attachments["factur-x.xml"].get_file().read_bytes() == (
+            note.einvoice_xml.encode()
+        )
+    no_making(monkeypatch)
+    assert owner.get(f"/billing/credit-notes/{note.uuid}/pdf").content == stored
 
 
 def test_finance_downloads_an_invoice_without_a_request_stored_the_same_way(
