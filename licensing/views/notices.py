@@ -27,6 +27,7 @@ from licensing.notices import (
     current_licences,
 )
 from licensing.views.access import REVIEW_PERMISSION, is_reviewer, may_see, sign_in_to_see
+from licensing.views.staff import confirmation_page
 from portal.access import permission_required_or_404
 
 # An article's page lists this many of its latest requests; the queue's search finds the rest.
@@ -114,21 +115,12 @@ def staff_article(request: HttpRequest, slug: str) -> HttpResponse:
 def _confirmation_page(
     request: HttpRequest, article: Article, *, statement: str, yes_label: str
 ) -> HttpResponse:
-    """The no-JavaScript "are you sure?": the statement, and the same post again to go on."""
-    carried = [
-        (name, value)
-        for name, values in request.POST.lists()
-        if name not in {"csrfmiddlewaretoken", "step"}
-        for value in values
-    ]
-    context = {
-        "statement": statement,
-        "carried": carried,
-        "action_url": request.path,
-        "back_url": reverse("licensing:staff_article", args=[article.slug]),
-        "yes_label": yes_label,
-    }
-    return render(request, "licensing/confirm_action.html", context)
+    return confirmation_page(
+        request,
+        statement=statement,
+        back_url=reverse("licensing:staff_article", args=[article.slug]),
+        yes_label=yes_label,
+    )
 
 
 def _reviewing(request: HttpRequest) -> bool:

@@ -379,6 +379,19 @@ def _confirmation_page(
     action_statement = statements[action]
     if action == "approve" and (narrowed := _narrowing(req, data.get("granted_scope"))):
         action_statement = f"{action_statement} The licence grants less than asked: {narrowed}."
+    return confirmation_page(
+        request,
+        statement=action_statement,
+        back_url=reverse("licensing:staff_request", args=[req.pk]),
+        yes_label=YES_LABELS[action],
+    )
+
+
+def confirmation_page(
+    request: HttpRequest, *, statement: str, back_url: str, yes_label: str
+) -> HttpResponse:
+    """A desk action's "are you sure?" without JavaScript: `statement`, and a button that
+    sends the same post again, without its `step=review`, to go on."""
     carried = [
         (name, value)
         for name, values in request.POST.lists()
@@ -386,11 +399,11 @@ def _confirmation_page(
         for value in values
     ]
     context = {
-        "statement": action_statement,
+        "statement": statement,
         "carried": carried,
         "action_url": request.path,
-        "back_url": reverse("licensing:staff_request", args=[req.pk]),
-        "yes_label": YES_LABELS[action],
+        "back_url": back_url,
+        "yes_label": yes_label,
     }
     return render(request, "licensing/confirm_action.html", context)
 
