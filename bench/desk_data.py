@@ -538,17 +538,20 @@ REQUEST_COLUMNS = (
     "terms_accepted_at, ui_language, waiting_on, waiting_since, first_response_at, "
     "suggested_fee_minor, suggested_currency, fee_minor, currency, quote_valid_until, "
     "decided_at, decline_reason, invoice_id, search_text, created_at, updated_at, "
-    "outlet_address, purchase_order"
+    "outlet_address, purchase_order, granted_territory, granted_duration, granted_extent, "
+    "granted_edits"
 )
 INVOICE_COLUMNS = (
     "id, uuid, number, reference, description, status, currency, issued_on, due_on, seller, "
     "bank_details, buyer_name, buyer_contact, buyer_email, buyer_country, buyer_vat_number, "
     "vat_treatment, vat_note, net_minor, vat_minor, total_minor, paid_at, voided_at, created_at, "
-    "buyer_address, buyer_language, purchase_order, einvoice_xml, einvoice_sha256"
+    "buyer_address, buyer_language, purchase_order, einvoice_xml, einvoice_sha256, pdf, "
+    "pdf_sha256"
 )
 CREDIT_NOTE_COLUMNS = (
     "id, uuid, number, invoice_id, kind, reason, issued_on, net_minor, vat_minor, "
-    "total_minor, provider_reference, created_at, einvoice_xml, einvoice_sha256"
+    "total_minor, provider_reference, created_at, einvoice_xml, einvoice_sha256, pdf, "
+    "pdf_sha256"
 )
 LICENCE_COLUMNS = (
     "id, uuid, number, request_id, status, publisher_name, licensee_name, licensee_contact, "
@@ -558,7 +561,7 @@ LICENCE_COLUMNS = (
     "start_date, attribution, fee_minor, currency, invoice_number, issued_at, "
     "revoke_reason, pdf, pdf_sha256, revoked_at, signing_certificate_sha256"
 )
-HISTORY_COLUMNS = "request_id, from_status, to_status, created_at, note"
+HISTORY_COLUMNS = "request_id, from_status, to_status, created_at, note, changes"
 
 
 def _copy(cursor: psycopg.Cursor[Any], table: str, columns: str, rows: Any) -> None:
@@ -639,23 +642,29 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
                 cursor,
                 "billing_invoice",
                 INVOICE_COLUMNS,
-                # No e-invoice XML: the bench reads lists, never an invoice's PDF.
-                _extended(_offset(desk.invoices, 0), BENCH_ADDRESS, "en", "", "", ""),
+                # No e-invoice XML nor stored PDF: the bench reads lists, never a document.
+                _extended(_offset(desk.invoices, 0), BENCH_ADDRESS, "en", "", "", "", "", ""),
             )
             _copy(
                 cursor,
                 "licensing_republicationrequest",
                 REQUEST_COLUMNS,
-                _extended(_requests(desk), BENCH_ADDRESS, ""),
+                # Granted as asked: no narrowed scope (the granted_* columns empty).
+                _extended(_requests(desk), BENCH_ADDRESS, "", "", "", "", ""),
             )
             _copy(
                 cursor,
                 "billing_creditnote",
                 CREDIT_NOTE_COLUMNS,
-                _extended(_offset(desk.credit_notes, 0, 3), "", ""),
+                _extended(_offset(desk.credit_notes, 0, 3), "", "", "", ""),
             )
             _copy(cursor, "licensing_licence", LICENCE_COLUMNS, _offset(desk.licences, 0, 3))
-            _copy(cursor, "licensing_statuschange", HISTORY_COLUMNS, _offset(desk.history, 0))
+            _copy(
+                cursor,
+                "licensing_statuschange",
+                HISTORY_COLUMNS,
+                _extended(_offset(desk.history, 0), "[]"),  # no edits: no changes listed
+            )
             conn.commit()
         for _name, definition in indexes:
             cursor.execute(definition)
