@@ -589,7 +589,7 @@ class RequestQuerySet(models.QuerySet["RepublicationRequest"]):
 
     def ranked(self, query: str) -> Self:
         """With the `relevance` annotation search() gives word matches for `query`."""
-        return cast(Self, self.annotate(relevance=relevance(self, search_terms(query))))
+        return cast(Self, self.annotate(relevance=relevance(search_terms(query))))
 
     def with_markers(self) -> Self:
         """`requester_replied`: a requester message since the request last changed hands.

@@ -3,17 +3,14 @@
 A model keeps `search_text` as `fold()` of the fields people search by, so
 "amelie lefevre" finds "Amélie Lefèvre" on any database. Each word typed
 must appear in the column; on PostgreSQL a trigram GIN index (made by a
-migration that runs only there) answers those LIKE '%word%' tests, and
-pg_trgm's word similarity ranks the matches. SQLite scans the column and
-ranks by a portable expression: slower, same results.
+migration that runs only there) answers those LIKE '%word%' tests, where
+SQLite scans the column: slower, same results. Both rank the matches by
+the same expression, so a reviewer sees the same order on either.
 """
 
 import re
 import unicodedata
-from typing import Any
 
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connections
 from django.db.models import Case, Expression, IntegerField, Model, Q, QuerySet, Value, When
 
 # Letters that carry no combining mark to strip, folded as people type them.
@@ -54,15 +51,15 @@ def matching[M: Model](
     return queryset
 
 
-def relevance(queryset: QuerySet[Any], terms: list[str], field: str = "search_text") -> Expression:
-    """How well a row matches, higher first: trigram word similarity on PostgreSQL.
+def relevance(terms: list[str], field: str = "search_text") -> Expression:
+    """How well a row matches, higher first.
 
-    Elsewhere, whole words typed count most, then words started, then the
-    whole phrase as typed.
+    A whole word typed counts most, then the start of a word, then a word
+    found inside another; the phrase as typed adds to that. pg_trgm's word
+    similarity ranked as well but cost five times as much per matching row
+    (docs/benchmarks.md), and these tests run on every database.
     """
     phrase = " ".join(terms)
-    if connections[queryset.db].vendor == "postgresql":
-        return TrigramWordSimilarity(phrase, field)
     scores: list[Expression] = []
     for term in terms:
         word = re.escape(term)

@@ -1,8 +1,8 @@
 """/staff/?q=: any fragment a reviewer remembers finds the request, best matches first.
 
 Runs on whichever database the suite runs on: SQLite scans the folded
-column, PostgreSQL answers through its trigram index and ranks by word
-similarity; the results must be the same.
+column, PostgreSQL answers through its trigram index; both rank by the same
+expression, so the results must be the same.
 """
 
 import re

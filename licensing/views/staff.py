@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, Self
 
 from django import forms
 from django.conf import settings
@@ -17,10 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST, require_safe
 
 from billing.models import Payment
-from licensing.dashboard import cached_staff_dashboard
+from licensing.dashboard import cached_dashboard_markup
 from licensing.forms import (
     ApproveForm,
     ApproveUncataloguedForm,
@@ -154,6 +157,71 @@ def _filtered_queue(request: HttpRequest, form: QueueFilterForm) -> RequestQuery
     return queue
 
 
+@dataclass(frozen=True, slots=True)
+class DeskRow:
+    """What one row of the desk shows, worked out here so the template only prints it.
+
+    Twenty-five rows of lookups, filters and {% url %} tags cost the template
+    engine about twice what the same work costs in Python (make bench).
+    """
+
+    pk: int
+    reference: str
+    url: str
+    status: str
+    replied: bool
+    edited: bool
+    renews: str  # the number of the licence this request renews, or ""
+    article_title: str
+    article_url: str
+    outlet_name: str
+    outlet_type: str
+    medium: str
+    territory: str
+    fee: str  # the approved fee, else the rate card's while undecided, else ""
+    suggested: bool
+    created_iso: str
+    created_full: str
+    age: str
+    turn: str
+    overdue: bool
+    assignee: str
+
+    @classmethod
+    def of(cls, req: RepublicationRequest, cutoff: datetime) -> Self:
+        suggested = (
+            req.fee_minor is None
+            and req.is_open
+            and not req.decided_at
+            and req.suggested_fee_minor is not None
+        )
+        created = timezone.localtime(req.created_at)
+        marked: Any = req  # the two markers are RequestQuerySet.with_markers() annotations
+        return cls(
+            pk=req.pk,
+            reference=req.reference,
+            url=reverse("licensing:staff_request", args=[req.pk]),
+            status=req.status_label,
+            replied=marked.requester_replied and req.is_open,
+            edited=marked.edited,
+            renews=req.renews.number if req.renews else "",
+            article_title=Truncator(req.article.title).chars(70),
+            article_url=reverse("licensing:staff_article", args=[req.article.slug]),
+            outlet_name=req.outlet_name,
+            outlet_type=req.outlet_type_label,
+            medium=req.media_label,
+            territory=req.territory_words,
+            fee=req.fee_display if not suggested else req.suggested_fee_display,
+            suggested=suggested,
+            created_iso=created.isoformat(),
+            created_full=date_format(created, "DATETIME_FORMAT"),
+            age=timesince(req.created_at),
+            turn=req.waiting_on,
+            overdue=req.waiting_on == "staff" and req.waiting_since < cutoff,
+            assignee=req.assignee.username if req.assignee else "",
+        )
+
+
 def _queue_context(
     request: HttpRequest, choices: list[tuple[str, str]], bulk_form: BulkAssignForm | None = None
 ) -> dict[str, Any]:
@@ -183,6 +251,9 @@ def _queue_context(
         ordered.select_related("article", "assignee", "renews").only(*QUEUE_COLUMNS).with_markers()
     )
     paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
+    page = paginator.get_page(request.GET.get("page"))
+    cutoff = overdue_cutoff()
+    page.object_list = [DeskRow.of(req, cutoff) for req in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     tab = form.effective_tab()
@@ -190,16 +261,15 @@ def _queue_context(
     kept.pop("tab", None)
     return {
         "form": form,
-        "page": paginator.get_page(request.GET.get("page")),
+        "page": page,
         "tab": tab,
         "tabs": [(value, label, kept.urlencode()) for value, label in DeskTab.choices],
         "counts": RepublicationRequest.objects.desk_counts(),
         "ranked": ranked,
-        "cutoff": overdue_cutoff(),
         "target_days": settings.RESPONSE_TARGET_WORKING_DAYS,
         "querystring": query.urlencode(),
         "bulk_form": bulk_form or BulkAssignForm(reviewers=choices),
-        "dashboard": cached_staff_dashboard(),
+        "dashboard": cached_dashboard_markup(),
     }
 
 
