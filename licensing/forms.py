@@ -33,6 +33,7 @@ from licensing.models import (
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     MAX_WORD_COUNT,
+    RENEWED_FIELDS,
     SCOPE_FIELDS,
     Article,
     DeskTab,
@@ -234,18 +235,7 @@ class RepublicationRequestForm(forms.ModelForm):
     class Meta:
         model = RepublicationRequest
         fields = [
-            "contact_name",
-            "email",
-            "outlet_name",
-            "outlet_website",
-            "outlet_type",
-            "country",
-            "audience_size",
-            "vat_number",
-            "outlet_address",
-            "purchase_order",
-            "media",
-            "language",
+            *RENEWED_FIELDS,
             "territory",
             "start_date",
             "duration",
