@@ -3,16 +3,11 @@
 An email that meets a mail server outage queues itself again (portal.mail_retries).
 """
 
-import logging
-
 from django.tasks import task
 
 from billing import emails
 from billing.models import CreditNote, PaymentProblem
-from portal.documents import DocumentStorageUnavailable
 from portal.mail_retries import send_or_retry
-
-logger = logging.getLogger(__name__)
 
 
 @task
@@ -33,15 +28,5 @@ def send_payment_problem_email(*, problem_id: int, attempt: int = 1) -> str:
 
 @task
 def store_credit_note_pdf(*, credit_note_id: int) -> str:
-    """Make the credit note's PDF/A-3 once, at issue, and store it.
-
-    Not retried: a store that does not answer now leaves it to the first
-    download, which makes and stores it the same way.
-    """
-    note = CreditNote.objects.select_related("invoice").get(pk=credit_note_id)
-    try:
-        note.pdf_bytes()
-    except DocumentStorageUnavailable as error:
-        logger.warning("Credit note %s not stored at issue: %s", note.number, error)
-        return "not stored: the document store did not answer"
-    return f"stored {note.number}"
+    """Make the credit note's PDF/A-3 once, at issue, and store it."""
+    return CreditNote.objects.select_related("invoice").get(pk=credit_note_id).store_at_issue()

@@ -5,7 +5,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from integrations.models import WebhookEvent
-from integrations.webhooks import queue_deliveries, queue_notice_deliveries
+from integrations.tasks import queue_deliveries, queue_notice_deliveries
 from licensing.models import ArticleNotice, Licence
 from licensing.notices import NoticeKind
 from licensing.signals import (

@@ -33,6 +33,7 @@ from licensing.models import (
     MAX_AUDIENCE_SIZE,
     MAX_LONG_TEXT_LENGTH,
     MAX_WORD_COUNT,
+    RENEWED_FIELDS,
     SCOPE_FIELDS,
     Article,
     DeskTab,
@@ -184,6 +185,30 @@ class PrintedOptionsSelect(forms.Select):
         )
 
 
+def long_text(
+    label: StrOrPromise, *, rows: int, required: bool = True, help_text: StrOrPromise = ""
+) -> forms.CharField:
+    """A text box for up to MAX_LONG_TEXT_LENGTH characters, the limit also told to the browser."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=MAX_LONG_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": MAX_LONG_TEXT_LENGTH}),
+    )
+
+
+def web_address(label: StrOrPromise, *, help_text: StrOrPromise = "") -> forms.URLField:
+    """An http(s) address; one typed without its scheme is taken as https."""
+    return forms.URLField(
+        label=label,
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=help_text,
+    )
+
+
 class NeverFilledInput(forms.TextInput):
     """A text input that never shows a value back, so a re-shown form arrives empty."""
 
@@ -198,11 +223,8 @@ HONEYPOT_FIELD = "homepage"
 
 
 class RepublicationRequestForm(forms.ModelForm):
-    outlet_website = forms.URLField(
-        label=_("Outlet website"),
-        max_length=500,
-        assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
+    outlet_website = web_address(
+        _("Outlet website"),
         help_text=_("The address where readers will find the republished article."),
     )
     audience_size = forms.IntegerField(
@@ -234,18 +256,7 @@ class RepublicationRequestForm(forms.ModelForm):
     class Meta:
         model = RepublicationRequest
         fields = [
-            "contact_name",
-            "email",
-            "outlet_name",
-            "outlet_website",
-            "outlet_type",
-            "country",
-            "audience_size",
-            "vat_number",
-            "outlet_address",
-            "purchase_order",
-            "media",
-            "language",
+            *RENEWED_FIELDS,
             "territory",
             "start_date",
             "duration",
@@ -674,11 +685,10 @@ class ApproveForm(forms.Form):
         label="Images granted",
         widget=forms.RadioSelect(choices=[("true", "Yes"), ("false", "No")]),
     )
-    edits = forms.CharField(
-        label="Edits or translation allowed",
+    edits = long_text(
+        "Edits or translation allowed",
+        rows=2,
         required=False,
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_LONG_TEXT_LENGTH}),
         help_text="As asked, shortened, or empty for none.",
     )
 
@@ -783,12 +793,7 @@ class ApproveUncataloguedForm(ApproveForm):
 class ArticleAddressForm(forms.Form):
     """An article of the publisher's own sites, named by its address, not yet in the catalogue."""
 
-    url = forms.URLField(
-        label=_("Address of the article"),
-        max_length=500,
-        assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
-    )
+    url = web_address(_("Address of the article"))
     article_title = forms.CharField(
         label=_("Title of the article"),
         max_length=300,
@@ -805,15 +810,6 @@ class ArticleAddressForm(forms.Form):
 def _side_by_side(*fields: str) -> Row:
     """Fields in half-width columns, two to a row on a wide screen, stacked on a narrow one."""
     return Row(*(Column(name, css_class="col-md-6") for name in fields))
-
-
-def long_text(label: StrOrPromise, *, rows: int) -> forms.CharField:
-    """A text box for up to MAX_LONG_TEXT_LENGTH characters, the limit also told to the browser."""
-    return forms.CharField(
-        label=label,
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": rows, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
 
 
 def on_publisher_site(url: str) -> bool:
@@ -873,20 +869,11 @@ class VerifyForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    message = forms.CharField(
-        label="What changed (sent to every licensee, to reflect in their copy)",
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    message = long_text("What changed (sent to every licensee, to reflect in their copy)", rows=4)
 
 
 class TakedownForm(forms.Form):
     reason = forms.ChoiceField(
         label="Reason", choices=[("", "Choose a reason"), *TakedownReason.choices]
     )
-    details = forms.CharField(
-        label="Details for the licensees (optional)",
-        required=False,
-        max_length=MAX_LONG_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_LONG_TEXT_LENGTH}),
-    )
+    details = long_text("Details for the licensees (optional)", rows=3, required=False)

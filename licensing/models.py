@@ -638,6 +638,23 @@ RENEWAL_HOLDING_STATUSES = (
     RequestStatus.LICENSED,
 )
 
+# The request form's fields a renewal copies as they were: who asks, and in what
+# medium and language. The scope granted and a new start date come on top.
+RENEWED_FIELDS = (
+    "contact_name",
+    "email",
+    "outlet_name",
+    "outlet_website",
+    "outlet_type",
+    "country",
+    "audience_size",
+    "vat_number",
+    "outlet_address",
+    "purchase_order",
+    "media",
+    "language",
+)
+
 
 class TransitionNotAllowed(Exception):
     """The request's current status does not allow this action."""
@@ -1359,23 +1376,7 @@ class RepublicationRequest(models.Model):
     def renewal_details(self) -> dict[str, Any]:
         """The form's values for a renewal: the same outlet, article and scope granted."""
         scope = self.scope()
-        values: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in (
-                "contact_name",
-                "email",
-                "outlet_name",
-                "outlet_website",
-                "outlet_type",
-                "country",
-                "audience_size",
-                "vat_number",
-                "outlet_address",
-                "purchase_order",
-                "media",
-                "language",
-            )
-        }
+        values: dict[str, Any] = {name: getattr(self, name) for name in RENEWED_FIELDS}
         values.update({name: getattr(scope, name) for name in SCOPE_FIELDS})
         values["start_date"] = self.renewal_start()
         return values

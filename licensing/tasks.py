@@ -27,7 +27,6 @@ from licensing.models import (
     RepublicationRequest,
     RequestStatus,
 )
-from portal.documents import DocumentStorageUnavailable
 from portal.mail_retries import send_or_retry
 
 logger = logging.getLogger(__name__)
@@ -186,21 +185,11 @@ def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
 
 @task
 def store_invoice_pdf(*, request_id: int) -> str:
-    """Make the approved request's invoice PDF/A-3 once, at issue, and store it.
-
-    Not retried: a store that does not answer now leaves it to the first
-    download, which makes and stores it the same way.
-    """
+    """Make the approved request's invoice PDF/A-3 once, at issue, and store it."""
     request = _request(request_id)
-    invoice = request.invoice
-    if invoice is None:
+    if request.invoice is None:
         return "no invoice"
-    try:
-        invoice.pdf_bytes(pay_url=request_link(request))
-    except DocumentStorageUnavailable as error:
-        logger.warning("Invoice %s not stored at issue: %s", invoice.number, error)
-        return "not stored: the document store did not answer"
-    return f"stored {invoice.number}"
+    return request.invoice.store_at_issue(pay_url=request_link(request))
 
 
 @task

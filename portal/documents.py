@@ -144,3 +144,17 @@ class StoredPdf(models.Model):
             self.pdf_sha256 = save_document(self.pdf, f"{self.number}.pdf", data)
             self.save(update_fields=["pdf", "pdf_sha256", *self.SAVED_WITH_PDF])
             return data
+
+    def store_at_issue(self, **options: str) -> str:
+        """Make the PDF once, at issue, and store it (a task's work): what happened, in words.
+
+        Not retried: a store that does not answer now leaves it to the first
+        download, which makes and stores it the same way.
+        """
+        try:
+            self.pdf_bytes(**options)
+        except DocumentStorageUnavailable as error:
+            kind = str(self._meta.verbose_name).capitalize()
+            logger.warning("%s %s not stored at issue: %s", kind, self.number, error)
+            return "not stored: the document store did not answer"
+        return f"stored {self.number}"

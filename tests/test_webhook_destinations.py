@@ -27,7 +27,7 @@ from integrations.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from integrations.webhooks import attempt_delivery
+from integrations.tasks import attempt_delivery
 
 # What the process asked of the network while `_watching` is on: ("connect",
 # host) and ("getaddrinfo", host) as the socket module reports them.

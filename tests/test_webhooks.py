@@ -22,7 +22,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from integrations.webhooks import attempt_delivery
+from integrations.tasks import attempt_delivery
 from licensing.models import RepublicationRequest
 from tests.factories import make_request_in
 

@@ -1,5 +1,7 @@
 """Corrections and takedowns: the desk's page per article, and the licensee's "Done" page."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -74,9 +76,7 @@ def _statements(article: Article, holders: list[Any]) -> dict[str, str]:
     """What each action will do, in words, for the "are you sure?" dialog and page."""
     names = ", ".join(f"{licence.licensee_name} ({licence.number})" for licence in holders)
     if holders:
-        reach = (
-            f"emails the {len(holders)} licence holder{'s' if len(holders) != 1 else ''} ({names})"
-        )
+        reach = f"emails the {_holders(len(holders))} ({names})"
     else:
         reach = "emails nobody: no one holds a valid or not-yet-valid licence for it"
     return {
@@ -95,13 +95,15 @@ def _statements(article: Article, holders: list[Any]) -> dict[str, str]:
 def _render(
     request: HttpRequest,
     article: Article,
+    form: CorrectionForm | TakedownForm | None = None,
     *,
-    correction_form: CorrectionForm | None = None,
-    takedown_form: TakedownForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The article's desk page; `form`, when given, shown in place of its empty one."""
     context = _article_context(
-        article, correction_form or CorrectionForm(), takedown_form or TakedownForm()
+        article,
+        form if isinstance(form, CorrectionForm) else CorrectionForm(),
+        form if isinstance(form, TakedownForm) else TakedownForm(),
     )
     return render(request, "licensing/staff/article.html", context, status=status)
 
@@ -112,95 +114,93 @@ def staff_article(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(request, get_object_or_404(Article, slug=slug))
 
 
-def _confirmation_page(
-    request: HttpRequest, article: Article, *, statement: str, yes_label: str
-) -> HttpResponse:
-    return confirmation_page(
-        request,
-        statement=statement,
-        back_url=reverse("licensing:staff_article", args=[article.slug]),
-        yes_label=yes_label,
+def _holders(count: int) -> str:
+    return f"{count} licence holder{'s' if count != 1 else ''}"
+
+
+def _correction_sent(notice: ArticleNotice) -> str:
+    numbers = notice.licence_numbers()
+    return f"Correction sent to {_holders(len(numbers))}: {', '.join(numbers)}."
+
+
+def _takedown_requested(notice: ArticleNotice) -> str:
+    numbers = notice.licence_numbers()
+    if not numbers:
+        return (
+            "Takedown recorded: new requests are refused. Nobody held a valid licence, "
+            "so nobody was emailed."
+        )
+    # A takedown always has its date: the notice_kind_fields constraint says so.
+    remove_by = date_format(cast(date, notice.remove_by), "j M Y")
+    return (
+        f"Takedown requested: new requests are refused, and {_holders(len(numbers))} "
+        f"({', '.join(numbers)}) must take the article down by {remove_by}; their licences "
+        "end after that day."
     )
 
 
-def _reviewing(request: HttpRequest) -> bool:
-    return request.POST.get("step") == "review"
+@dataclass(frozen=True)
+class NoticeAction:
+    """What sending one kind of notice takes: its form, the "are you sure?" button,
+    the ArticleNotice method that sends it (called with the form's fields), and
+    what the desk is told once it is sent."""
+
+    form: type[CorrectionForm] | type[TakedownForm]
+    yes_label: str
+    send: Callable[..., ArticleNotice]
+    done: Callable[[ArticleNotice], str]
+
+
+NOTICE_ACTIONS = {
+    NoticeKind.CORRECTION: NoticeAction(
+        CorrectionForm, "Yes, send the correction", ArticleNotice.send_correction, _correction_sent
+    ),
+    NoticeKind.TAKEDOWN: NoticeAction(
+        TakedownForm,
+        "Yes, take the article down",
+        ArticleNotice.request_takedown,
+        _takedown_requested,
+    ),
+}
+
+
+def _send_notice(request: HttpRequest, slug: str, kind: NoticeKind) -> HttpResponse:
+    """Check the form, ask "are you sure?" (step=review, without JavaScript), then send."""
+    action = NOTICE_ACTIONS[kind]
+    article = get_object_or_404(Article, slug=slug)
+    form = action.form(request.POST)
+    if not form.is_valid():
+        return _render(request, article, form, status=400)
+    if request.POST.get("step") == "review":
+        return confirmation_page(
+            request,
+            statement=_statements(article, list(current_licences(article)))[kind],
+            back_url=reverse("licensing:staff_article", args=[article.slug]),
+            yes_label=action.yes_label,
+        )
+    try:
+        notice = action.send(article, actor=request.user, **form.cleaned_data)
+    except NoLicenceHolders as error:
+        # The correction is shown again as typed, with why it was not sent.
+        form.add_error(None, str(error))
+        return _render(request, article, form, status=400)
+    except AlreadyTakenDown as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, action.done(notice))
+    return redirect("licensing:staff_article", slug=article.slug)
 
 
 @permission_required_or_404(REVIEW_PERMISSION)
 @require_POST
 def send_correction(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article, slug=slug)
-    form = CorrectionForm(request.POST)
-    if not form.is_valid():
-        return _render(request, article, correction_form=form, status=400)
-    if _reviewing(request):
-        holders = list(current_licences(article))
-        return _confirmation_page(
-            request,
-            article,
-            statement=_statements(article, holders)["correction"],
-            yes_label="Yes, send the correction",
-        )
-    try:
-        notice = ArticleNotice.send_correction(
-            article,
-            actor=request.user,  # type: ignore[arg-type]
-            message=form.cleaned_data["message"],
-        )
-    except NoLicenceHolders as error:
-        form.add_error(None, str(error))
-        return _render(request, article, correction_form=form, status=400)
-    count = len(notice.licence_numbers())
-    messages.success(
-        request,
-        f"Correction sent to {count} licence holder{'s' if count != 1 else ''}: "
-        f"{', '.join(notice.licence_numbers())}.",
-    )
-    return redirect("licensing:staff_article", slug=article.slug)
+    return _send_notice(request, slug, NoticeKind.CORRECTION)
 
 
 @permission_required_or_404(REVIEW_PERMISSION)
 @require_POST
 def request_takedown(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article, slug=slug)
-    form = TakedownForm(request.POST)
-    if not form.is_valid():
-        return _render(request, article, takedown_form=form, status=400)
-    if _reviewing(request):
-        holders = list(current_licences(article))
-        return _confirmation_page(
-            request,
-            article,
-            statement=_statements(article, holders)["takedown"],
-            yes_label="Yes, take the article down",
-        )
-    try:
-        notice = ArticleNotice.request_takedown(
-            article,
-            actor=request.user,  # type: ignore[arg-type]
-            reason=form.cleaned_data["reason"],
-            details=form.cleaned_data["details"],
-        )
-    except AlreadyTakenDown as error:
-        messages.error(request, str(error))
-        return redirect("licensing:staff_article", slug=article.slug)
-    numbers = notice.licence_numbers()
-    # A takedown always has its date: the notice_kind_fields constraint says so.
-    remove_by = date_format(cast(date, notice.remove_by), "j M Y")
-    if numbers:
-        done = (
-            f"Takedown requested: new requests are refused, and {len(numbers)} licence "
-            f"holder{'s' if len(numbers) != 1 else ''} ({', '.join(numbers)}) must take the "
-            f"article down by {remove_by}; their licences end after that day."
-        )
-    else:
-        done = (
-            "Takedown recorded: new requests are refused. Nobody held a valid licence, "
-            "so nobody was emailed."
-        )
-    messages.success(request, done)
-    return redirect("licensing:staff_article", slug=article.slug)
+    return _send_notice(request, slug, NoticeKind.TAKEDOWN)
 
 
 # --- The licensee's side ----------------------------------------------------

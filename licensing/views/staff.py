@@ -582,34 +582,23 @@ def _reprice(req: RepublicationRequest, form: forms.Form) -> tuple[forms.Form, s
     return repriced, f"Rate card for the scope granted: {format_money(*suggestion)}."
 
 
-def _decline(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
-    req.decline(actor=user, reason=data["reason"])
-    return f"Declined {req.reference}; the requester has been told why."
-
-
-def _ask(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
-    req.ask_for_information(actor=user, message=data["message"])
-    return f"Question sent; {req.reference} now waits on the requester."
-
-
 def _assign(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
     req.assign(actor=user, assignee=data["assignee"])
     return f"Assigned {req.reference} to {data['assignee'] or 'nobody'}."
 
 
-def _note(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
-    req.add_internal_note(actor=user, body=data["body"])
-    return "Internal note added."
+Handler = Callable[[RepublicationRequest, User, dict[str, Any]], str]
 
 
-def _cancel(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
-    req.withdraw(actor=user, note=data["reason"])
-    return f"Cancelled {req.reference}; its invoice is voided by a credit note."
+def _calling(method: Callable[..., None], done: str, **arguments: str) -> Handler:
+    """A handler that calls `method` on the request with the reviewer as actor and each
+    argument from its form field (argument=field), and then says `done` ({reference})."""
 
+    def run(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
+        method(req, actor=user, **{name: data[field] for name, field in arguments.items()})
+        return done.format(reference=req.reference)
 
-def _revoke(req: RepublicationRequest, user: User, data: dict[str, Any]) -> str:
-    req.revoke(actor=user, reason=data["reason"])
-    return f"Revoked the licence for {req.reference}; the requester has been told why."
+    return run
 
 
 @dataclass(frozen=True)
@@ -618,20 +607,55 @@ class DeskAction:
     model transition it makes (none: every status allows it)."""
 
     form: Callable[..., forms.Form]
-    run: Callable[[RepublicationRequest, User, dict[str, Any]], str]
+    run: Handler
     transition: str = ""
 
 
 DESK_ACTIONS: dict[str, DeskAction] = {
     "approve": DeskAction(ApproveForm, _approve, "approve"),
-    "ask": DeskAction(AskForInformationForm, _ask, "ask_for_information"),
-    "decline": DeskAction(DeclineForm, _decline, "decline"),
-    "cancel": DeskAction(DeclineForm, _cancel, "withdraw"),
-    "revoke": DeskAction(DeclineForm, _revoke, "revoke"),
+    "ask": DeskAction(
+        AskForInformationForm,
+        _calling(
+            RepublicationRequest.ask_for_information,
+            "Question sent; {reference} now waits on the requester.",
+            message="message",
+        ),
+        "ask_for_information",
+    ),
+    "decline": DeskAction(
+        DeclineForm,
+        _calling(
+            RepublicationRequest.decline,
+            "Declined {reference}; the requester has been told why.",
+            reason="reason",
+        ),
+        "decline",
+    ),
+    "cancel": DeskAction(
+        DeclineForm,
+        _calling(
+            RepublicationRequest.withdraw,
+            "Cancelled {reference}; its invoice is voided by a credit note.",
+            note="reason",
+        ),
+        "withdraw",
+    ),
+    "revoke": DeskAction(
+        DeclineForm,
+        _calling(
+            RepublicationRequest.revoke,
+            "Revoked the licence for {reference}; the requester has been told why.",
+            reason="reason",
+        ),
+        "revoke",
+    ),
     "assign": DeskAction(
         lambda *args, **kwargs: AssignForm(*args, reviewers=reviewers(), **kwargs), _assign
     ),
-    "note": DeskAction(InternalNoteForm, _note),
+    "note": DeskAction(
+        InternalNoteForm,
+        _calling(RepublicationRequest.add_internal_note, "Internal note added.", body="body"),
+    ),
 }
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from integrations.webhooks import retry_due_deliveries
+from integrations.tasks import retry_due_deliveries
 
 
 class Command(BaseCommand):
