@@ -980,8 +980,10 @@ class RepublicationRequest(models.Model):
                 requester=requester_account(self.email),
             )
             signals.request_changed_on_commit(self, signals.RequestEvent.CONFIRMED)
-            # An article outside the catalogue waits for the desk to confirm it.
-            rule = AutoApprovalRule.best_for(self) if self.article.in_catalogue else None
+            # An article outside the catalogue waits for the desk to confirm it; one
+            # taken down since the request was sent, for the desk to decline it.
+            automatic = self.article.in_catalogue and self.article.republishable
+            rule = AutoApprovalRule.best_for(self) if automatic else None
             if rule is not None:
                 self.approve(
                     actor=None,

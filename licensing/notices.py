@@ -27,6 +27,8 @@ from licensing.models import (
     Licence,
     LicenceStateError,
     LicenceStatus,
+    RepublicationRequest,
+    TransitionNotAllowed,
 )
 
 if TYPE_CHECKING:
@@ -79,6 +81,9 @@ class ArticleNotice(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
     # A takedown: the last day its licences still hold; the daily job ends them after it.
     remove_by = models.DateField(null=True, blank=True)
+    # Not stored: the references of the open requests request_takedown() closed,
+    # on the notice it returns, for the desk's message.
+    closed_requests: tuple[str, ...] = ()
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -128,8 +133,8 @@ class ArticleNotice(models.Model):
     def request_takedown(
         cls, article: Article, *, actor: User, reason: str, details: str = ""
     ) -> ArticleNotice:
-        """Refuse new requests for the article and ask every current licensee to take it
-        down within the grace period, after which their licences end.
+        """Refuse new requests for the article, close the open ones, and ask every current
+        licensee to take it down within the grace period, after which their licences end.
 
         Made even when nobody holds a licence: the article still stops taking
         requests, and the notice records why. Raises AlreadyTakenDown when a
@@ -149,8 +154,9 @@ class ArticleNotice(models.Model):
                 republishable=False, updated_at=timezone.now()
             )
             locked.republishable = article.republishable = False
+            closed = _close_open_requests(locked, actor=actor)
             remove_by = timezone.localdate() + timedelta(days=settings.TAKEDOWN_GRACE_DAYS)
-            return cls._send(
+            notice = cls._send(
                 locked,
                 list(current_licences(locked)),
                 actor=actor,
@@ -159,6 +165,8 @@ class ArticleNotice(models.Model):
                 reason=reason,
                 remove_by=remove_by,
             )
+            notice.closed_requests = closed
+            return notice
 
     @classmethod
     def _send(
@@ -231,6 +239,29 @@ class ArticleNotice(models.Model):
                 continue  # revoked or expired since the query: it ended once, already
             count += 1
         return count
+
+
+# What the requester reads on the request (and, for an undecided one, in its email).
+TAKEDOWN_CLOSING_NOTE = "The publisher has withdrawn this article from republication."
+
+
+def _close_open_requests(article: Article, *, actor: User) -> tuple[str, ...]:
+    """No licence may follow a takedown: undecided requests are declined (the requester
+    is told why), and an unpaid quote is withdrawn, its invoice voided, so it cannot be
+    paid. A quote paid a moment ago keeps its payment, and its licence gets this
+    takedown's notice like the others."""
+    closed = []
+    for request in RepublicationRequest.objects.filter(article=article).open().order_by("pk"):
+        try:
+            if request.allows("decline"):
+                request.decline(actor=actor, reason=TAKEDOWN_CLOSING_NOTE)
+            else:
+                request.withdraw(actor=actor, note=TAKEDOWN_CLOSING_NOTE)
+        except TransitionNotAllowed:
+            logger.info("Request %s was paid as the takedown came: kept", request.reference)
+        else:
+            closed.append(request.reference)
+    return tuple(closed)
 
 
 def _lock_article(article: Article) -> Article:

@@ -17,6 +17,7 @@ from licensing import tasks
 from licensing.links import LinkState, read_acknowledgement_link
 from licensing.models import Article, Licence, RepublicationRequest
 from licensing.notices import (
+    TAKEDOWN_CLOSING_NOTE,
     AlreadyTakenDown,
     ArticleNotice,
     LicenceNotice,
@@ -151,6 +152,33 @@ def test_a_takedown_stops_new_requests_and_asks_each_licensee_by_a_date(
     assert arabic.licence.number in to_arabic.body
     # The licences still hold during the grace period.
     assert {r.licence.status for r in notice.recipients.all()} == {"valid"}
+
+
+def test_a_takedown_closes_the_open_requests_so_no_licence_follows(
+    article, reviewer, licence_holders, django_capture_on_commit_callbacks
+) -> None:
+    undecided = make_request_in(article, "submitted", actor=reviewer, email="new@outlet.example")
+    quoted = make_request_in(
+        article, "awaiting_payment", actor=reviewer, email="quoted@outlet.example"
+    )
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleNotice.request_takedown(article, actor=reviewer, reason="legal")
+
+    undecided.refresh_from_db()
+    quoted.refresh_from_db()
+    quoted.invoice.refresh_from_db()
+    assert undecided.status == "declined"
+    assert undecided.decline_reason == TAKEDOWN_CLOSING_NOTE
+    (declined,) = emails_to("new@outlet.example")
+    assert TAKEDOWN_CLOSING_NOTE in declined.body
+    # The quote can no longer be paid: its invoice is void, the request withdrawn.
+    assert quoted.status == "withdrawn"
+    assert quoted.invoice.status == "void"
+    assert quoted.status_changes.latest("pk").note == TAKEDOWN_CLOSING_NOTE
+    # The licences already held are asked to act, not withdrawn at once.
+    assert {holder.licence.status for holder in licence_holders} == {"valid"}
 
 
 def test_a_second_takedown_is_refused_and_sends_nothing(

@@ -9,6 +9,7 @@ from django.test import Client
 
 from billing.models import Invoice
 from licensing.models import AutoApprovalRule, PriceRule, RepublicationRequest
+from licensing.notices import ArticleNotice
 from tests.factories import make_auto_approval_rule, make_price_rule, make_request
 
 
@@ -182,6 +183,20 @@ def test_inactive_auto_approval_rule_is_ignored(article) -> None:
     req = make_request(article)
     req.refresh_from_db()
     assert req.status == "submitted"
+
+
+def test_a_request_confirmed_after_a_takedown_is_not_approved_automatically(
+    article, reviewer
+) -> None:
+    make_auto_approval_rule(name="Everything free")
+    req = make_request(article, confirmed=False)
+    ArticleNotice.request_takedown(article, actor=reviewer, reason="legal")
+
+    req.confirm()
+
+    req.refresh_from_db()
+    assert req.status == "submitted"
+    assert req.invoice is None
 
 
 # --- Admin --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from licensing.models import Article, LicenceNotice
 from licensing.notices import ArticleNotice
-from tests.factories import make_request_in
+from tests.factories import make_request, make_request_in
 
 CORRECTION = "The photo caption gave the wrong date: it was taken on 3 December."
 
@@ -243,11 +243,28 @@ def test_a_takedown_without_licensees_is_recorded_and_says_nobody_was_emailed(
 
     body = text(reviewer_client.get(page_url(article)))
     assert "Takedown recorded: new requests are refused. Nobody held a valid licence" in body
-    # What is still open for the article is pointed out, to decline or cancel.
-    assert "1 request for this article is still open" in body
-    assert waiting.reference in body
+    # What was open for the article is closed, and the desk is told which.
+    assert f"1 open request was closed: {waiting.reference}." in body
+    assert "still open" not in body
+    waiting.refresh_from_db()
+    assert waiting.status == "declined"
     article.refresh_from_db()
     assert article.republishable is False
+
+
+def test_a_request_confirmed_after_the_takedown_is_pointed_out(
+    reviewer_client: Client, article, reviewer
+) -> None:
+    # Sent before the takedown from an address not yet confirmed: not on the desk
+    # then, so not closed; once confirmed it waits for a decision.
+    late = make_request(article, confirmed=False)
+    ArticleNotice.request_takedown(article, actor=reviewer, reason="error")
+    late.confirm()
+
+    body = text(reviewer_client.get(page_url(article)))
+    # What is still open for the article is pointed out, to decline or cancel.
+    assert "1 request for this article is still open" in body
+    assert late.reference in body
 
 
 def test_another_reviewer_sees_who_sent_each_notice(

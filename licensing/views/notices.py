@@ -124,18 +124,25 @@ def _correction_sent(notice: ArticleNotice) -> str:
 
 
 def _takedown_requested(notice: ArticleNotice) -> str:
+    closed = notice.closed_requests
+    also = (
+        f" {len(closed)} open request{'s were' if len(closed) != 1 else ' was'} closed: "
+        f"{', '.join(closed)}."
+        if closed
+        else ""
+    )
     numbers = notice.licence_numbers()
     if not numbers:
         return (
             "Takedown recorded: new requests are refused. Nobody held a valid licence, "
-            "so nobody was emailed."
+            f"so nobody was emailed.{also}"
         )
     # A takedown always has its date: the notice_kind_fields constraint says so.
     remove_by = date_format(cast(date, notice.remove_by), "j M Y")
     return (
         f"Takedown requested: new requests are refused, and {_holders(len(numbers))} "
         f"({', '.join(numbers)}) must take the article down by {remove_by}; their licences "
-        "end after that day."
+        f"end after that day.{also}"
     )
 
 
