@@ -85,7 +85,7 @@ def email_licence_revoked(sender: type[Licence], licence: Licence, **kwargs: Any
 
 @receiver(licence_expired, dispatch_uid="licensing.email_licence_expired")
 def email_licence_expired(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
-    tasks.send_licence_expired_email.enqueue(licence_id=licence.pk)
+    tasks.send_request_email.enqueue(request_id=licence.request_id, email="licence_expired")
 
 
 @receiver(worker_starting, dispatch_uid="licensing.warm_up_licence_delivery")
@@ -115,4 +115,4 @@ def email_article_notice(sender: type[ArticleNotice], notice: ArticleNotice, **k
 
 @receiver(licence_withdrawn, dispatch_uid="licensing.email_licence_withdrawn")
 def email_licence_withdrawn(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
-    tasks.send_licence_withdrawn_email.enqueue(licence_id=licence.pk)
+    tasks.send_request_email.enqueue(request_id=licence.request_id, email="licence_withdrawn")

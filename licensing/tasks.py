@@ -62,6 +62,11 @@ class RequestEmail:
             return f"the request is now {request.status}"
         return ""
 
+    @classmethod
+    def about_licence(cls, send: Callable[[Licence], None]) -> "RequestEmail":
+        """An email about the request's licence (a request has one at most)."""
+        return cls(lambda request: send(request.licence))
+
 
 # Every email about a request, by the name its task is queued with (the emails.py
 # function's name without "send_"; also the `email_kind` logged).
@@ -83,7 +88,9 @@ REQUEST_EMAILS: dict[str, RequestEmail] = {
         not_once_paid=True,
     ),
     "quote_expired": RequestEmail(emails.send_quote_expired),
-    "licence_revoked": RequestEmail(lambda request: emails.send_licence_revoked(request.licence)),
+    "licence_revoked": RequestEmail.about_licence(emails.send_licence_revoked),
+    "licence_expired": RequestEmail.about_licence(emails.send_licence_expired),
+    "licence_withdrawn": RequestEmail.about_licence(emails.send_licence_withdrawn),
 }
 
 
@@ -141,19 +148,6 @@ def store_invoice_pdf(*, request_id: int) -> str:
     if request.invoice is None:
         return "no invoice"
     return request.invoice.store_at_issue(pay_url=request_link(request))
-
-
-@task
-def send_licence_expired_email(*, licence_id: int, attempt: int = 1) -> str:
-    licence = Licence.objects.select_related("request").get(pk=licence_id)
-    return send_or_retry(
-        send_licence_expired_email,
-        send=lambda: emails.send_licence_expired(licence),
-        email_kind="licence_expired",
-        request_reference=licence.request.reference,
-        attempt=attempt,
-        licence_id=licence_id,
-    )
 
 
 @task
@@ -294,17 +288,4 @@ def send_article_notice_email(*, licence_notice_id: int, attempt: int = 1) -> st
         request_reference=reached.licence.request.reference,
         attempt=attempt,
         licence_notice_id=licence_notice_id,
-    )
-
-
-@task
-def send_licence_withdrawn_email(*, licence_id: int, attempt: int = 1) -> str:
-    licence = Licence.objects.select_related("request").get(pk=licence_id)
-    return send_or_retry(
-        send_licence_withdrawn_email,
-        send=lambda: emails.send_licence_withdrawn(licence),
-        email_kind="licence_withdrawn",
-        request_reference=licence.request.reference,
-        attempt=attempt,
-        licence_id=licence_id,
     )
