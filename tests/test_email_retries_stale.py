@@ -165,3 +165,13 @@ def test_quote_reminder_is_not_sent_once_the_invoice_is_paid(article, reviewer) 
 
     assert result == "not sent: the invoice is paid"
     assert mail.outbox == []
+
+
+def test_every_request_event_sends_an_email_the_task_knows() -> None:
+    from licensing.receivers import EVENT_EMAILS
+    from licensing.signals import RequestEvent
+    from licensing.tasks import REQUEST_EMAILS
+
+    # A name the table lacks would fail in the worker, after the change had committed.
+    assert set(EVENT_EMAILS) == set(RequestEvent)
+    assert set(EVENT_EMAILS.values()) <= set(REQUEST_EMAILS)
