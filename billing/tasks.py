@@ -19,7 +19,7 @@ def send_payment_problem_email(*, problem_id: int, attempt: int = 1) -> str:
     return send_or_retry(
         send_payment_problem_email,
         send=lambda: emails.send_payment_problem(problem),
-        email="payment_problem",
+        email_kind="payment_problem",
         invoice_number=problem.invoice.number if problem.invoice else "",
         attempt=attempt,
         problem_id=problem_id,

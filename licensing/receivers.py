@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 from django.dispatch import receiver
-from django.tasks import Task
 from django.template.loader import get_template
 
 from billing.models import Invoice
@@ -29,17 +28,17 @@ from portal.task_workers import worker_starting
 
 logger = logging.getLogger(__name__)
 
-# The emails each request event sends, queued after its commit: one task per
-# email, so a mail failure retries only the email that failed.
-REQUEST_EMAILS: dict[RequestEvent, tuple[Task[..., str], ...]] = {
-    RequestEvent.SUBMITTED: (tasks.send_request_received_email,),
-    RequestEvent.CONFIRMED: (tasks.send_new_request_email_to_reviewers,),
-    RequestEvent.APPROVED: (tasks.send_request_approved_email,),
-    RequestEvent.DECLINED: (tasks.send_request_declined_email,),
-    RequestEvent.INFORMATION_REQUESTED: (tasks.send_information_requested_email,),
-    RequestEvent.REPLIED: (tasks.send_reply_received_email,),
-    RequestEvent.QUOTE_EXPIRED: (tasks.send_quote_expired_email,),
-    RequestEvent.EDITED: (tasks.send_request_edited_email,),
+# The email each request event sends (a name in tasks.REQUEST_EMAILS), queued after
+# its commit: one task per email, so a mail failure retries only the email that failed.
+EVENT_EMAILS: dict[RequestEvent, str] = {
+    RequestEvent.SUBMITTED: "request_received",
+    RequestEvent.CONFIRMED: "new_request_to_reviewers",
+    RequestEvent.APPROVED: "request_approved",
+    RequestEvent.DECLINED: "request_declined",
+    RequestEvent.INFORMATION_REQUESTED: "information_requested",
+    RequestEvent.REPLIED: "reply_received",
+    RequestEvent.QUOTE_EXPIRED: "quote_expired",
+    RequestEvent.EDITED: "request_edited",
 }
 
 
@@ -64,8 +63,7 @@ def license_paid_request(sender: type[Invoice], invoice: Invoice, **kwargs: Any)
 
 @receiver(request_changed, dispatch_uid="licensing.email_about_request")
 def email_about_request(sender: Any, request_id: int, event: RequestEvent, **kwargs: Any) -> None:
-    for task in REQUEST_EMAILS[event]:
-        task.enqueue(request_id=request_id)
+    tasks.send_request_email.enqueue(request_id=request_id, email=EVENT_EMAILS[event])
 
 
 @receiver(request_changed, dispatch_uid="licensing.store_invoice_pdf")
@@ -82,12 +80,12 @@ def deliver_licence(sender: type[Licence], licence: Licence, **kwargs: Any) -> N
 
 @receiver(licence_revoked, dispatch_uid="licensing.email_licence_revoked")
 def email_licence_revoked(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
-    tasks.send_licence_revoked_email.enqueue(request_id=licence.request_id)
+    tasks.send_request_email.enqueue(request_id=licence.request_id, email="licence_revoked")
 
 
 @receiver(licence_expired, dispatch_uid="licensing.email_licence_expired")
 def email_licence_expired(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
-    tasks.send_licence_expired_email.enqueue(licence_id=licence.pk)
+    tasks.send_request_email.enqueue(request_id=licence.request_id, email="licence_expired")
 
 
 @receiver(worker_starting, dispatch_uid="licensing.warm_up_licence_delivery")
@@ -117,4 +115,4 @@ def email_article_notice(sender: type[ArticleNotice], notice: ArticleNotice, **k
 
 @receiver(licence_withdrawn, dispatch_uid="licensing.email_licence_withdrawn")
 def email_licence_withdrawn(sender: type[Licence], licence: Licence, **kwargs: Any) -> None:
-    tasks.send_licence_withdrawn_email.enqueue(licence_id=licence.pk)
+    tasks.send_request_email.enqueue(request_id=licence.request_id, email="licence_withdrawn")

@@ -8,12 +8,12 @@ sends one email and, when the mail server is down, queues itself again
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
-from django.tasks import Task, task
+from django.tasks import task
 from django.urls import reverse
 from sesame.utils import get_query_string
 
@@ -38,120 +38,78 @@ def _request(request_id: int) -> RepublicationRequest:
     )
 
 
-def _email_about_request(
-    task_: Task[..., Any],
-    send: Callable[[RepublicationRequest], None],
-    *,
-    request_id: int,
-    attempt: int,
-    only_while: RequestStatus | None = None,
-) -> str:
-    """Send one email about a request; with `only_while`, only while the request is
-    still in that status: a retry hours later, after the request was withdrawn,
-    paid or answered, must not send what no longer holds."""
+@dataclass(frozen=True)
+class RequestEmail:
+    """How one email about a request is sent, and while what it says still holds.
+
+    A retry can run hours after the event that queued it, once the request has
+    been withdrawn, paid or answered: it must not send what no longer holds.
+    """
+
+    send: Callable[[RepublicationRequest], None]
+    # Sent only while the request is still in this status.
+    only_while: RequestStatus | None = None
+    # Not sent once the invoice is paid: the licence is on its way
+    # (license_paid_requests), even while the request still awaits payment.
+    not_once_paid: bool = False
+
+    def reason_not_to_send(self, request: RepublicationRequest) -> str:
+        """Why the email is no longer worth sending; empty while it is."""
+        invoice = request.invoice
+        if self.not_once_paid and invoice is not None and invoice.status == InvoiceStatus.PAID:
+            return "the invoice is paid"
+        if self.only_while is not None and request.status != self.only_while:
+            return f"the request is now {request.status}"
+        return ""
+
+    @classmethod
+    def about_licence(cls, send: Callable[[Licence], None]) -> "RequestEmail":
+        """An email about the request's licence (a request has one at most)."""
+        return cls(lambda request: send(request.licence))
+
+
+# Every email about a request, by the name its task is queued with (the emails.py
+# function's name without "send_"; also the `email_kind` logged).
+REQUEST_EMAILS: dict[str, RequestEmail] = {
+    "request_received": RequestEmail(emails.send_request_received),
+    "new_request_to_reviewers": RequestEmail(emails.send_new_request_to_reviewers),
+    "information_requested": RequestEmail(
+        emails.send_information_requested, only_while=RequestStatus.INFO_REQUESTED
+    ),
+    "request_approved": RequestEmail(
+        emails.send_request_approved, only_while=RequestStatus.AWAITING_PAYMENT
+    ),
+    "request_declined": RequestEmail(emails.send_request_declined),
+    "reply_received": RequestEmail(emails.send_reply_received),
+    "request_edited": RequestEmail(emails.send_request_edited),
+    "quote_reminder": RequestEmail(
+        emails.send_quote_reminder,
+        only_while=RequestStatus.AWAITING_PAYMENT,
+        not_once_paid=True,
+    ),
+    "quote_expired": RequestEmail(emails.send_quote_expired),
+    "licence_revoked": RequestEmail.about_licence(emails.send_licence_revoked),
+    "licence_expired": RequestEmail.about_licence(emails.send_licence_expired),
+    "licence_withdrawn": RequestEmail.about_licence(emails.send_licence_withdrawn),
+}
+
+
+@task
+def send_request_email(*, request_id: int, email: str, attempt: int = 1) -> str:
+    """Send the email named `email` (a key of REQUEST_EMAILS) about the request."""
     request = _request(request_id)
-    if only_while is not None and request.status != only_while:
-        logger.info(
-            "Email %s for %s not sent: the request is now %s",
-            send.__name__,
-            request.reference,
-            request.status,
-        )
-        return f"not sent: the request is now {request.status}"
+    about = REQUEST_EMAILS[email]
+    if reason := about.reason_not_to_send(request):
+        logger.info("Email %s for %s not sent: %s", email, request.reference, reason)
+        return f"not sent: {reason}"
     return send_or_retry(
-        task_,
-        send=lambda: send(request),
-        email=send.__name__.removeprefix("send_"),
+        send_request_email,
+        send=lambda: about.send(request),
+        email_kind=email,
         request_reference=request.reference,
         attempt=attempt,
         request_id=request_id,
-    )
-
-
-@task
-def send_request_received_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_request_received_email,
-        emails.send_request_received,
-        request_id=request_id,
-        attempt=attempt,
-    )
-
-
-@task
-def send_new_request_email_to_reviewers(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_new_request_email_to_reviewers,
-        emails.send_new_request_to_reviewers,
-        request_id=request_id,
-        attempt=attempt,
-    )
-
-
-@task
-def send_information_requested_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_information_requested_email,
-        emails.send_information_requested,
-        request_id=request_id,
-        attempt=attempt,
-        only_while=RequestStatus.INFO_REQUESTED,
-    )
-
-
-@task
-def send_request_approved_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_request_approved_email,
-        emails.send_request_approved,
-        request_id=request_id,
-        attempt=attempt,
-        only_while=RequestStatus.AWAITING_PAYMENT,
-    )
-
-
-@task
-def send_request_declined_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_request_declined_email,
-        emails.send_request_declined,
-        request_id=request_id,
-        attempt=attempt,
-    )
-
-
-@task
-def send_reply_received_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_reply_received_email,
-        emails.send_reply_received,
-        request_id=request_id,
-        attempt=attempt,
-    )
-
-
-@task
-def send_quote_reminder_email(*, request_id: int, attempt: int = 1) -> str:
-    invoice = _request(request_id).invoice
-    if invoice is not None and invoice.status == InvoiceStatus.PAID:
-        # Paid, and the licence on its way (license_paid_requests): nothing lapses.
-        return "not sent: the invoice is paid"
-    return _email_about_request(
-        send_quote_reminder_email,
-        emails.send_quote_reminder,
-        request_id=request_id,
-        attempt=attempt,
-        only_while=RequestStatus.AWAITING_PAYMENT,
-    )
-
-
-@task
-def send_quote_expired_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_quote_expired_email,
-        emails.send_quote_expired,
-        request_id=request_id,
-        attempt=attempt,
+        email=email,
     )
 
 
@@ -176,7 +134,7 @@ def deliver_licence(*, licence_id: int, attempt: int = 1) -> str:
     return send_or_retry(
         deliver_licence,
         send=store_and_send,
-        email="licence_issued",
+        email_kind="licence_issued",
         request_reference=licence.request.reference,
         attempt=attempt,
         licence_id=licence_id,
@@ -190,32 +148,6 @@ def store_invoice_pdf(*, request_id: int) -> str:
     if request.invoice is None:
         return "no invoice"
     return request.invoice.store_at_issue(pay_url=request_link(request))
-
-
-@task
-def send_licence_revoked_email(*, request_id: int, attempt: int = 1) -> str:
-    request = _request(request_id)
-    return send_or_retry(
-        send_licence_revoked_email,
-        send=lambda: emails.send_licence_revoked(request.licence),
-        email="licence_revoked",
-        request_reference=request.reference,
-        attempt=attempt,
-        request_id=request_id,
-    )
-
-
-@task
-def send_licence_expired_email(*, licence_id: int, attempt: int = 1) -> str:
-    licence = Licence.objects.select_related("request").get(pk=licence_id)
-    return send_or_retry(
-        send_licence_expired_email,
-        send=lambda: emails.send_licence_expired(licence),
-        email="licence_expired",
-        request_reference=licence.request.reference,
-        attempt=attempt,
-        licence_id=licence_id,
-    )
 
 
 @task
@@ -235,7 +167,7 @@ def send_paid_requests_licensed_email(
     return send_or_retry(
         send_paid_requests_licensed_email,
         send=lambda: emails.send_paid_requests_licensed(licensed, failed),
-        email="paid_requests_licensed",
+        email_kind="paid_requests_licensed",
         request_reference=", ".join(r.reference for r in [*licensed, *failed]),
         attempt=attempt,
         licensed_ids=licensed_ids,
@@ -267,7 +199,7 @@ def send_magic_link_email(
     return send_or_retry(
         send_magic_link_email,
         send=lambda: emails.send_magic_link(email=user.email, link=link, language=language),
-        email="magic_link",
+        email_kind="magic_link",
         attempt=attempt,
         address=address,
         language=language,
@@ -293,7 +225,7 @@ def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int
     return send_or_retry(
         send_overdue_reminder_email,
         send=lambda: emails.send_overdue_reminder(requests, to=to),
-        email="overdue_reminder",
+        email_kind="overdue_reminder",
         request_reference=", ".join(r.reference for r in requests),
         attempt=attempt,
         request_ids=request_ids,
@@ -302,16 +234,6 @@ def send_overdue_reminder_email(*, request_ids: list[int], to: str, attempt: int
 
 
 # --- Amend and renew (issue 16) ---------------------------------------------------
-
-
-@task
-def send_request_edited_email(*, request_id: int, attempt: int = 1) -> str:
-    return _email_about_request(
-        send_request_edited_email,
-        emails.send_request_edited,
-        request_id=request_id,
-        attempt=attempt,
-    )
 
 
 @task
@@ -326,7 +248,7 @@ def send_licence_renewal_reminder_email(
     return send_or_retry(
         send_licence_renewal_reminder_email,
         send=lambda: emails.send_licence_renewal_reminder(licence, days_before=days_before),
-        email="licence_renewal_reminder",
+        email_kind="licence_renewal_reminder",
         request_reference=licence.request.reference,
         attempt=attempt,
         licence_id=licence_id,
@@ -362,21 +284,8 @@ def send_article_notice_email(*, licence_notice_id: int, attempt: int = 1) -> st
     return send_or_retry(
         send_article_notice_email,
         send=send,
-        email=f"article_{reached.notice.kind}",
+        email_kind=f"article_{reached.notice.kind}",
         request_reference=reached.licence.request.reference,
         attempt=attempt,
         licence_notice_id=licence_notice_id,
-    )
-
-
-@task
-def send_licence_withdrawn_email(*, licence_id: int, attempt: int = 1) -> str:
-    licence = Licence.objects.select_related("request").get(pk=licence_id)
-    return send_or_retry(
-        send_licence_withdrawn_email,
-        send=lambda: emails.send_licence_withdrawn(licence),
-        email="licence_withdrawn",
-        request_reference=licence.request.reference,
-        attempt=attempt,
-        licence_id=licence_id,
     )

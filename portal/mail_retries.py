@@ -43,7 +43,7 @@ def send_or_retry(
     task: Task[..., Any],
     *,
     send: Callable[[], None],
-    email: str,
+    email_kind: str,
     attempt: int,
     request_reference: str = "",
     invoice_number: str = "",
@@ -60,12 +60,14 @@ def send_or_retry(
     except (smtplib.SMTPException, OSError) as error:
         about = request_reference or invoice_number
         fields = reference_fields(
-            request_reference=request_reference, invoice_number=invoice_number, email_kind=email
+            request_reference=request_reference,
+            invoice_number=invoice_number,
+            email_kind=email_kind,
         )
         if not is_temporary(error):
             logger.error(
                 "Email %s for %s refused by the mail server, not retried: %s",
-                email,
+                email_kind,
                 about,
                 error,
                 extra=fields,
@@ -74,7 +76,7 @@ def send_or_retry(
         if attempt >= MAX_ATTEMPTS:
             logger.error(
                 "Email %s for %s failed %s times, giving up: %s",
-                email,
+                email_kind,
                 about,
                 attempt,
                 error,
@@ -85,7 +87,7 @@ def send_or_retry(
             logger.error(
                 "Email %s for %s failed and this task backend cannot retry later "
                 "(TASKS_BACKEND=database can): %s",
-                email,
+                email_kind,
                 about,
                 error,
                 extra=fields,
@@ -95,7 +97,7 @@ def send_or_retry(
         task.using(run_after=run_after).enqueue(**task_kwargs, attempt=attempt + 1)
         logger.warning(
             "Email %s for %s failed on attempt %s of %s, next at %s: %s",
-            email,
+            email_kind,
             about,
             attempt,
             MAX_ATTEMPTS,

@@ -23,8 +23,9 @@ from portal.mail_retries import MAX_ATTEMPTS, RETRY_BACKOFF, is_temporary
 from tests.factories import approved_request, follow_request_link, request_form_data
 
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-RECEIVED = "licensing.tasks.send_request_received_email"
-TO_REVIEWERS = "licensing.tasks.send_new_request_email_to_reviewers"
+REQUEST_EMAIL = "licensing.tasks.send_request_email"
+RECEIVED = f"{REQUEST_EMAIL}[request_received]"
+TO_REVIEWERS = f"{REQUEST_EMAIL}[new_request_to_reviewers]"
 
 
 def closed_port() -> int:
@@ -63,12 +64,18 @@ def run_worker() -> None:
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
 
 
+def task_name(row: DBTaskResult) -> str:
+    """The task's path, and which email when it says: send_request_email[request_received]."""
+    email = row.args_kwargs["kwargs"].get("email")
+    return f"{row.task_path}[{email}]" if email else row.task_path
+
+
 def queued() -> list[tuple[str, str, int, bool]]:
     """(task, status, attempt, due now) for every task row, oldest first."""
     now = timezone.now()
     return [
         (
-            row.task_path,
+            task_name(row),
             row.status,
             row.args_kwargs["kwargs"].get("attempt", 1),
             # A task queued without run_after holds the largest date: due at once.
@@ -145,7 +152,9 @@ def test_worker_gives_up_after_the_last_attempt(
     client: Client, article, smtp_down, database_tasks, caplog
 ) -> None:
     req = submit(client, article)
-    DBTaskResult.objects.filter(task_path=TO_REVIEWERS).delete()
+    DBTaskResult.objects.filter(
+        task_path=REQUEST_EMAIL, args_kwargs__kwargs__email="new_request_to_reviewers"
+    ).delete()
     moment = timezone.now()
 
     run_worker()
@@ -190,7 +199,7 @@ def test_which_failures_are_retried(error: Exception, temporary: bool) -> None:
 def test_quote_reminder_is_retried_not_lost(article, reviewer, smtp_down, settings) -> None:
     req = approved_request(article, actor=reviewer, fee_minor=10000)  # quote valid 30 days
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    reminder = "licensing.tasks.send_quote_reminder_email"
+    reminder = f"{REQUEST_EMAIL}[quote_reminder]"
     three_days_before = timezone.now() + timedelta(days=27)
 
     with time_machine.travel(three_days_before):

@@ -17,7 +17,14 @@ from django_tasks_db.models import DBTaskResult
 from licensing.models import RepublicationRequest
 from portal.mail_retries import RETRY_BACKOFF
 from tests.factories import approved_request, make_request
-from tests.test_email_retries import LOCMEM, database_tasks, queued, run_worker, smtp_down
+from tests.test_email_retries import (
+    LOCMEM,
+    REQUEST_EMAIL,
+    database_tasks,
+    queued,
+    run_worker,
+    smtp_down,
+)
 
 __all__ = ["database_tasks", "smtp_down"]  # fixtures used by name below
 
@@ -42,7 +49,7 @@ def test_approval_email_retry_is_dropped_once_the_request_is_withdrawn(
     req = make_request(article)
     DBTaskResult.objects.all().delete()  # the submission's own emails
     req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
-    _failed_once("licensing.tasks.send_request_approved_email")
+    _failed_once(f"{REQUEST_EMAIL}[request_approved]")
 
     RepublicationRequest.objects.get(pk=req.pk).withdraw()
     _retry_after_outage(settings)
@@ -58,7 +65,7 @@ def test_information_request_retry_is_dropped_once_the_request_is_withdrawn(
     req = make_request(article)
     DBTaskResult.objects.all().delete()
     req.ask_for_information(actor=reviewer, message="Which edition?")
-    _failed_once("licensing.tasks.send_information_requested_email")
+    _failed_once(f"{REQUEST_EMAIL}[information_requested]")
 
     RepublicationRequest.objects.get(pk=req.pk).withdraw()
     _retry_after_outage(settings)
@@ -90,7 +97,7 @@ def test_approval_email_retry_still_goes_out_while_the_quote_is_open(
     req = make_request(article)
     DBTaskResult.objects.all().delete()
     req.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
-    _failed_once("licensing.tasks.send_request_approved_email")
+    _failed_once(f"{REQUEST_EMAIL}[request_approved]")
 
     _retry_after_outage(settings)
 
@@ -108,7 +115,7 @@ def test_quote_reminder_retry_is_dropped_once_the_request_is_withdrawn(
     three_days_before = timezone.now() + timedelta(days=27)
     with time_machine.travel(three_days_before):
         call_command("expire_quotes", stdout=StringIO())
-        _failed_once("licensing.tasks.send_quote_reminder_email")
+        _failed_once(f"{REQUEST_EMAIL}[quote_reminder]")
         RepublicationRequest.objects.get(pk=req.pk).withdraw()
         _retry_after_outage(settings)
 
@@ -140,3 +147,31 @@ def test_payment_problem_alert_retry_goes_out_only_while_unresolved(
     else:
         [email] = mail.outbox
         assert finance.email in email.to
+
+
+@pytest.mark.django_db
+def test_quote_reminder_is_not_sent_once_the_invoice_is_paid(article, reviewer) -> None:
+    from billing.models import Invoice, InvoiceStatus
+    from licensing.tasks import send_request_email
+
+    req = approved_request(article, actor=reviewer, fee_minor=10000)
+    mail.outbox.clear()
+    # Paid, the request still awaiting its licence (license_paid_requests repairs it).
+    Invoice.objects.filter(pk=req.invoice_id).update(
+        status=InvoiceStatus.PAID, paid_at=timezone.now()
+    )
+
+    result = send_request_email.call(request_id=req.pk, email="quote_reminder")
+
+    assert result == "not sent: the invoice is paid"
+    assert mail.outbox == []
+
+
+def test_every_request_event_sends_an_email_the_task_knows() -> None:
+    from licensing.receivers import EVENT_EMAILS
+    from licensing.signals import RequestEvent
+    from licensing.tasks import REQUEST_EMAILS
+
+    # A name the table lacks would fail in the worker, after the change had committed.
+    assert set(EVENT_EMAILS) == set(RequestEvent)
+    assert set(EVENT_EMAILS.values()) <= set(REQUEST_EMAILS)

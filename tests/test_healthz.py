@@ -27,9 +27,9 @@ def test_healthy(client: Client, db) -> None:
 
 
 def queue_a_task() -> None:
-    from licensing.tasks import send_request_received_email
+    from licensing.tasks import send_request_email
 
-    send_request_received_email.enqueue(request_id=1)
+    send_request_email.enqueue(request_id=1, email="request_received")
 
 
 def test_queue_worked(client: Client, db, settings) -> None:

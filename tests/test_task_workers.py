@@ -204,9 +204,9 @@ def test_emails_queued_during_a_mail_outage_are_all_sent_after_it(
 
 
 def running_task(*, worker_ids: list[str], started_ago: timedelta) -> DBTaskResult:
-    from licensing.tasks import send_request_received_email
+    from licensing.tasks import send_request_email
 
-    result = send_request_received_email.enqueue(request_id=1)
+    result = send_request_email.enqueue(request_id=1, email="request_received")
     DBTaskResult.objects.filter(pk=result.id).update(
         status="RUNNING", worker_ids=worker_ids, started_at=timezone.now() - started_ago
     )

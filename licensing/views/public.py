@@ -314,7 +314,7 @@ def request_resend(request: HttpRequest, uuid: UUID) -> HttpResponseBase:
 @rate_limited(Limit("confirmation_email", key=lambda group, request: request.path))
 def _resend(request: HttpRequest, req: RepublicationRequest) -> HttpResponse:
     if req.status == RequestStatus.UNCONFIRMED:
-        tasks.send_request_received_email.enqueue(request_id=req.pk)
+        tasks.send_request_email.enqueue(request_id=req.pk, email="request_received")
         messages.success(request, _("We sent the link again to %(email)s.") % {"email": req.email})
     return redirect(req)
 

@@ -50,7 +50,11 @@ class Command(BaseCommand):
                 ).update(quote_reminder_sent_at=timezone.now())
                 if claimed:
                     transaction.on_commit(
-                        partial(tasks.send_quote_reminder_email.enqueue, request_id=req.pk)
+                        partial(
+                            tasks.send_request_email.enqueue,
+                            request_id=req.pk,
+                            email="quote_reminder",
+                        )
                     )
                     reminded += 1
         self.stdout.write(f"{expired} quotes expired, {reminded} reminders sent.")
