@@ -41,7 +41,7 @@ def format_money(amount_minor: int | None, currency: str, *, language: str | Non
 
 
 # A page lists the same few fees (a rate card's) many times over, and babel
-# takes tens of microseconds for each: the desk's 25 rows paid that per row.
+# parses its number pattern for each one it formats.
 @lru_cache(maxsize=4096)
 def _formatted(amount_minor: int, currency: str, locale: str | None) -> str:
     if locale is None:

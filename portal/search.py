@@ -48,8 +48,8 @@ def _contains(field: str, term: str) -> Q:
         return Q(**{f"{field}__contains": term})
     # Part of an address (".lopez7075@le-"): a trigram index cuts text into runs
     # of letters and digits, and the short runs beside punctuation ("le") are
-    # in most rows. The index looks up the longest run; the whole fragment is
-    # then checked on the rows it finds, which was 14 times faster (make bench).
+    # in most rows, so looking them up reads most of the index. The index looks
+    # up the longest run; the whole fragment is then checked on the rows found.
     return Q(**{f"{field}__contains": run}) & Q(GreaterThan(StrIndex(field, Value(term)), 0))
 
 
@@ -66,9 +66,9 @@ def relevance(terms: list[str], field: str = "search_text") -> Expression:
     """How well a row matches, higher first.
 
     A whole word typed counts most, then the start of a word, then a word
-    found inside another; the phrase as typed adds to that. pg_trgm's word
-    similarity ranked as well but cost five times as much per matching row
-    (docs/benchmarks.md), and these tests run on every database.
+    found inside another; the phrase as typed adds to that. Plain tests on
+    the stored text, so every database ranks alike and each match costs
+    little (pg_trgm's word similarity compares every trigram of the row).
     """
     phrase = " ".join(terms)
     scores: list[Expression] = []
