@@ -264,7 +264,7 @@ def _queue_context(
         read = {
             req.pk: req for req in _desk_rows(RepublicationRequest.objects.filter(pk__in=page_ids))
         }
-        requests = [read[pk] for pk in page_ids]
+        requests = [read[pk] for pk in page_ids if pk in read]  # one deleted meanwhile is left out
     else:
         rows = _desk_rows(queue.in_desk_order())
         paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
