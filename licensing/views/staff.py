@@ -252,24 +252,22 @@ def _queue_context(
         # The matches are ranked on their own columns, and only the page's rows
         # are then read with their article, assignee and markers, rather than
         # joining every match before the sort keeps 25 of them.
-        ordered = (
+        listed: QuerySet[Any] = (
             RepublicationRequest.objects.filter(pk__in=ids)
             .ranked(form.cleaned_data.get("q", ""))
             .order_by(F("relevance").desc(), *DESK_ORDER)
             .values_list("pk", flat=True)
         )
-        paginator = CappedPaginator(ordered, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
-        page = paginator.get_page(request.GET.get("page"))
-        page_ids = list(page.object_list)
-        read = {
-            req.pk: req for req in _desk_rows(RepublicationRequest.objects.filter(pk__in=page_ids))
-        }
-        requests = [read[pk] for pk in page_ids if pk in read]  # one deleted meanwhile is left out
     else:
-        rows = _desk_rows(queue.in_desk_order())
-        paginator = CappedPaginator(rows, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
-        page = paginator.get_page(request.GET.get("page"))
-        requests = list(page.object_list)
+        listed = _desk_rows(queue.in_desk_order())
+    paginator = CappedPaginator(listed, QUEUE_PAGE_SIZE, cap=COUNT_CAP, count=total)
+    page = paginator.get_page(request.GET.get("page"))
+    requests = list(page.object_list)
+    if ranked:
+        read = {
+            req.pk: req for req in _desk_rows(RepublicationRequest.objects.filter(pk__in=requests))
+        }
+        requests = [read[pk] for pk in requests if pk in read]  # one deleted meanwhile is left out
     page.object_list = [DeskRow.of(req, cutoff) for req in requests]
     query = request.GET.copy()
     query.pop("page", None)
