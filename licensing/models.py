@@ -1562,6 +1562,12 @@ class RepublicationRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def is_overdue(self, cutoff: datetime) -> bool:
+        """Waiting on our desk since before `cutoff` (see overdue_cutoff()): the
+        one test behind the desk's marker and the CSV's column, and the row-level
+        twin of RequestQuerySet.overdue()."""
+        return self.status in STAFF_TURN and self.waiting_since < cutoff
+
     fee_display = MoneyDisplay("fee_minor")
     suggested_fee_display = MoneyDisplay("suggested_fee_minor", "suggested_currency")
 

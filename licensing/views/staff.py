@@ -37,7 +37,6 @@ from licensing.forms import (
 from licensing.models import (
     DESK_ORDER,
     OPEN_STATUSES,
-    STAFF_TURN,
     DeskTab,
     PriceRule,
     RepublicationRequest,
@@ -217,7 +216,7 @@ class DeskRow:
             created_full=date_format(created, "DATETIME_FORMAT"),
             age=timesince(req.created_at),
             turn=req.waiting_on,
-            overdue=req.waiting_on == "staff" and req.waiting_since < cutoff,
+            overdue=req.is_overdue(cutoff),
             assignee=req.assignee.username if req.assignee else "",
         )
 
@@ -305,7 +304,7 @@ def _csv_rows(requests: Iterable[RepublicationRequest], cutoff: datetime) -> Ite
             timezone.localtime(req.created_at).isoformat(),
             req.waiting_on,
             timezone.localtime(req.waiting_since).isoformat(),
-            "yes" if req.status in STAFF_TURN and req.waiting_since < cutoff else "",
+            "yes" if req.is_overdue(cutoff) else "",
             req.contact_name,
             req.email,
             req.outlet_name,
