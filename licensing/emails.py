@@ -10,8 +10,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from billing.models import CreditNoteKind
 from licensing.links import acknowledgement_link, request_link
-from licensing.models import Licence, LicenceNotice, RepublicationRequest
+from licensing.models import Licence, LicenceNotice, RepublicationRequest, RequestStatus
 
 
 def _send(
@@ -87,6 +88,21 @@ def send_request_approved(request: RepublicationRequest) -> None:
 
 def send_request_declined(request: RepublicationRequest) -> None:
     _to_requester(request, "request_declined")
+
+
+def send_request_cancelled(request: RepublicationRequest) -> None:
+    """Our desk cancelled the request: the reason it was given, and the credit
+    note that cancels the invoice, if one was issued."""
+    cancelled = request.status_changes.filter(to_status=RequestStatus.WITHDRAWN).last()
+    invoice = request.invoice
+    _to_requester(
+        request,
+        "request_cancelled",
+        reason=cancelled.note if cancelled else "",
+        credit_note=(
+            invoice.credit_notes.filter(kind=CreditNoteKind.VOID).last() if invoice else None
+        ),
+    )
 
 
 def send_reply_received(request: RepublicationRequest) -> None:

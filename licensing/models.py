@@ -1456,6 +1456,11 @@ class RepublicationRequest(models.Model):
                 note=note or ("Cancelled by staff." if actor else "Withdrawn by the requester."),
             )
             self._void_open_invoice(reason=f"Request {self.reference} withdrawn.")
+            if actor is not None:
+                # Cancelled by our desk: the requester, who may hold an unpaid
+                # invoice, learns why and that it is cancelled. A requester who
+                # withdrew has just seen it done on the page.
+                signals.request_changed_on_commit(self, signals.RequestEvent.CANCELLED)
 
     def expire(self) -> None:
         """The quote's validity passed unpaid: the request expires, its invoice is voided."""

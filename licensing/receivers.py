@@ -39,6 +39,7 @@ EVENT_EMAILS: dict[RequestEvent, str] = {
     RequestEvent.REPLIED: "reply_received",
     RequestEvent.QUOTE_EXPIRED: "quote_expired",
     RequestEvent.EDITED: "request_edited",
+    RequestEvent.CANCELLED: "request_cancelled",
 }
 
 

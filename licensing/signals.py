@@ -29,6 +29,7 @@ class RequestEvent(StrEnum):
     REPLIED = "replied"
     QUOTE_EXPIRED = "quote_expired"
     EDITED = "edited"  # the requester changed what they asked, before the answer
+    CANCELLED = "cancelled"  # by our desk (or a takedown), not by the requester: told why
 
 
 # kwargs: request_id, event (a RequestEvent).

@@ -88,6 +88,9 @@ REQUEST_EMAILS: dict[str, RequestEmail] = {
         not_once_paid=True,
     ),
     "quote_expired": RequestEmail(emails.send_quote_expired),
+    "request_cancelled": RequestEmail(
+        emails.send_request_cancelled, only_while=RequestStatus.WITHDRAWN
+    ),
     "licence_revoked": RequestEmail.about_licence(emails.send_licence_revoked),
     "licence_expired": RequestEmail.about_licence(emails.send_licence_expired),
     "licence_withdrawn": RequestEmail.about_licence(emails.send_licence_withdrawn),

@@ -177,6 +177,14 @@ def test_a_takedown_closes_the_open_requests_so_no_licence_follows(
     assert quoted.status == "withdrawn"
     assert quoted.invoice.status == "void"
     assert quoted.status_changes.latest("pk").note == TAKEDOWN_CLOSING_NOTE
+    # Its requester is told, with the credit note that cancels what they owed.
+    (cancelled,) = emails_to("quoted@outlet.example")
+    assert cancelled.subject == f"Your request {quoted.reference} was cancelled"
+    assert TAKEDOWN_CLOSING_NOTE in cancelled.body
+    credit_note = quoted.invoice.credit_notes.get()
+    assert f"Invoice {quoted.invoice.number} is cancelled by credit note {credit_note.number}" in (
+        cancelled.body
+    )
     # The licences already held are asked to act, not withdrawn at once.
     assert {holder.licence.status for holder in licence_holders} == {"valid"}
 

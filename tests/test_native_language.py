@@ -206,6 +206,9 @@ ENGLISH_SEEN: list[str] = []
 # --- The data every page shows ---------------------------------------------------
 
 
+CANCEL_REASON = "A duplicate of an earlier request."
+
+
 @dataclass
 class World:
     article: Article
@@ -254,6 +257,9 @@ def world(db, settings) -> World:
     with_credit_note = make_request_in(article, "awaiting_payment", actor=reviewer)
     with_credit_note.withdraw()
     requests["withdrawn_invoiced"] = with_credit_note
+    cancelled = make_request_in(article, "awaiting_payment", actor=reviewer)
+    cancelled.withdraw(actor=reviewer, note=CANCEL_REASON)
+    requests["cancelled"] = cancelled
     requests["unconfirmed"] = make_request(article, confirmed=False)
     with time_machine.travel(timezone.now() - timedelta(days=400)):
         old = make_request(article, start_date=timezone.localdate().isoformat(), duration="1m")
@@ -306,6 +312,7 @@ def world(db, settings) -> World:
         "Which edition?",
         "Not for this outlet.",
         "Published against the terms.",
+        CANCEL_REASON,
     ]
     return World(article, closed_article, requests, licences, content, notices)
 
@@ -631,6 +638,7 @@ EMAILS: dict[str, Callable[[World], None]] = {
     "request_declined": lambda w: emails.send_request_declined(w.requests["declined"]),
     "quote_reminder": lambda w: emails.send_quote_reminder(w.requests["awaiting_payment"]),
     "quote_expired": lambda w: emails.send_quote_expired(w.requests["expired"]),
+    "request_cancelled": lambda w: emails.send_request_cancelled(w.requests["cancelled"]),
     "licence_issued": _send_licence_issued,
     "licence_revoked": lambda w: emails.send_licence_revoked(w.licences["revoked"]),
     "licence_expired": lambda w: emails.send_licence_expired(w.licences["expired"]),

@@ -1,7 +1,8 @@
 """POST /requests/<uuid>/withdraw/: the requester cancels while it is not yet licensed."""
 
 import pytest
-from django.test import Client
+from django.core import mail
+from django.test import Client, TestCase
 
 from licensing.models import StatusChange
 
@@ -18,6 +19,17 @@ def test_withdraw_while_open(requester: Client, submitted, reviewer, state) -> N
     assert "Your request was withdrawn." in response.content.decode()
     assert ">Withdrawn<" in response.content.decode()
     assert "Withdraw this request" not in response.content.decode()
+
+
+def test_withdrawing_sends_no_email(requester: Client, submitted, reviewer) -> None:
+    """The requester sees it done on the page; only a cancellation by staff is emailed."""
+    submitted.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        requester.post(f"/requests/{submitted.uuid}/withdraw/")
+    submitted.refresh_from_db()
+    assert submitted.status == "withdrawn"
+    assert mail.outbox == []
 
 
 def test_withdraw_after_licence_is_refused(requester: Client, submitted, reviewer) -> None:

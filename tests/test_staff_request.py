@@ -581,6 +581,28 @@ def test_staff_cancel_voids_the_invoice(reviewer_client: Client, reviewer, submi
     assert submitted.status_changes.last().actor == reviewer
 
 
+def test_staff_cancel_tells_the_requester_why(reviewer_client: Client, reviewer, submitted) -> None:
+    submitted.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
+    mail.outbox.clear()
+    reason = "Duplicate of RR-2026-00009, which we approved."
+    act(reviewer_client, submitted, "cancel", {"reason": reason})
+    submitted.refresh_from_db()
+    credit_note = submitted.invoice.credit_notes.get()
+    [email] = mail.outbox
+    assert email.to == ["amira@outlet.example"]
+    assert email.subject == f"Your request {submitted.reference} was cancelled"
+    text = " ".join(email.body.split())
+    assert reason in text
+    assert (
+        f"Invoice {submitted.invoice.number} is cancelled by credit note {credit_note.number}: "
+        "you owe nothing." in text
+    )
+    html = email.alternatives[0][0]
+    assert reason in html and credit_note.number in html
+    # Its link opens the request, as every email to the requester does.
+    assert f"/requests/{submitted.uuid}/" in email.body
+
+
 def test_revoke_from_the_desk(reviewer_client: Client, reviewer, submitted) -> None:
     submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
     html = page(reviewer_client, submitted)
