@@ -126,6 +126,23 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("licensing:article_detail", args=[self.slug])
 
+    def clean(self) -> None:
+        # A takedown is final: its licences end and a second one is refused
+        # (ArticleNotice.request_takedown), so an article offered again could
+        # never be taken down again, nor would its new licences be withdrawn.
+        if self.republishable and self.pk is not None:
+            takedown = self.notices.filter(kind="takedown").first()
+            if takedown is not None:
+                raise ValidationError(
+                    {
+                        "republishable": (
+                            "A takedown of this article was requested on "
+                            f"{date_format(takedown.sent_on, 'j M Y')}: it cannot be offered "
+                            "for republication again."
+                        )
+                    }
+                )
+
     def get_republish_url(self) -> str:
         return reverse("licensing:request_form", args=[self.slug])
 
