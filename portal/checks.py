@@ -1,7 +1,9 @@
-"""Deployment checks of our own: settings that cannot work on the servers declared.
+"""Checks of our own (tag "portal"): settings the portal cannot work with.
 
-Run by `manage.py check --deploy` (tag "portal"), and by gunicorn before it
-starts (deploy/gunicorn.conf.py) and the worker unit before the worker: a
+The numbers from the environment are checked by every command (`check`,
+`runserver`, `migrate`); the deployment checks, settings that cannot work on
+the servers declared, by `manage.py check --deploy`, and by gunicorn before
+it starts (deploy/gunicorn.conf.py) and the worker unit before the worker: a
 server on such settings refuses to start and says why.
 """
 
@@ -26,6 +28,41 @@ SHARED_CACHES = (
     "django.core.cache.backends.memcached.PyMemcacheCache",
     "django.core.cache.backends.memcached.PyLibMCCache",
 )
+
+
+# The least value each number from the environment may take, and what a smaller
+# one would do. Checked on every command, not only at deployment: `make run` on
+# TAKEDOWN_GRACE_DAYS=-2 would date a takedown's deadline before its notice.
+LEAST_VALUES = {
+    "RESPONSE_TARGET_WORKING_DAYS": (1, "flag every request overdue"),
+    "DEFAULT_QUOTE_VALIDITY_DAYS": (1, "issue quotes already lapsed"),
+    "REQUEST_LINK_MAX_AGE_DAYS": (1, "email links already expired"),
+    "MAGIC_LINK_MAX_AGE": (60, "expire sign-in links before they arrive"),
+    "TAKEDOWN_GRACE_DAYS": (0, "set takedown deadlines in the past"),
+    "QUOTE_REMINDER_DAYS_BEFORE": (0, "remind requesters after their quote lapsed"),
+    "PORTAL_SERVERS": (1, "declare no server at all"),
+}
+# A variable whose setting has another name (django-sesame's own).
+SETTING_NAMES = {"MAGIC_LINK_MAX_AGE": "SESAME_MAX_AGE"}
+
+
+@checks.register(TAG)
+def check_numbers(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The day counts and ages from the environment are ones the portal can work with."""
+    errors: list[checks.CheckMessage] = []
+    for variable, (least, effect) in LEAST_VALUES.items():
+        value = getattr(settings, SETTING_NAMES.get(variable, variable))
+        if value < least:
+            errors.append(
+                checks.Error(
+                    f"{variable}={value}: under {least}, the portal would {effect}.",
+                    hint=f"Set {variable} to {least} or more (README.md, Settings).",
+                    id="portal.E005",
+                )
+            )
+    return errors
 
 
 @checks.register(TAG, deploy=True)
