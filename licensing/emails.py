@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from billing.models import CreditNoteKind
 from licensing.links import acknowledgement_link, request_link
-from licensing.models import Licence, LicenceNotice, RepublicationRequest, RequestStatus
+from licensing.models import Licence, LicenceNotice, RepublicationRequest
 
 
 def _send(
@@ -93,12 +93,11 @@ def send_request_declined(request: RepublicationRequest) -> None:
 def send_request_cancelled(request: RepublicationRequest) -> None:
     """Our desk cancelled the request: the reason it was given, and the credit
     note that cancels the invoice, if one was issued."""
-    cancelled = request.status_changes.filter(to_status=RequestStatus.WITHDRAWN).last()
     invoice = request.invoice
     _to_requester(
         request,
         "request_cancelled",
-        reason=cancelled.note if cancelled else "",
+        reason=request.cancellation.note if request.cancellation else "",
         credit_note=(
             invoice.credit_notes.filter(kind=CreditNoteKind.VOID).last() if invoice else None
         ),

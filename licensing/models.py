@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import get_language_info, gettext, ngettext
@@ -1592,6 +1593,20 @@ class RepublicationRequest(models.Model):
 
     fee_display = MoneyDisplay("fee_minor")
     suggested_fee_display = MoneyDisplay("suggested_fee_minor", "suggested_currency")
+
+    @cached_property
+    def cancellation(self) -> StatusChange | None:
+        """The history row of our desk cancelling this request (a takedown's too);
+        None while open, or when the requester withdrew it themselves."""
+        if self.status != RequestStatus.WITHDRAWN:
+            return None
+        # .all(), not .filter(): a list of requests prefetches their history once.
+        withdrawn = max(
+            (c for c in self.status_changes.all() if c.to_status == RequestStatus.WITHDRAWN),
+            key=lambda change: change.pk,
+            default=None,
+        )
+        return withdrawn if withdrawn is not None and withdrawn.actor_id is not None else None
 
     def public_messages(self) -> models.QuerySet[Message]:
         return self.messages.filter(internal=False)

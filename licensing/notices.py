@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from licensing import signals
 from licensing.models import (
@@ -242,7 +243,9 @@ class ArticleNotice(models.Model):
 
 
 # What the requester reads on the request (and, for an undecided one, in its email).
-TAKEDOWN_CLOSING_NOTE = "The publisher has withdrawn this article from republication."
+# Stored in English like every note; in the catalogue (gettext_noop), so the
+# requester's page and emails show it in their language ({% translate %} on the reason).
+TAKEDOWN_CLOSING_NOTE = gettext_noop("The publisher has withdrawn this article from republication.")
 
 
 def _close_open_requests(article: Article, *, actor: User) -> tuple[str, ...]:

@@ -8,10 +8,12 @@ import time_machine
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from licensing.models import RepublicationRequest
-from tests.factories import make_request
+from tests.factories import make_request, make_request_in
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +122,41 @@ def test_account_lists_only_my_requests_with_next_step(
     assert submitted.reference in html
     assert theirs.reference not in html
     assert "we answer within two working days" in html
+
+
+def _row(html: str, reference: str) -> str:
+    match = re.search(rf"<tr>(?:(?!</tr>).)*{reference}.*?</tr>", html, re.S)
+    assert match, reference
+    return match.group(0)
+
+
+def test_account_tells_a_cancelled_request_from_a_withdrawn_one(
+    requester: Client, submitted, article, reviewer
+) -> None:
+    cancelled = make_request_in(article, "awaiting_payment", actor=reviewer, email=submitted.email)
+    cancelled.withdraw(actor=reviewer, note="A duplicate of an earlier request.")
+    withdrawn = make_request_in(article, "withdrawn", actor=reviewer, email=submitted.email)
+    html = requester.get("/account/").content.decode()
+    assert "Our desk cancelled this request." in _row(html, cancelled.reference)
+    assert "You withdrew this request." in _row(html, withdrawn.reference)
+
+
+def test_account_reads_every_row_in_the_same_queries(
+    requester: Client, submitted, article, reviewer
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert requester.get("/account/").status_code == 200
+        return len(captured)
+
+    make_request_in(article, "licensed", actor=reviewer, email=submitted.email)
+    first = queries()
+    for status in ["licensed", "awaiting_payment", "withdrawn", "declined", "revoked"]:
+        make_request_in(article, status, actor=reviewer, email=submitted.email)
+    make_request_in(article, "awaiting_payment", actor=reviewer, email=submitted.email).withdraw(
+        actor=reviewer, note="Cancelled."
+    )
+    assert queries() == first
 
 
 def test_account_requires_sign_in(client: Client, db) -> None:

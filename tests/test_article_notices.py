@@ -9,6 +9,7 @@ from urllib.parse import unquote
 import pytest
 from django.core import mail
 from django.db import connection, connections
+from django.test import Client
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
@@ -187,6 +188,34 @@ def test_a_takedown_closes_the_open_requests_so_no_licence_follows(
     )
     # The licences already held are asked to act, not withdrawn at once.
     assert {holder.licence.status for holder in licence_holders} == {"valid"}
+
+
+def test_requests_closed_by_a_takedown_are_told_why_in_their_language(
+    article, reviewer, django_capture_on_commit_callbacks
+) -> None:
+    undecided = make_request_in(article, "submitted", actor=reviewer, email="new@journal.example")
+    quoted = make_request_in(
+        article, "awaiting_payment", actor=reviewer, email="quoted@journal.example"
+    )
+    RepublicationRequest.objects.filter(pk__in=[undecided.pk, quoted.pk]).update(ui_language="fr")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleNotice.request_takedown(article, actor=reviewer, reason="legal")
+
+    in_french = "L’éditeur a retiré cet article de la republication."  # noqa: RUF001
+    (declined,) = emails_to("new@journal.example")
+    (cancelled,) = emails_to("quoted@journal.example")
+    for email in (declined, cancelled):
+        assert in_french in email.body and in_french in email.alternatives[0][0]
+        assert TAKEDOWN_CLOSING_NOTE not in email.body
+    assert cancelled.subject == f"Votre demande {quoted.reference} a été annulée"
+    # The request page, in French, gives the same reason under the same heading.
+    page = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    page.force_login(RepublicationRequest.objects.get(pk=quoted.pk).requester)
+    html = page.get(quoted.get_absolute_url()).content.decode()
+    assert "Pourquoi nous l’avons annulée" in html and in_french in html  # noqa: RUF001
+    assert "Notre équipe a annulé cette demande." in html
 
 
 def test_a_second_takedown_is_refused_and_sends_nothing(

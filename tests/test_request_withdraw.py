@@ -32,6 +32,24 @@ def test_withdrawing_sends_no_email(requester: Client, submitted, reviewer) -> N
     assert mail.outbox == []
 
 
+def test_a_request_our_desk_cancelled_says_so_and_why(
+    requester: Client, submitted, reviewer
+) -> None:
+    submitted.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
+    submitted.withdraw(actor=reviewer, note="A duplicate of RR-2026-00009.")
+    html = requester.get(f"/requests/{submitted.uuid}/").content.decode()
+    assert "Our desk cancelled this request." in html
+    assert "You withdrew this request." not in html
+    assert 'id="cancellation"' in html and "A duplicate of RR-2026-00009." in html
+
+
+def test_a_request_its_requester_withdrew_gives_no_reason(requester: Client, submitted) -> None:
+    requester.post(f"/requests/{submitted.uuid}/withdraw/")
+    html = requester.get(f"/requests/{submitted.uuid}/").content.decode()
+    assert "You withdrew this request." in html
+    assert 'id="cancellation"' not in html
+
+
 def test_withdraw_after_licence_is_refused(requester: Client, submitted, reviewer) -> None:
     submitted.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
     changes = StatusChange.objects.count()

@@ -60,7 +60,12 @@ def account_magic(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("licensing:account_login")
-    requests = RepublicationRequest.objects.filter(requester=request.user).select_related("article")
+    # Each row's next step reads its licence and, once withdrawn, who withdrew it.
+    requests = (
+        RepublicationRequest.objects.filter(requester=request.user)
+        .select_related("article", "licence", "invoice")
+        .prefetch_related("status_changes")
+    )
     return render(request, "licensing/account.html", {"requests": requests})
 
 
