@@ -354,6 +354,30 @@ def test_quote_past_validity_expires_with_a_credit_note(
     assert CreditNote.objects.count() == 1
 
 
+def test_an_expired_quote_part_paid_tells_the_requester_of_the_refund(
+    invoiced, django_capture_on_commit_callbacks
+) -> None:
+    pay(invoiced.invoice, 5000)
+    mail.outbox.clear()
+    run_expire_quotes(
+        at_noon(invoiced.quote_valid_until + timedelta(days=1)), django_capture_on_commit_callbacks
+    )
+    (expired,) = mail.outbox
+    assert "We received 50.00 GBP towards it: we will refund it to you." in expired.body
+    assert "We received 50.00 GBP towards it" in expired.alternatives[0][0]
+
+
+def test_a_cancelled_request_part_paid_tells_the_requester_of_the_refund(
+    invoiced, reviewer, django_capture_on_commit_callbacks
+) -> None:
+    pay(invoiced.invoice, 5000)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        invoiced.withdraw(actor=reviewer, note="The outlet asked us to stop.")
+    (cancelled,) = mail.outbox
+    assert "We received 50.00 GBP towards it: we will refund it to you." in cancelled.body
+
+
 def test_paid_quotes_never_expire(invoiced, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         pay(invoiced.invoice, 30000)

@@ -258,6 +258,14 @@ def world(db, settings) -> World:
     with_credit_note.withdraw()
     requests["withdrawn_invoiced"] = with_credit_note
     cancelled = make_request_in(article, "awaiting_payment", actor=reviewer)
+    assert cancelled.invoice is not None
+    # Part-paid by transfer: its cancellation email announces the refund too.
+    cancelled.invoice.record_payment(
+        method="bank_transfer",
+        amount_minor=5000,
+        currency=cancelled.invoice.currency,
+        received_on=timezone.localdate(),
+    )
     cancelled.withdraw(actor=reviewer, note=CANCEL_REASON)
     requests["cancelled"] = cancelled
     requests["unconfirmed"] = make_request(article, confirmed=False)

@@ -599,6 +599,7 @@ def test_staff_cancel_tells_the_requester_why(reviewer_client: Client, reviewer,
     )
     html = email.alternatives[0][0]
     assert reason in html and credit_note.number in html
+    assert "towards it" not in text  # nothing was paid: no refund to announce
     # Its link opens the request, as every email to the requester does.
     assert f"/requests/{submitted.uuid}/" in email.body
 
