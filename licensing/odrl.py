@@ -30,8 +30,33 @@ def _constraint(left: str, operator: str, right: object, **extra: Any) -> dict[s
     return {"leftOperand": left, "operator": operator, "rightOperand": right, **extra}
 
 
+def _notice_duties(licence: Licence) -> list[dict[str, Any]]:
+    """What the publisher's notices since the licence was issued oblige its licensee to do:
+    apply a correction ("modify"), take the article down by a date ("delete")."""
+    duties = []
+    for reached in licence.notices.select_related("notice").order_by("notice__sent_at", "pk"):
+        notice = reached.notice
+        duty: dict[str, Any] = {
+            "action": "delete" if notice.is_takedown else "modify",
+            "target": licence.article_url,
+            "dct:issued": _typed(notice.sent_on.isoformat(), "date"),
+            "dct:description": (
+                f"Takedown requested ({notice.get_reason_display()})"
+                if notice.is_takedown
+                else f"Correction: {notice.message}"
+            ),
+        }
+        if notice.remove_by:
+            duty["constraint"] = [
+                _constraint("dateTime", "lteq", _typed(notice.remove_by.isoformat(), "date"))
+            ]
+        duties.append(duty)
+    return duties
+
+
 def licence_policy(licence: Licence) -> dict[str, Any]:
-    """The licence as an ODRL Agreement: who may do what with which article, where and when."""
+    """The licence as an ODRL Agreement: who may do what with which article, where and when,
+    and what the publisher's corrections and takedowns since oblige the licensee to do."""
     with translation.override("en"):
         territory = (
             # ISO 3166-1 alpha-2 for one country; the region's name otherwise.
@@ -70,12 +95,14 @@ def licence_policy(licence: Licence) -> dict[str, Any]:
         if licence.language != licence.article_language:
             actions.append("translate")
         status = str(licence.status_words())
+        notice_duties = _notice_duties(licence)
+    renews = licence.request.renews
     assigner = {
         "@type": "Party",
         "uid": _origin(licence.article_url),
         "vcard:fn": licence.publisher_name,
     }
-    return {
+    policy: dict[str, Any] = {
         "@context": ODRL_CONTEXT,
         "@type": "Agreement",
         "uid": licence.verify_url,
@@ -101,11 +128,16 @@ def licence_policy(licence: Licence) -> dict[str, Any]:
                         "action": "attribute",
                         "dct:description": licence.attribution,
                         "target": licence.article_url,
-                    }
+                    },
+                    *notice_duties,
                 ],
             }
         ],
     }
+    if renews is not None:
+        # A renewal: the licence it continues, so systems can follow the chain back.
+        policy["dct:replaces"] = renews.verify_url
+    return policy
 
 
 def licence_policy_json(licence: Licence) -> bytes:

@@ -7,7 +7,7 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client
 
-from licensing.models import Licence, LicenceStatus
+from licensing.models import ArticleNotice, Licence, LicenceStatus, RepublicationRequest
 from tests.factories import make_request
 
 
@@ -215,3 +215,38 @@ def test_odrl_policy_of_an_excerpt_counts_its_words(client: Client, article, rev
 
 def test_odrl_policy_of_an_unknown_licence_is_404(client: Client, db) -> None:
     assert client.get("/verify/LIC-2026-999999.json").status_code == 404
+
+
+def test_odrl_policy_carries_the_duties_of_the_notices_since(
+    client: Client, licence, reviewer
+) -> None:
+    article = licence.request.article
+    ArticleNotice.send_correction(article, actor=reviewer, message="The minister was misnamed.")
+    takedown = ArticleNotice.request_takedown(article, actor=reviewer, reason="legal")
+    permission = client.get(f"/verify/{licence.number}.json").json()["permission"][0]
+    attribute, correction, delete = permission["duty"]
+    assert attribute["action"] == "attribute"
+    assert correction["action"] == "modify"
+    assert correction["dct:description"] == "Correction: The minister was misnamed."
+    assert delete["action"] == "delete"
+    assert delete["target"] == licence.article_url
+    assert delete["dct:description"] == "Takedown requested (Legal reasons)"
+    assert delete["constraint"] == [
+        {
+            "leftOperand": "dateTime",
+            "operator": "lteq",
+            "rightOperand": {"@value": takedown.remove_by.isoformat(), "@type": "xsd:date"},
+        }
+    ]
+
+
+def test_odrl_policy_of_a_renewal_names_the_licence_it_replaces(
+    client: Client, licence, article, reviewer
+) -> None:
+    renewal = make_request(article)
+    RepublicationRequest.objects.filter(pk=renewal.pk).update(renews=licence)
+    renewal.refresh_from_db()
+    renewal.approve(actor=reviewer, fee_minor=0, currency="GBP", validity_days=30)
+    policy = client.get(f"/verify/{renewal.licence.number}.json").json()
+    assert policy["dct:replaces"] == licence.verify_url
+    assert "dct:replaces" not in client.get(f"/verify/{licence.number}.json").json()
