@@ -1,8 +1,11 @@
 """POST /requests/<uuid>/withdraw/: the requester cancels while it is not yet licensed."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.test import Client, TestCase
+from django.utils import timezone
 
 from licensing.models import StatusChange
 
@@ -41,6 +44,25 @@ def test_a_request_our_desk_cancelled_says_so_and_why(
     assert "Our desk cancelled this request." in html
     assert "You withdrew this request." not in html
     assert 'id="cancellation"' in html and "A duplicate of RR-2026-00009." in html
+    assert re.search(r'id="request-status">Cancelled<', html)
+    assert 'id="refund"' not in html  # nothing was paid
+
+
+def test_a_part_paid_request_cancelled_says_the_payment_is_refunded(
+    requester: Client, submitted, reviewer
+) -> None:
+    submitted.approve(actor=reviewer, fee_minor=15000, currency="GBP", validity_days=30)
+    submitted.invoice.record_payment(
+        method="bank_transfer",
+        amount_minor=5000,
+        currency="GBP",
+        received_on=timezone.localdate(),
+    )
+    submitted.withdraw(actor=reviewer, note="The outlet closed.")
+    html = requester.get(f"/requests/{submitted.uuid}/").content.decode()
+    assert re.search(
+        r'id="refund">We received 50.00 GBP towards it: we will refund it to you.<', html
+    )
 
 
 def test_a_request_its_requester_withdrew_gives_no_reason(requester: Client, submitted) -> None:
@@ -48,6 +70,7 @@ def test_a_request_its_requester_withdrew_gives_no_reason(requester: Client, sub
     html = requester.get(f"/requests/{submitted.uuid}/").content.decode()
     assert "You withdrew this request." in html
     assert 'id="cancellation"' not in html
+    assert re.search(r'id="request-status">Withdrawn<', html)
 
 
 def test_withdraw_after_licence_is_refused(requester: Client, submitted, reviewer) -> None:
