@@ -92,9 +92,10 @@ def test_compiled_catalogue_matches_the_po_file(language: str) -> None:
     folder = LOCALE / language / "LC_MESSAGES"
     po = polib.pofile(str(folder / "django.po"))
     mo = polib.mofile(str(folder / "django.mo"))
-    compiled = {(e.msgid, e.msgid_plural): (e.msgstr, e.msgstr_plural) for e in mo}
+    # Keyed by context too: one English word may be two translations ("Cancelled").
+    compiled = {(e.msgctxt, e.msgid, e.msgid_plural): (e.msgstr, e.msgstr_plural) for e in mo}
     for entry in po.translated_entries():
-        key = (entry.msgid, entry.msgid_plural)
+        key = (entry.msgctxt, entry.msgid, entry.msgid_plural)
         assert key in compiled, f"{entry.msgid!r} missing from {language}/django.mo: recompile"
         msgstr, plural = compiled[key]
         if entry.msgid_plural:
