@@ -25,7 +25,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import slugify
-from django.utils.translation import get_language_info, gettext, ngettext, pgettext
+from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -1607,16 +1607,6 @@ class RepublicationRequest(models.Model):
             default=None,
         )
         return withdrawn if withdrawn is not None and withdrawn.actor_id is not None else None
-
-    @property
-    def status_words(self) -> str:
-        """The status as its requester reads it: one our desk cancelled is "Cancelled"."""
-        # In context: Arabic says a cancelled request (masculine) unlike a cancelled invoice.
-        return (
-            pgettext("request status", "Cancelled")
-            if self.cancellation
-            else self.get_status_display()
-        )
 
     def public_messages(self) -> models.QuerySet[Message]:
         return self.messages.filter(internal=False)

@@ -44,7 +44,8 @@ def test_a_request_our_desk_cancelled_says_so_and_why(
     assert "Our desk cancelled this request." in html
     assert "You withdrew this request." not in html
     assert 'id="cancellation"' in html and "A duplicate of RR-2026-00009." in html
-    assert re.search(r'id="request-status">Cancelled<', html)
+    # The status in words stays the contract's "Withdrawn" (DESIGN.md, Pages).
+    assert re.search(r'id="request-status">Withdrawn<', html)
     assert 'id="refund"' not in html  # nothing was paid
 
 
