@@ -219,6 +219,22 @@ def test_request_takedown_asks_first_then_stops_requests_and_emails_the_licensee
     )
 
 
+def test_the_takedown_question_names_the_open_requests_it_will_close(
+    reviewer_client: Client, article, reviewer
+) -> None:
+    undecided = make_request_in(article, "submitted", actor=reviewer, email="new@outlet.example")
+    quoted = make_request_in(article, "awaiting_payment", actor=reviewer, email="q@outlet.example")
+    asked = text(post(reviewer_client, article, "takedown", {"reason": "legal", "step": "review"}))
+    assert (
+        f"It also closes the open requests {quoted.reference}, {undecided.reference}: one not "
+        "yet answered is declined, an unpaid quote cancelled with a credit note, and each "
+        "requester is emailed why."
+    ) in asked
+    # The same words for the page's <dialog>, for browsers with JavaScript.
+    html = reviewer_client.get(page_url(article)).content.decode()
+    assert re.search(r'data-confirm="[^"]*It also closes the open requests', html)
+
+
 def test_a_second_takedown_says_it_was_done_before(
     reviewer_client: Client, article, reviewer, licence_holders
 ) -> None:

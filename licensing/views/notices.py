@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from licensing.forms import CorrectionForm, TakedownForm
 from licensing.links import LINK_PARAMETER, LinkState, read_acknowledgement_link
-from licensing.models import Article, RequestStatus, is_staff_account
+from licensing.models import Article, RepublicationRequest, RequestStatus, is_staff_account
 from licensing.notices import (
     AlreadyTakenDown,
     ArticleNotice,
@@ -56,29 +56,41 @@ def _article_context(
     )
     holders = list(current_licences(article).select_related("request").order_by("number"))
     takedown = next((n for n in notices if n.kind == NoticeKind.TAKEDOWN), None)
+    open_requests = list(requests.open())
     return {
         "article": article,
         "requests": requests[:ARTICLE_REQUESTS_SHOWN],
         "request_count": requests.count(),
         "shown": ARTICLE_REQUESTS_SHOWN,
-        "open_requests": list(requests.open()),
+        "open_requests": open_requests,
         "holders": holders,
         "notices": notices,
         "takedown": takedown,
         "correction_form": correction_form,
         "takedown_form": takedown_form,
-        "statements": _statements(article, holders),
+        "statements": _statements(article, holders, open_requests),
         "grace_days": settings.TAKEDOWN_GRACE_DAYS,
     }
 
 
-def _statements(article: Article, holders: list[Any]) -> dict[str, str]:
+def _statements(
+    article: Article, holders: list[Any], open_requests: list[RepublicationRequest]
+) -> dict[str, str]:
     """What each action will do, in words, for the "are you sure?" dialog and page."""
     names = ", ".join(f"{licence.licensee_name} ({licence.number})" for licence in holders)
     if holders:
         reach = f"emails the {_holders(len(holders))} ({names})"
     else:
         reach = "emails nobody: no one holds a valid or not-yet-valid licence for it"
+    # What _close_open_requests() will do to them (a quote paid meanwhile is kept).
+    closes = (
+        f" It also closes the open request{'s' if len(open_requests) != 1 else ''} "
+        f"{', '.join(r.reference for r in open_requests)}: one not yet answered is "
+        "declined, an unpaid quote cancelled with a credit note, and each requester is "
+        "emailed why."
+        if open_requests
+        else ""
+    )
     return {
         "correction": (
             f"This {reach}, each in their language, with what changed, and tells the "
@@ -87,7 +99,7 @@ def _statements(article: Article, holders: list[Any]) -> dict[str, str]:
         "takedown": (
             f"This stops new requests for “{article.title}” and {reach}, asking them to "
             "take the article down; when the grace period is over their licences end as "
-            "“Withdrawn by the publisher”. It cannot be undone."
+            f"“Withdrawn by the publisher”.{closes} It cannot be undone."
         ),
     }
 
@@ -181,7 +193,11 @@ def _send_notice(request: HttpRequest, slug: str, kind: NoticeKind) -> HttpRespo
     if request.POST.get("step") == "review":
         return confirmation_page(
             request,
-            statement=_statements(article, list(current_licences(article)))[kind],
+            statement=_statements(
+                article,
+                list(current_licences(article)),
+                list(article.requests.open().order_by("-created_at", "-id")),
+            )[kind],
             back_url=reverse("licensing:staff_article", args=[article.slug]),
             yes_label=action.yes_label,
         )
