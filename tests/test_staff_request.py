@@ -585,7 +585,11 @@ def test_staff_cancel_tells_the_requester_why(reviewer_client: Client, reviewer,
     submitted.approve(actor=reviewer, fee_minor=10000, currency="GBP", validity_days=30)
     mail.outbox.clear()
     reason = "Duplicate of RR-2026-00009, which we approved."
-    act(reviewer_client, submitted, "cancel", {"reason": reason})
+    response = act(reviewer_client, submitted, "cancel", {"reason": reason}, follow=True)
+    assert (
+        f"Cancelled {submitted.reference}: its invoice is voided by a credit note, and the "
+        "requester told why." in response.content.decode()
+    )
     submitted.refresh_from_db()
     credit_note = submitted.invoice.credit_notes.get()
     [email] = mail.outbox

@@ -649,7 +649,8 @@ DESK_ACTIONS: dict[str, DeskAction] = {
         DeclineForm,
         _calling(
             RepublicationRequest.withdraw,
-            "Cancelled {reference}; its invoice is voided by a credit note.",
+            "Cancelled {reference}: its invoice is voided by a credit note, and the "
+            "requester told why.",
             note="reason",
         ),
         "withdraw",
