@@ -272,7 +272,7 @@ def test_overdue_open_invoices_are_highlighted(finance_client, article, reviewer
     assert "Overdue" not in rows[settled.number]
 
 
-def test_pagination_keeps_the_filters(finance_client, reviewer) -> None:
+def test_pagination_keeps_the_filters(finance_client, reviewer, exchange_rates) -> None:
     numbers = [issue(make_article(), reviewer).number for _ in range(27)]
     issue(make_article(), reviewer, currency="EUR")
     first = finance_client.get("/staff/invoices/?currency=GBP")
@@ -468,7 +468,7 @@ def _list_queries(client: Client) -> int:
 
 
 def test_query_count_does_not_grow_with_invoices(
-    finance_client, reviewer, django_assert_max_num_queries
+    finance_client, reviewer, django_assert_max_num_queries, exchange_rates
 ) -> None:
     def add(n: int) -> None:
         for i in range(n):
