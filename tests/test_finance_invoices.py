@@ -333,7 +333,8 @@ def test_csv_for_accounting(finance_client, invoices) -> None:
     rows = csv_rows(response)
     assert ",".join(rows[0]) == (
         "number,issued_on,due_on,reference,buyer_name,buyer_email,buyer_country,"
-        "buyer_vat_number,vat_treatment,currency,net,vat,total,status,paid_at,credit_notes"
+        "buyer_vat_number,vat_treatment,currency,net,vat,total,status,paid_at,credit_notes,"
+        "vat_gbp,exchange_rate"
     )
     by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert set(by_number) == {i.number for i in invoices.values()}
@@ -355,6 +356,8 @@ def test_csv_for_accounting(finance_client, invoices) -> None:
         "status": "open",
         "paid_at": "",
         "credit_notes": "",
+        "vat_gbp": "",
+        "exchange_rate": "",
     }
     usd = by_number[invoices["usd"].number]
     assert (usd["net"], usd["vat"], usd["total"], usd["status"]) == (

@@ -17,6 +17,7 @@ from billing.pdf import render_credit_note_pdf, render_invoice_pdf
 from licensing.models import Message, RepublicationRequest
 from portal.models import DocumentSequence
 from tests.factories import make_auto_approval_rule, make_invoice, make_request
+from tests.test_finance_invoices import csv_rows
 from tests.test_invoice_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -272,7 +273,7 @@ def test_a_rate_removed_after_the_form_was_checked_gives_the_same_field_error(
 
     checked = ApproveForm.clean
 
-    def clean_then_lose_the_rate(form):  # type: ignore[no-untyped-def]
+    def clean_then_lose_the_rate(form):
         cleaned = checked(form)
         ExchangeRate.objects.all().delete()
         return cleaned
@@ -410,3 +411,17 @@ def test_the_admin_refuses_a_rate_that_is_not_for_a_month(client: Client, financ
 
 def test_reviewers_cannot_change_the_rates(reviewer_client: Client) -> None:
     assert reviewer_client.get("/admin/billing/exchangerate/add/").status_code in {302, 403}
+
+
+def test_the_invoice_csv_gives_finance_the_vat_in_sterling_and_its_rate(
+    client: Client, finance, approved_in_euros
+) -> None:
+    client.force_login(finance)
+    header, row = csv_rows(client.get("/staff/invoices.csv"))
+    line = dict(zip(header, row, strict=True))
+    assert (line["currency"], line["vat"], line["vat_gbp"], line["exchange_rate"]) == (
+        "EUR",
+        "28.47",
+        "24.00",
+        "1.1862",
+    )
