@@ -558,6 +558,7 @@ class Invoice(EInvoiceDocument):
 
 def sterling_vat_line(
     *,
+    label: str = "VAT in sterling",
     vat_gbp_minor: int | None,
     currency: str,
     rate: Decimal | None,
@@ -569,10 +570,7 @@ def sterling_vat_line(
     if vat_gbp_minor is None or rate is None or month is None:
         return ""
     pounds = f"£{to_major(vat_gbp_minor):,.2f}"
-    return (
-        f"VAT in sterling: {pounds} (at {rate_text(rate)} {currency} per £1, "
-        f"{source} for {month:%B %Y})"
-    )
+    return f"{label}: {pounds} (at {rate_text(rate)} {currency} per £1, {source} for {month:%B %Y})"
 
 
 def _announce_paid(invoice: Invoice) -> None:
@@ -677,6 +675,7 @@ class CreditNote(EInvoiceDocument):
         """The VAT credited in sterling, at the rate its invoice used ('' when not stated)."""
         invoice = self.invoice
         return sterling_vat_line(
+            label="VAT credited in sterling",
             vat_gbp_minor=self.vat_gbp_minor,
             currency=invoice.currency,
             rate=invoice.exchange_rate,

@@ -176,7 +176,7 @@ def test_a_cancellation_credits_the_same_vat_in_sterling(exchange_rates) -> None
     assert (note.vat_minor, note.vat_gbp_minor) == (2847, 2400)
     text = pdf_text(render_credit_note_pdf(note))
     assert (
-        "VAT in sterling: £24.00 (at 1.1862 EUR per £1, HMRC monthly exchange rate for "
+        "VAT credited in sterling: £24.00 (at 1.1862 EUR per £1, HMRC monthly exchange rate for "
         f"{this_month()})"
     ) in text
 
