@@ -546,7 +546,7 @@ INVOICE_COLUMNS = (
     "bank_details, buyer_name, buyer_contact, buyer_email, buyer_country, buyer_vat_number, "
     "vat_treatment, vat_note, net_minor, vat_minor, total_minor, paid_at, voided_at, created_at, "
     "buyer_address, buyer_language, purchase_order, einvoice_xml, einvoice_sha256, pdf, "
-    "pdf_sha256"
+    "pdf_sha256, exchange_rate_source"
 )
 CREDIT_NOTE_COLUMNS = (
     "id, uuid, number, invoice_id, kind, reason, issued_on, net_minor, vat_minor, "
@@ -643,7 +643,8 @@ def grow(url: str, *, requests: int, articles: int, now: datetime) -> None:
                 "billing_invoice",
                 INVOICE_COLUMNS,
                 # No e-invoice XML nor stored PDF: the bench reads lists, never a document.
-                _extended(_offset(desk.invoices, 0), BENCH_ADDRESS, "en", "", "", "", "", ""),
+                # Every bench invoice is in sterling: no exchange rate (those columns NULL).
+                _extended(_offset(desk.invoices, 0), BENCH_ADDRESS, "en", "", "", "", "", "", ""),
             )
             _copy(
                 cursor,

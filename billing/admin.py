@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from billing.models import CreditNote, Invoice, InvoiceLine, Payment, PaymentProblem, StripeEvent
+from billing.models import (
+    CreditNote,
+    ExchangeRate,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentProblem,
+    StripeEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,3 +84,14 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "received_at", "outcome"]
     search_fields = ["event_id"]
     list_filter = ["type"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Finance keeps HMRC's monthly rates here (or loads them with load_exchange_rates):
+    a VAT invoice in another currency is not issued without its month's rate."""
+
+    list_display = ["month", "currency", "units_per_gbp", "source"]
+    list_filter = ["currency", "month"]
+    search_fields = ["currency"]
+    date_hierarchy = "month"

@@ -131,6 +131,11 @@ def _document(
         "BT-115": _amount(net_minor + vat_minor),
         "BT-83": invoice.number,
     }
+    if document.vat_gbp_minor is not None:
+        # BT-6 and BT-111: the VAT in sterling, the seller's VAT accounting currency
+        # (HMRC wants it on a VAT invoice in another currency; BR-53 pairs the two).
+        data["BT-6"] = "GBP"
+        data["BT-111"] = _amount(document.vat_gbp_minor)
     if invoice.vat_note:
         data["BG-1"] = [{"BT-21": "TXD", "BT-22": invoice.vat_note}]
     if invoice.purchase_order:

@@ -12,13 +12,18 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Sum
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_noop
 
 from billing import signals
 from billing.einvoice import (
@@ -30,7 +35,7 @@ from billing.einvoice import (
 from billing.vat import VatTreatment, legal_note, prefixed_vat_number, vat_amount, vat_for
 from portal.documents import StoredPdf
 from portal.models import allocate_number
-from portal.money import MoneyDisplay, format_money
+from portal.money import MoneyDisplay, format_money, to_major
 from portal.structured_logging import reference_fields
 
 logger = logging.getLogger(__name__)
@@ -82,6 +87,99 @@ class EInvoiceDocument(StoredPdf):
         self.save(update_fields=["einvoice_xml", "einvoice_sha256"])
 
 
+# Frozen on the invoice in English, shown to requesters in their language.
+HMRC_SOURCE = gettext_noop("HMRC monthly exchange rate")
+STERLING = "GBP"
+
+
+class ExchangeRateMissing(ValidationError):
+    """A VAT invoice in a foreign currency needs the month's rate, and there is none."""
+
+    def __init__(self, *, currency: str, month: date) -> None:
+        self.currency, self.month = currency, month
+        super().__init__(
+            {
+                "currency": (
+                    f"No exchange rate for {currency} for {month:%B %Y}: finance adds it in "
+                    "the admin (Exchange rates) or with manage.py load_exchange_rates."
+                )
+            }
+        )
+
+
+class ExchangeRate(models.Model):
+    """How many units of a currency make £1 in one month, as HMRC publishes it.
+
+    HMRC lets a VAT invoice in another currency convert its VAT to sterling at
+    its monthly rate for the month of the tax point; each invoice freezes the
+    rate it used, so a corrected rate here never rewrites an issued invoice.
+    """
+
+    currency = models.CharField(
+        max_length=3,
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "Three capital letters: EUR, USD.")],
+    )
+    month = models.DateField(help_text="The first day of the month the rate applies to.")
+    units_per_gbp = models.DecimalField(
+        "units per £1",
+        max_digits=14,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="Currency units per £1, e.g. 1.1862 (EUR).",
+    )
+    source = models.CharField(max_length=100, default=HMRC_SOURCE)
+
+    class Meta:
+        ordering = ["-month", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "month"], name="unique_exchange_rate"),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="exchange_rate_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(units_per_gbp__gt=0), name="exchange_rate_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.month:%B %Y}: {self.rate_display} per £1"
+
+    @property
+    def rate_display(self) -> str:
+        return rate_text(self.units_per_gbp)
+
+    def clean(self) -> None:
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": "Use the first day of the month."})
+
+    @classmethod
+    def for_month(cls, *, currency: str, on: date) -> ExchangeRate:
+        """The rate for `currency` in the month of `on`; ExchangeRateMissing when there is none."""
+        month = on.replace(day=1)
+        rate = cls.objects.filter(currency=currency, month=month).first()
+        if rate is None:
+            raise ExchangeRateMissing(currency=currency, month=month)
+        return rate
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate as HMRC prints it: 1.1862, 160.5 (no trailing zeros, never an exponent)."""
+    return f"{rate.normalize():f}"
+
+
+def to_sterling(amount_minor: int, units_per_gbp: Decimal) -> int:
+    """An amount in minor units of another currency as pence, rounded half-up."""
+    return int((Decimal(amount_minor) / units_per_gbp).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def sterling_rate_for(*, currency: str, vat_minor: int, on: date) -> ExchangeRate | None:
+    """The rate an invoice issued `on` must state its VAT in sterling at, or None when it needs
+    none (no VAT, or already in sterling); ExchangeRateMissing when it needs one that is missing."""
+    if vat_minor <= 0 or currency == STERLING:
+        return None
+    return ExchangeRate.for_month(currency=currency, on=on)
+
+
 class Invoice(EInvoiceDocument):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
@@ -109,6 +207,14 @@ class Invoice(EInvoiceDocument):
     net_minor = models.PositiveIntegerField()
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
+    # A VAT invoice in another currency also states its VAT in sterling (HMRC, VAT
+    # Notice 700): the rate used, where it came from and for which month, frozen at issue.
+    exchange_rate = models.DecimalField(
+        "currency units per £1", max_digits=14, decimal_places=6, null=True, blank=True
+    )
+    exchange_rate_source = models.CharField(max_length=100, blank=True)
+    exchange_rate_month = models.DateField(null=True, blank=True)
+    vat_gbp_minor = models.PositiveIntegerField("VAT in pence", null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -135,6 +241,27 @@ class Invoice(EInvoiceDocument):
                     )
                 ),
                 name="invoice_status_dates",
+            ),
+            # The sterling VAT comes with the rate it was converted at, or not at all.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        exchange_rate__isnull=True,
+                        exchange_rate_month__isnull=True,
+                        vat_gbp_minor__isnull=True,
+                        exchange_rate_source="",
+                    )
+                    | (
+                        models.Q(
+                            exchange_rate__isnull=False,
+                            exchange_rate_month__isnull=False,
+                            vat_gbp_minor__isnull=False,
+                        )
+                        & ~models.Q(exchange_rate_source="")
+                        & ~models.Q(currency=STERLING)
+                    )
+                ),
+                name="invoice_sterling_vat_all_or_none",
             ),
         ]
         indexes = [models.Index(fields=["status", "issued_on"], name="invoice_status_idx")]
@@ -189,6 +316,37 @@ class Invoice(EInvoiceDocument):
 
     due_display = MoneyDisplay("due_minor")
 
+    @property
+    def vat_gbp_display(self) -> str:
+        """The VAT in sterling, for an invoice that states it ('' for any other)."""
+        return format_money(self.vat_gbp_minor, STERLING)
+
+    @property
+    def exchange_rate_display(self) -> str:
+        """The rate as a reader of the active language writes a number: 1.1862, 1,1862."""
+        if self.exchange_rate is None:
+            return ""
+        return number_format(self.exchange_rate.normalize())
+
+    @property
+    def exchange_rate_source_in_language(self) -> str:
+        """HMRC's name for its rates in the active language; any other source as typed."""
+        return gettext(self.exchange_rate_source) if self.exchange_rate_source else ""
+
+    @property
+    def sterling_vat_line(self) -> str:
+        """What the PDF prints under the totals: the VAT in sterling and the rate used.
+
+        English, as the rest of the invoice's legal wording; '' when not stated.
+        """
+        return sterling_vat_line(
+            vat_gbp_minor=self.vat_gbp_minor,
+            currency=self.currency,
+            rate=self.exchange_rate,
+            source=self.exchange_rate_source,
+            month=self.exchange_rate_month,
+        )
+
     @classmethod
     def issue(
         cls,
@@ -208,8 +366,11 @@ class Invoice(EInvoiceDocument):
         """
         vat = vat_for(country=buyer.country, vat_number=buyer.vat_number)
         line_vat = vat_amount(amount_minor, vat.rate)
+        today = timezone.localdate()
+        # Before a number is taken: an invoice that cannot state its VAT in sterling
+        # is not issued at all.
+        rate = sterling_rate_for(currency=currency, vat_minor=line_vat, on=today)
         with transaction.atomic():
-            today = timezone.localdate()
             invoice = cls(
                 number=allocate_number(prefix="INV", year=today.year, width=6),
                 reference=reference,
@@ -234,6 +395,11 @@ class Invoice(EInvoiceDocument):
                 vat_minor=line_vat,
                 total_minor=amount_minor + line_vat,
             )
+            if rate is not None:
+                invoice.exchange_rate = rate.units_per_gbp
+                invoice.exchange_rate_source = rate.source
+                invoice.exchange_rate_month = rate.month
+                invoice.vat_gbp_minor = to_sterling(line_vat, rate.units_per_gbp)
             invoice.full_clean()
             invoice.save()
             invoice.lines.create(
@@ -390,6 +556,23 @@ class Invoice(EInvoiceDocument):
             return note
 
 
+def sterling_vat_line(
+    *,
+    label: str = "VAT in sterling",
+    vat_gbp_minor: int | None,
+    currency: str,
+    rate: Decimal | None,
+    source: str,
+    month: date | None,
+) -> str:
+    """ "VAT in sterling: £24.00 (at 1.1862 EUR per £1, HMRC monthly exchange rate for
+    December 2026)", or '' for a document that states no sterling VAT."""
+    if vat_gbp_minor is None or rate is None or month is None:
+        return ""
+    pounds = f"£{to_major(vat_gbp_minor):,.2f}"
+    return f"{label}: {pounds} (at {rate_text(rate)} {currency} per £1, {source} for {month:%B %Y})"
+
+
 def _announce_paid(invoice: Invoice) -> None:
     """Tell listeners inside the payment's transaction, so what they write commits with it.
 
@@ -458,6 +641,8 @@ class CreditNote(EInvoiceDocument):
     net_minor = models.PositiveIntegerField()
     vat_minor = models.PositiveIntegerField()
     total_minor = models.PositiveIntegerField()
+    # Its VAT in sterling at its invoice's rate, when the invoice states one.
+    vat_gbp_minor = models.PositiveIntegerField("VAT in pence", null=True, blank=True)
     provider_reference = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -480,6 +665,23 @@ class CreditNote(EInvoiceDocument):
         return self.number
 
     total_display = MoneyDisplay("total_minor", "invoice.currency")
+
+    @property
+    def vat_gbp_display(self) -> str:
+        return format_money(self.vat_gbp_minor, STERLING)
+
+    @property
+    def sterling_vat_line(self) -> str:
+        """The VAT credited in sterling, at the rate its invoice used ('' when not stated)."""
+        invoice = self.invoice
+        return sterling_vat_line(
+            label="VAT credited in sterling",
+            vat_gbp_minor=self.vat_gbp_minor,
+            currency=invoice.currency,
+            rate=invoice.exchange_rate,
+            source=invoice.exchange_rate_source,
+            month=invoice.exchange_rate_month,
+        )
 
     @property
     def cancels_invoice(self) -> bool:
@@ -513,6 +715,12 @@ class CreditNote(EInvoiceDocument):
             net_minor=amount_minor - vat,
             vat_minor=vat,
             total_minor=amount_minor,
+            # The same rate as the invoice: a credit undoes the VAT the invoice declared.
+            vat_gbp_minor=(
+                to_sterling(vat, invoice.exchange_rate)
+                if invoice.exchange_rate is not None
+                else None
+            ),
             provider_reference=provider_reference,
         )
         note.full_clean()

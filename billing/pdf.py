@@ -183,6 +183,8 @@ def _render_credit_note(credit_note: CreditNote) -> bytes:
         Spacer(1, 4 * mm),
         text(effect),
     ]
+    if sterling := credit_note.sterling_vat_line:
+        story += [Spacer(1, 1 * mm), text(sterling)]
     if invoice.vat_note:
         story += [Spacer(1, 1 * mm), text(f"VAT: {invoice.vat_note}.", layout.SMALL)]
         if translated := legal_note(invoice.vat_note, invoice.buyer_language):
@@ -403,13 +405,17 @@ def _vat_and_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> Table:
         ),
     )
     left = layout.CONTENT_WIDTH - 70 * mm
-    return Table(
-        [[vat_block, totals]],
-        colWidths=[left, layout.CONTENT_WIDTH - left],
-        style=TableStyle(
-            [*layout.CELLS, *padded((0, 0, 0, 0)), ("ALIGN", (1, 0), (1, 0), "RIGHT")]
-        ),
-    )
+    rows: list[list[Any]] = [[vat_block, totals]]
+    style: list[tuple[Any, ...]] = [
+        *layout.CELLS,
+        *padded((0, 0, 0, 0)),
+        ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+    ]
+    if sterling := invoice.sterling_vat_line:
+        # HMRC: a VAT invoice in another currency states its VAT in sterling, with the rate.
+        rows.append([text(sterling), ""])
+        style += [("SPAN", (0, 1), (1, 1)), ("TOPPADDING", (0, 1), (-1, 1), 3 * mm)]
+    return Table(rows, colWidths=[left, layout.CONTENT_WIDTH - left], style=TableStyle(style))
 
 
 def _status_section(invoice: Invoice) -> list[Flowable]:

@@ -132,3 +132,10 @@ DEMO_AUTO_APPROVAL_RULES: list[dict[str, object]] = [
         "fee_minor": 0,
     },
 ]
+
+# Currency units per £1 for the demo's invoices in euros and dollars to UK
+# buyers (seed_demo stores them for this month and the next two unless a rate
+# is there already): illustrative, not HMRC's published figures.
+DEMO_EXCHANGE_RATES: dict[str, str] = {"EUR": "1.1862", "USD": "1.3396"}
+DEMO_EXCHANGE_RATE_SOURCE = "Demo exchange rate (not HMRC's)"
+DEMO_EXCHANGE_RATE_MONTHS = 3

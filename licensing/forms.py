@@ -27,6 +27,7 @@ from stdnum import get_cc_module
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from billing.models import ExchangeRateMissing
 from licensing.models import (
     DESK_TABS,
     MAX_ADDRESS_LENGTH,
@@ -49,7 +50,7 @@ from licensing.models import (
     territory_words,
 )
 from licensing.notices import TakedownReason
-from portal.money import currency_choices
+from portal.money import currency_choices, to_minor
 
 if TYPE_CHECKING:
     from django_stubs_ext import (
@@ -759,6 +760,14 @@ class ApproveForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        if self.req is not None and cleaned.get("fee") and cleaned.get("currency"):
+            # Said before "are you sure?": the invoice could not be issued without it.
+            try:
+                self.req.check_exchange_rate(
+                    fee_minor=to_minor(cleaned["fee"]), currency=cleaned["currency"]
+                )
+            except ExchangeRateMissing as missing:
+                self.add_error(None, missing)
         if self.req is None or any(name in self.errors for name in SCOPE_FIELDS):
             return cleaned
         scope = self.granted_scope()

@@ -29,8 +29,15 @@ from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from billing.models import Buyer, Invoice, InvoiceStateError, InvoiceStatus
-from billing.vat import explain_vat, prefixed_vat_number
+from billing.models import (
+    Buyer,
+    ExchangeRateMissing,
+    Invoice,
+    InvoiceStateError,
+    InvoiceStatus,
+    sterling_rate_for,
+)
+from billing.vat import explain_vat, prefixed_vat_number, vat_amount, vat_for
 from licensing import signals
 from licensing.odrl import licence_policy_json
 from licensing.pdf import render_licence_pdf
@@ -1003,13 +1010,31 @@ class RepublicationRequest(models.Model):
             automatic = self.article.in_catalogue and self.article.republishable
             rule = AutoApprovalRule.best_for(self) if automatic else None
             if rule is not None:
-                self.approve(
-                    actor=None,
-                    fee_minor=rule.fee_minor,
-                    currency=rule.currency,
-                    validity_days=settings.DEFAULT_QUOTE_VALIDITY_DAYS,
-                    note=f"Approved automatically by the rule “{rule.name}”.",
-                )
+                try:
+                    self.approve(
+                        actor=None,
+                        fee_minor=rule.fee_minor,
+                        currency=rule.currency,
+                        validity_days=settings.DEFAULT_QUOTE_VALIDITY_DAYS,
+                        note=f"Approved automatically by the rule “{rule.name}”.",
+                    )
+                except ExchangeRateMissing as missing:
+                    # The request was sent all the same: it waits for the desk, which
+                    # approves it once finance has added the rate, instead of failing.
+                    self.messages.create(
+                        author=None,
+                        sender=Sender.STAFF,
+                        internal=True,
+                        body=f"Not approved automatically by the rule “{rule.name}”: "
+                        f"{missing.messages[0]}",
+                    )
+                    logger.warning(
+                        "Request %s: auto-approval left for the desk, no %s rate for %s",
+                        self.reference,
+                        missing.currency,
+                        f"{missing.month:%Y-%m}",
+                        extra=reference_fields(request_reference=self.reference),
+                    )
         return True
 
     @classmethod
@@ -1155,6 +1180,8 @@ class RepublicationRequest(models.Model):
             raise ValueError(f"Currency {currency} is not accepted.")
         with transaction.atomic():
             self._lock()
+            # Before anything is written: without the month's rate nothing changes.
+            self.check_exchange_rate(fee_minor=fee_minor, currency=currency)
             granted = self._grant(scope)
             for name, value in granted.items():
                 setattr(self, name, value)
@@ -1214,6 +1241,14 @@ class RepublicationRequest(models.Model):
             self.save(update_fields=["invoice", "updated_at"])
             # Free approvals get the licence email instead (Licence.issue queues it).
             signals.request_changed_on_commit(self, signals.RequestEvent.APPROVED)
+
+    def check_exchange_rate(self, *, fee_minor: int, currency: str) -> None:
+        """Raise ExchangeRateMissing when approving at this fee would issue a VAT invoice in
+        another currency (a UK buyer) for a month without its rate to sterling."""
+        vat = vat_for(country=str(self.country), vat_number=self.vat_number)
+        sterling_rate_for(
+            currency=currency, vat_minor=vat_amount(fee_minor, vat.rate), on=timezone.localdate()
+        )
 
     # --- Amend, narrow, renew (issue 16) ---------------------------------
 

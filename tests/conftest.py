@@ -1,6 +1,8 @@
 """Named fixtures shared by the whole suite."""
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -10,8 +12,9 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
+from billing.models import ExchangeRate
 from licensing.models import Article, Licence, RepublicationRequest
 from tests.factories import approved_request, make_article, make_request, pay_by_transfer
 
@@ -42,12 +45,34 @@ def article(db: None) -> Article:
     )
 
 
+# HMRC-style monthly rates (currency units per £1) the exchange_rates fixture stores.
+EUR_PER_GBP = Decimal("1.1862")
+USD_PER_GBP = Decimal("1.3396")
+
+
+@pytest.fixture
+def exchange_rates(db: None) -> dict[str, ExchangeRate]:
+    """EUR and USD rates, the same each month, from January 2024 to three years from now
+    (tests travel in time): a VAT invoice in either to a UK buyer needs its month's.
+    Returns this month's."""
+    this_month = timezone.localdate().replace(day=1)
+    count = (this_month.year - 2024) * 12 + this_month.month + 36
+    months = [date(2024 + i // 12, i % 12 + 1, 1) for i in range(count)]
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(currency=currency, month=month, units_per_gbp=rate)
+        for month in months
+        for currency, rate in (("EUR", EUR_PER_GBP), ("USD", USD_PER_GBP))
+    )
+    return {rate.currency: rate for rate in ExchangeRate.objects.filter(month=this_month)}
+
+
 def _member_of(group: str, username: str) -> User:
     if not Group.objects.filter(name=group).exists():
         # Transactional tests flush the tables, taking the groups the data
-        # migration made with them: make them again the same way.
+        # migrations made with them: make them again the same way.
         migration = import_module("licensing.migrations.0002_reviewer_and_finance_groups")
         migration.create_groups(apps, None)
+        import_module("billing.migrations.0007_finance_manages_exchange_rates").grant(apps, None)
     user = User.objects.create_user(
         username, f"{username}@publisher.example", "pw-for-tests", is_staff=True
     )

@@ -97,7 +97,7 @@ def test_only_get(client: Client, token: str) -> None:
 
 
 def test_fields_of_a_licensed_and_an_invoiced_request(
-    client: Client, token: str, article, reviewer
+    client: Client, token: str, article, reviewer, exchange_rates
 ) -> None:
     licensed = make_request_in(article, "licensed", actor=reviewer)
     invoiced = make_request(article, email="other@outlet.example", outlet_name="Other Times")

@@ -24,7 +24,7 @@ def _request(article, created: datetime, n: int) -> RepublicationRequest:
 
 
 @pytest.fixture
-def known_data(article, reviewer, django_capture_on_commit_callbacks) -> dict:
+def known_data(article, reviewer, django_capture_on_commit_callbacks, exchange_rates) -> dict:
     with django_capture_on_commit_callbacks(execute=True):
         # A: answered and approved long ago: outside the 90 days and the 8 weeks.
         a = _request(article, datetime(2026, 8, 1, 10, 0, tzinfo=UTC), 1)

@@ -293,3 +293,61 @@ def test_credit_note_xml_of_a_reverse_charge_invoice_passes(db, rules) -> None:
     assert value(
         tree(note.einvoice_xml), f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:CategoryCode"
     ) == ("AE")
+
+
+# --- UK VAT in sterling on an invoice in another currency (BT-6, BT-111) -----
+
+
+def test_a_uk_invoice_in_euros_carries_its_vat_in_sterling(db, exchange_rates, rules) -> None:
+    invoice = make_invoice(amount_minor=14235, currency="EUR")
+    xml = invoice.einvoice_xml
+    assert passes_all_rules(xml, rules)
+    root = tree(xml)
+    assert value(root, f"{SETTLEMENT}/ram:InvoiceCurrencyCode") == "EUR"
+    assert value(root, f"{SETTLEMENT}/ram:TaxCurrencyCode") == "GBP"  # BT-6
+    totals = {
+        node.get("currencyID"): node.text
+        for node in root.xpath(f"{SUMMATION}/ram:TaxTotalAmount", namespaces=NS)
+    }
+    assert totals == {"EUR": "28.47", "GBP": "24.00"}  # BT-110, BT-111
+    ubl = invoice_ubl(invoice)
+    assert facturx.xml_check_xsd(ubl, flavor="ubl-2.1-invoice")
+    assert b"<cbc:TaxCurrencyCode>GBP</cbc:TaxCurrencyCode>" in ubl
+    assert b'<cbc:TaxAmount currencyID="GBP">24.00</cbc:TaxAmount>' in ubl
+
+
+def test_the_rules_refuse_a_vat_currency_without_the_vat_in_it(db, exchange_rates, rules) -> None:
+    root = tree(make_invoice(amount_minor=14235, currency="EUR").einvoice_xml)
+    for total in root.xpath(f"{SUMMATION}/ram:TaxTotalAmount[@currencyID='GBP']", namespaces=NS):
+        total.getparent().remove(total)
+    assert "BR-53" in rules.failures(etree.tostring(root))
+
+
+@pytest.mark.parametrize(
+    ("currency", "country", "vat_number"),
+    [("GBP", "GB", ""), ("EUR", "DE", "136695976"), ("EUR", "US", "")],
+)
+def test_no_vat_currency_in_sterling_or_without_vat(
+    db, exchange_rates, rules, currency, country, vat_number
+) -> None:
+    invoice = make_invoice(currency=currency, country=country, vat_number=vat_number)
+    assert passes_all_rules(invoice.einvoice_xml, rules)
+    root = tree(invoice.einvoice_xml)
+    assert root.xpath(f"{SETTLEMENT}/ram:TaxCurrencyCode", namespaces=NS) == []
+    assert len(root.xpath(f"{SUMMATION}/ram:TaxTotalAmount", namespaces=NS)) == 1
+
+
+def test_a_credit_note_in_euros_credits_the_vat_in_sterling(db, exchange_rates, rules) -> None:
+    invoice = make_invoice(amount_minor=14235, currency="EUR")
+    invoice.mark_paid()
+    for note in (
+        invoice.refund(amount_minor=6000, reason="Part refund."),
+        invoice.refund(amount_minor=invoice.total_minor - 6000, reason="The rest."),
+    ):
+        assert passes_all_rules(note.einvoice_xml, rules)
+        root = tree(note.einvoice_xml)
+        assert value(root, f"{SETTLEMENT}/ram:TaxCurrencyCode") == "GBP"
+        gbp = value(root, f"{SUMMATION}/ram:TaxTotalAmount[@currencyID='GBP']")
+        assert gbp == f"{note.vat_gbp_minor / 100:.2f}"
+    # 10.00 EUR of VAT is £8.43; the remaining 18.47 EUR is £15.57: £24.00 in all.
+    assert [n.vat_gbp_minor for n in invoice.credit_notes.order_by("number")] == [843, 1557]

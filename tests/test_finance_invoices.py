@@ -272,7 +272,7 @@ def test_overdue_open_invoices_are_highlighted(finance_client, article, reviewer
     assert "Overdue" not in rows[settled.number]
 
 
-def test_pagination_keeps_the_filters(finance_client, reviewer) -> None:
+def test_pagination_keeps_the_filters(finance_client, reviewer, exchange_rates) -> None:
     numbers = [issue(make_article(), reviewer).number for _ in range(27)]
     issue(make_article(), reviewer, currency="EUR")
     first = finance_client.get("/staff/invoices/?currency=GBP")
@@ -333,7 +333,8 @@ def test_csv_for_accounting(finance_client, invoices) -> None:
     rows = csv_rows(response)
     assert ",".join(rows[0]) == (
         "number,issued_on,due_on,reference,buyer_name,buyer_email,buyer_country,"
-        "buyer_vat_number,vat_treatment,currency,net,vat,total,status,paid_at,credit_notes"
+        "buyer_vat_number,vat_treatment,currency,net,vat,total,status,paid_at,credit_notes,"
+        "vat_gbp,exchange_rate"
     )
     by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert set(by_number) == {i.number for i in invoices.values()}
@@ -355,6 +356,8 @@ def test_csv_for_accounting(finance_client, invoices) -> None:
         "status": "open",
         "paid_at": "",
         "credit_notes": "",
+        "vat_gbp": "",
+        "exchange_rate": "",
     }
     usd = by_number[invoices["usd"].number]
     assert (usd["net"], usd["vat"], usd["total"], usd["status"]) == (
@@ -468,7 +471,7 @@ def _list_queries(client: Client) -> int:
 
 
 def test_query_count_does_not_grow_with_invoices(
-    finance_client, reviewer, django_assert_max_num_queries
+    finance_client, reviewer, django_assert_max_num_queries, exchange_rates
 ) -> None:
     def add(n: int) -> None:
         for i in range(n):

@@ -319,7 +319,7 @@ def test_request_page_gives_the_vat_wording_in_the_readers_language(
     ],
 )
 def test_summary_line_writes_amount_and_date_as_the_buyer_does(
-    article, reviewer, language, total, due
+    article, reviewer, language, total, due, exchange_rates
 ) -> None:
     """The English invoice keeps "1,234.50 EUR"; its summary line is the buyer's own."""
     with time_machine.travel(date(2027, 1, 4), tick=False):

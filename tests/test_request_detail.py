@@ -89,7 +89,9 @@ def test_card_button_needs_both_stripe_keys(client: Client, article, reviewer, s
     assert "Pay by card" in client.get(f"/requests/{req.uuid}/").content.decode()
 
 
-def test_arabic_request_page_labels_bank_details_and_formats_figures(article, reviewer) -> None:
+def test_arabic_request_page_labels_bank_details_and_formats_figures(
+    article, reviewer, exchange_rates
+) -> None:
     """Arabic labels for IBAN and BIC, the audience grouped, the amount in the reader's format."""
     req = approved_request(
         article, actor=reviewer, fee_minor=123450, currency="EUR", audience_size="1250000"
@@ -105,7 +107,9 @@ def test_arabic_request_page_labels_bank_details_and_formats_figures(article, re
     assert "ضريبة القيمة المضافة (20%)" in html
 
 
-def test_french_request_page_writes_figures_and_dates_the_french_way(article, reviewer) -> None:
+def test_french_request_page_writes_figures_and_dates_the_french_way(
+    article, reviewer, exchange_rates
+) -> None:
     req = approved_request(
         article, actor=reviewer, fee_minor=123450, currency="EUR", audience_size="1250000"
     )

@@ -1,15 +1,19 @@
 """manage.py seed_demo: the demo catalogue and a staff account, safe to run again."""
 
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
+from billing.models import ExchangeRate
 from licensing.demo import DEMO_ARTICLES, SEED_ARTICLE_URL
-from licensing.models import Article
+from licensing.models import Article, RepublicationRequest
+from tests.factories import make_request
 
 SEED_URL = "https://www.middleeasteye.net/news/central-asian-fighters-syria-join-al-nusra-front"
 
@@ -123,3 +127,28 @@ def test_keeps_articles_that_are_not_part_of_the_demo(article: Article) -> None:
     assert Article.objects.count() == count + 1
     assert Article.objects.filter(pk=other.pk).exists()
     assert Article.objects.get(canonical_url=SEED_URL).pk == article.pk
+
+
+def test_stores_exchange_rates_so_the_demo_invoices_in_euros_to_uk_buyers(
+    article, reviewer
+) -> None:
+    output = seed()
+
+    this_month = timezone.localdate().replace(day=1)
+    months = sorted(set(ExchangeRate.objects.values_list("month", flat=True)))
+    assert months[0] == this_month and len(months) == 3
+    assert set(ExchangeRate.objects.values_list("currency", flat=True)) == {"EUR", "USD"}
+    assert "6 demo exchange rates." in output
+    req: RepublicationRequest = make_request(article)
+    req.approve(actor=reviewer, fee_minor=14235, currency="EUR", validity_days=30)
+    req.refresh_from_db()
+    assert req.invoice.vat_gbp_minor == 2400
+
+
+def test_keeps_a_rate_finance_has_stored_and_adds_none_twice() -> None:
+    month = timezone.localdate().replace(day=1)
+    ExchangeRate.objects.create(currency="EUR", month=month, units_per_gbp=Decimal("1.2"))
+
+    assert "5 demo exchange rates." in seed()
+    assert "0 demo exchange rates." in seed()
+    assert ExchangeRate.objects.get(currency="EUR", month=month).units_per_gbp == Decimal("1.2")

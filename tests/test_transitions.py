@@ -113,7 +113,7 @@ def test_reply_while_submitted_adds_a_message_only(submitted) -> None:
     assert submitted.public_messages().get().body == "One more thing."
 
 
-def test_approve_with_a_fee(reviewer, submitted) -> None:
+def test_approve_with_a_fee(reviewer, submitted, exchange_rates) -> None:
     with time_machine.travel(LATER, tick=False):
         submitted.approve(actor=reviewer, fee_minor=15000, currency="EUR", validity_days=30)
     assert_moved(

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from billing.forms import BankTransferForm, InvoiceFilterForm
-from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentMethod
+from billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    rate_text,
+)
 from portal.access import permission_required_or_404
 from portal.money import format_money, to_major, to_minor
 from portal.spreadsheet import csv_response
@@ -56,6 +63,9 @@ CSV_HEADER = [
     "status",
     "paid_at",
     "credit_notes",
+    # For the VAT return: the VAT in sterling of an invoice in another currency, and its rate.
+    "vat_gbp",
+    "exchange_rate",
 ]
 
 
@@ -159,6 +169,8 @@ def _csv_rows(invoices: Iterable[Invoice]) -> Iterator[list[object]]:
             invoice.status,
             paid_at,
             " ".join(note.number for note in invoice.credit_notes.all()),
+            f"{to_major(invoice.vat_gbp_minor):.2f}" if invoice.vat_gbp_minor is not None else "",
+            rate_text(invoice.exchange_rate) if invoice.exchange_rate is not None else "",
         ]
 
 

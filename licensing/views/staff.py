@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST, require_safe
 
-from billing.models import Payment
+from billing.models import ExchangeRateMissing, Payment
 from licensing.dashboard import cached_dashboard_markup
 from licensing.forms import (
     ApproveForm,
@@ -706,6 +706,10 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _confirmation_page(request, req, action, data)
     try:
         done = DESK_ACTIONS[action].run(req, request.user, form.cleaned_data)  # type: ignore[arg-type]
+    except ExchangeRateMissing as missing:
+        # The rate went between the form's check and the approval: the same field error.
+        form.add_error(None, missing)
+        return _render_detail(request, req, action_forms, status=400)
     except TransitionNotAllowed as error:
         # Someone else acted first: say what happened instead of failing.
         messages.error(request, str(error))
