@@ -139,6 +139,9 @@ def test_account_tells_a_cancelled_request_from_a_withdrawn_one(
     html = requester.get("/account/").content.decode()
     assert "Our desk cancelled this request." in _row(html, cancelled.reference)
     assert "You withdrew this request." in _row(html, withdrawn.reference)
+    # Its documents: the invoice and the credit note that cancels it.
+    credit_note = cancelled.invoice.credit_notes.get()
+    assert f"/billing/credit-notes/{credit_note.uuid}/pdf" in _row(html, cancelled.reference)
 
 
 def test_account_reads_every_row_in_the_same_queries(
@@ -149,7 +152,9 @@ def test_account_reads_every_row_in_the_same_queries(
             assert requester.get("/account/").status_code == 200
         return len(captured)
 
+    # One of each read at first: a licence, and an invoice (its credit notes are prefetched).
     make_request_in(article, "licensed", actor=reviewer, email=submitted.email)
+    make_request_in(article, "awaiting_payment", actor=reviewer, email=submitted.email)
     first = queries()
     for status in ["licensed", "awaiting_payment", "withdrawn", "declined", "revoked"]:
         make_request_in(article, status, actor=reviewer, email=submitted.email)

@@ -60,11 +60,12 @@ def account_magic(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("licensing:account_login")
-    # Each row's next step reads its licence and, once withdrawn, who withdrew it.
+    # Each row's next step reads its licence and, once withdrawn, who withdrew it;
+    # its documents are the licence, the invoice and the invoice's credit notes.
     requests = (
         RepublicationRequest.objects.filter(requester=request.user)
         .select_related("article", "licence", "invoice")
-        .prefetch_related("status_changes")
+        .prefetch_related("status_changes", "invoice__credit_notes")
     )
     return render(request, "licensing/account.html", {"requests": requests})
 
