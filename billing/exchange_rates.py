@@ -57,7 +57,13 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ExchangeRateFileError(
+            "Not HMRC's monthly exchange rate CSV: it is not text (neither UTF-8 nor Windows-1252)."
+        ) from None
 
 
 def _day(value: str, *, line: int, column: str) -> date:

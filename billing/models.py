@@ -716,11 +716,7 @@ class CreditNote(EInvoiceDocument):
             vat_minor=vat,
             total_minor=amount_minor,
             # The same rate as the invoice: a credit undoes the VAT the invoice declared.
-            vat_gbp_minor=(
-                to_sterling(vat, invoice.exchange_rate)
-                if invoice.exchange_rate is not None
-                else None
-            ),
+            vat_gbp_minor=cls._vat_gbp_credited(invoice, vat),
             provider_reference=provider_reference,
         )
         note.full_clean()
@@ -732,6 +728,18 @@ class CreditNote(EInvoiceDocument):
             )
         )
         return note
+
+    @staticmethod
+    def _vat_gbp_credited(invoice: Invoice, vat_minor: int) -> int | None:
+        """`vat_minor` in pence at the invoice's rate. The note that credits the last of the
+        invoice's VAT takes the pence left, so rounding each part on its own never credits
+        more (or less) sterling VAT than the invoice declared."""
+        if invoice.exchange_rate is None or invoice.vat_gbp_minor is None:
+            return None
+        earlier = invoice.credit_notes.aggregate(vat=Sum("vat_minor"), gbp=Sum("vat_gbp_minor"))
+        if (earlier["vat"] or 0) + vat_minor == invoice.vat_minor:
+            return max(invoice.vat_gbp_minor - (earlier["gbp"] or 0), 0)
+        return to_sterling(vat_minor, invoice.exchange_rate)
 
     # Everything it prints is frozen at issue: made once, never outdated.
     PDF_FOLDER = "credit-notes"

@@ -162,3 +162,17 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"Cannot read .*absent\.csv: No such file"):
         load(tmp_path / "absent.csv")
     assert ExchangeRate.objects.count() == 0
+
+
+def test_a_file_that_is_not_text_is_a_clear_error(tmp_path: Path) -> None:
+    # The spreadsheet HMRC also publishes, given by mistake: bytes neither UTF-8 nor
+    # Windows-1252 can read (0x81 and 0x8D are undefined in Windows-1252).
+    path = tmp_path / "exrates-monthly-1226.xlsx"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x81\x8d\x00\x00")
+
+    with pytest.raises(CommandError) as raised:
+        load(path)
+
+    assert "is not text" in str(raised.value)
+    assert str(raised.value).endswith("Nothing was stored.")
+    assert ExchangeRate.objects.count() == 0

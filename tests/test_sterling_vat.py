@@ -191,6 +191,22 @@ def test_a_part_refund_credits_its_own_vat_at_the_invoices_rate(exchange_rates) 
     assert (note.vat_minor, note.vat_gbp_minor) == (1000, 843)
 
 
+def test_part_refunds_that_credit_all_the_vat_credit_the_invoices_sterling_vat(
+    exchange_rates,
+) -> None:
+    invoice = make_invoice(amount_minor=NET_EUR, currency="EUR")
+    invoice.mark_paid()
+
+    # 1.30 EUR VAT is £1.0960, £1.10; the rest, 27.17 EUR, is £22.9051, £22.91: £24.01
+    # in all, a penny more than the £24.00 the invoice declared, each rounded on its own.
+    first = invoice.refund(amount_minor=779, reason="Part refund.")
+    last = invoice.refund(amount_minor=invoice.total_minor - 779, reason="The rest.")
+
+    assert first.vat_minor + last.vat_minor == invoice.vat_minor
+    assert (first.vat_gbp_minor, last.vat_gbp_minor) == (110, 2290)
+    assert first.vat_gbp_minor + last.vat_gbp_minor == invoice.vat_gbp_minor == 2400
+
+
 def test_a_credit_note_for_a_sterling_invoice_states_nothing_more(db) -> None:
     note = make_invoice(currency="GBP").void(reason="Request withdrawn.")
     assert note.vat_gbp_minor is None
