@@ -311,6 +311,12 @@ class Invoice(EInvoiceDocument):
         return int(self.payments.aggregate(total=Sum("amount_minor"))["total"] or 0)
 
     @property
+    def refund_due_minor(self) -> int:
+        """Money received towards this invoice since voided (a part-payment by transfer):
+        flagged for refund by void(), and owed back to the buyer. 0 while not void."""
+        return self.paid_minor if self.status == InvoiceStatus.VOID else 0
+
+    @property
     def due_minor(self) -> int:
         return max(self.total_minor - self.paid_minor, 0)
 

@@ -101,7 +101,6 @@ def send_request_cancelled(request: RepublicationRequest) -> None:
         credit_note=(
             invoice.credit_notes.filter(kind=CreditNoteKind.VOID).last() if invoice else None
         ),
-        refunded_minor=invoice.paid_minor if invoice else 0,
     )
 
 
@@ -161,9 +160,7 @@ def send_quote_reminder(request: RepublicationRequest) -> None:
 
 
 def send_quote_expired(request: RepublicationRequest) -> None:
-    # A part-payment by transfer is flagged for refund when the invoice is voided.
-    refunded = request.invoice.paid_minor if request.invoice else 0
-    _to_requester(request, "quote_expired", refunded_minor=refunded)
+    _to_requester(request, "quote_expired")
 
 
 def send_licence_issued(licence: Licence, *, pdf: bytes) -> None:

@@ -1,10 +1,11 @@
 """manage.py seed_demo: the demo catalogue and a staff account; safe to run again."""
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -77,11 +78,8 @@ class Command(BaseCommand):
 
 
 def _demo_months(today: date) -> list[date]:
-    months, month = [], today.replace(day=1)
-    for _ in range(DEMO_EXCHANGE_RATE_MONTHS):
-        months.append(month)
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months
+    first = today.replace(day=1)
+    return [first + relativedelta(months=n) for n in range(DEMO_EXCHANGE_RATE_MONTHS)]
 
 
 def _store_demo_exchange_rates() -> int:
